@@ -1,0 +1,173 @@
+"""Who is calling: Medusa's emailpass login, its HS256 JWTs, the ``connect.sid`` cookie
+session, and secret API keys over HTTP Basic (medusa-behaviour.md §10).
+
+No HTTP objects here: callers pass header values and get an ``Actor`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from urllib.parse import quote, unquote
+
+import jwt
+
+from .errors import UNAUTHORIZED, MedusaError
+from .store import Store
+
+TOKEN_TTL = 24 * 3600  # Medusa's jwtExpiresIn default: 1d
+SESSION_TTL = 10 * 3600  # express-session cookie maxAge in Medusa: 10 h
+COOKIE_NAME = "connect.sid"
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    type: str  # "user" or "api-key"
+
+
+class Secrets:
+    def __init__(self, jwt_secret: str, cookie_secret: str) -> None:
+        self.jwt_secret, self.cookie_secret = jwt_secret, cookie_secret
+
+
+def login(store: Store, body: object, secrets_: Secrets) -> str:
+    """``POST /auth/user/emailpass``: a token, or Medusa's 401 (password checked first)."""
+    body = body if isinstance(body, dict) else {}
+    if not isinstance(body.get("password"), str):
+        raise MedusaError(UNAUTHORIZED, "Password should be a string")
+    if not isinstance(body.get("email"), str):
+        raise MedusaError(UNAUTHORIZED, "Email should be a string")
+    user = store.user_by_email(body["email"])
+    if user is None or not hmac.compare_digest(user.password, body["password"]):
+        raise MedusaError(UNAUTHORIZED, "Invalid email or password")
+    issued = int(time.time())
+    claims = {
+        "actor_id": user.id,
+        "actor_type": "user",
+        "auth_identity_id": user.auth_identity_id,
+        "auth_provider": "emailpass",
+        "mfa_enabled": False,
+        "mfa_challenge_completed_at": None,
+        "app_metadata": {"user_id": user.id},
+        "user_metadata": {},
+        "iat": issued,
+        "exp": issued + TOKEN_TTL,
+    }
+    return jwt.encode(claims, secrets_.jwt_secret, algorithm="HS256")
+
+
+def verify_token(token: str, secrets_: Secrets) -> dict | None:
+    """The claims of a valid, unexpired HS256 token signed with our secret, else None
+    (``alg: none``, other algorithms, tampering and expiry all fail here)."""
+    try:
+        return jwt.decode(token, secrets_.jwt_secret, algorithms=["HS256"],
+                          options={"require": ["exp"]})
+    except jwt.PyJWTError:
+        return None
+
+
+class Sessions:
+    """express-session's memory store: sid → the auth context stored at login."""
+
+    def __init__(self, secrets_: Secrets) -> None:
+        self.secrets = secrets_
+        self._by_sid: dict[str, tuple[dict, float]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, claims: dict) -> tuple[str, str]:
+        """Store a session; returns (cookie value, Set-Cookie header value)."""
+        sid = secrets.token_urlsafe(24)
+        expires = time.time() + SESSION_TTL
+        with self._lock:
+            self._purge()
+            self._by_sid[sid] = (claims, expires)
+        value = "s:" + sid + "." + self._sign(sid)
+        header = (f"{COOKIE_NAME}={quote(value, safe='')}; Path=/; "
+                  f"Expires={formatdate(expires, usegmt=True)}; HttpOnly")
+        return value, header
+
+    def lookup(self, cookie_value: str | None) -> tuple[str, dict] | None:
+        sid = self._unsign(cookie_value)
+        if sid is None:
+            return None
+        entry = self._by_sid.get(sid)
+        if entry is None or entry[1] < time.time():
+            return None
+        return sid, entry[0]
+
+    def destroy(self, sid: str) -> None:
+        with self._lock:
+            self._by_sid.pop(sid, None)
+
+    def __len__(self) -> int:
+        return len(self._by_sid)
+
+    def _purge(self) -> None:
+        now = time.time()
+        for sid in [s for s, (_, exp) in self._by_sid.items() if exp < now]:
+            del self._by_sid[sid]
+
+    def _sign(self, sid: str) -> str:
+        mac = hmac.new(self.secrets.cookie_secret.encode(), sid.encode(), hashlib.sha256).digest()
+        return base64.b64encode(mac).decode().rstrip("=")  # cookie-signature's format
+
+    def _unsign(self, cookie_value: str | None) -> str | None:
+        if not cookie_value:
+            return None
+        value = unquote(cookie_value)
+        if not value.startswith("s:") or "." not in value:
+            return None
+        sid, signature = value[2:].rsplit(".", 1)
+        return sid if hmac.compare_digest(signature, self._sign(sid)) else None
+
+    CLEARING_COOKIE = f"{COOKIE_NAME}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+SECRET_KEY_AS_BEARER = object()
+
+
+def authenticate(store: Store, sessions: Sessions, secrets_: Secrets, *,
+                 authorization: str | None, session_cookie: str | None,
+                 allow: tuple[str, ...] = ("bearer", "session", "api-key")):
+    """The actor behind a request to an ``/admin`` route, ``None`` (plain 401), or
+    ``SECRET_KEY_AS_BEARER`` (Medusa's own 401 message for that mistake)."""
+    if "session" in allow and session_cookie:
+        found = sessions.lookup(session_cookie)
+        if found is not None:
+            claims = found[1]
+            if claims.get("actor_type") == "user":
+                return Actor(claims["actor_id"], "user")
+    if not authorization:
+        return None
+    scheme, _, credential = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    credential = credential.strip()
+    if scheme == "bearer" and "bearer" in allow:
+        if credential.startswith("sk_"):
+            return SECRET_KEY_AS_BEARER
+        claims = verify_token(credential, secrets_)
+        if claims is not None and claims.get("actor_type") == "user" and claims.get("actor_id"):
+            return Actor(claims["actor_id"], "user")
+        return None
+    if scheme == "basic" and "api-key" in allow:
+        key = store.api_keys.get(_basic_username(credential))
+        if key is not None and key.revoked_at is None:
+            return Actor(key.id, "api-key")
+    return None
+
+
+def _basic_username(credential: str) -> str:
+    if credential.startswith("sk_"):
+        return credential  # Medusa also takes the raw key
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.split(":", 1)[0]

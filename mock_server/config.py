@@ -1,0 +1,38 @@
+"""Settings for one mock server, from CLI options or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cors import parse_origins
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    spec: Path = ROOT / "specs"
+    fixtures: Path = ROOT / "fixtures"
+    host: str = "127.0.0.1"
+    port: int = 9000
+    validate_responses: bool = False
+    log_level: str = "info"
+    jwt_secret: str = "supersecret"  # Medusa's fallback when JWT_SECRET is unset
+    cookie_secret: str = "supersecret"
+    admin_cors: tuple[str, ...] = field(default_factory=lambda: parse_origins(None))
+    auth_cors: tuple[str, ...] = field(default_factory=lambda: parse_origins(None))
+    control: bool = True  # the /__mock control API
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        env = os.environ
+        values = dict(
+            jwt_secret=env.get("JWT_SECRET", cls.jwt_secret),
+            cookie_secret=env.get("COOKIE_SECRET", cls.cookie_secret),
+            admin_cors=parse_origins(env.get("ADMIN_CORS")),
+            auth_cors=parse_origins(env.get("AUTH_CORS")),
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

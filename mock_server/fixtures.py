@@ -1,0 +1,311 @@
+"""Fixture files: YAML that says what state the mock starts in.
+
+A fixture names only what matters (an amount, a currency, captures, refunds, the order
+link); ids, timestamps, collections and sessions it leaves out are generated, and ids
+are derived from the file and entry so every start (and every reset) gives the same
+ones. A folder loads every ``*.yaml``/``*.yml``/``*.json`` in it, in name order.
+
+A bad fixture raises ``FixtureError`` naming the file, the path inside it and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from . import ids
+from .models import ApiKey, PaymentProvider, RefundReason, User
+from .money import epsilon, to_decimal
+from .store import Store
+
+# ULID time part of generated fixture ids: fixed, so ids are stable across starts.
+_ID_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+_AMOUNT = {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                     {"type": "string", "pattern": r"^\d+(\.\d+)?$"}]}
+_MONEY_ITEM = {"anyOf": [_AMOUNT, {
+    "type": "object", "required": ["amount"], "additionalProperties": False,
+    "properties": {"amount": _AMOUNT, "id": {"type": "string"},
+                   "created_by": {"type": ["string", "null"]},
+                   "created_at": {"type": "string"},
+                   "note": {"type": ["string", "null"]},
+                   "refund_reason": {"type": "string"}},
+}]}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "users": {"type": "array", "items": {
+            "type": "object", "required": ["email", "password"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "email": {"type": "string"},
+                           "password": {"type": "string"},
+                           "first_name": {"type": ["string", "null"]},
+                           "last_name": {"type": ["string", "null"]}}}},
+        "api_keys": {"type": "array", "items": {
+            "type": "object", "required": ["token"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                           "token": {"type": "string", "pattern": "^sk_"}}}},
+        "payment_providers": {"type": "array", "items": {
+            "type": "object", "required": ["id"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "is_enabled": {"type": "boolean"}}}},
+        "refund_reasons": {"type": "array", "items": {
+            "type": "object", "required": ["label", "code"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                           "code": {"type": "string"},
+                           "description": {"type": ["string", "null"]},
+                           "created_at": _TIMESTAMP, "deleted": {"type": "boolean"}}}},
+        "payments": {"type": "array", "items": {
+            "type": "object", "required": ["amount"], "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string"},
+                "id": {"type": "string"},
+                "payment_collection_id": {"type": "string"},
+                "payment_session_id": {"type": "string"},
+                "amount": _AMOUNT,
+                "currency_code": {"type": "string", "pattern": "^[a-z]{3}$"},
+                "provider_id": {"type": "string"},
+                "created_at": _TIMESTAMP,
+                "order": {"type": "boolean"},
+                "order_id": {"type": "string"},
+                "canceled": {"type": "boolean"},
+                "captured": {"anyOf": [{"type": "boolean"}, _AMOUNT]},
+                "captures": {"type": "array", "items": _MONEY_ITEM},
+                "refunds": {"type": "array", "items": _MONEY_ITEM},
+                "metadata": {"type": ["object", "null"]},
+            },
+            "not": {"required": ["captured", "captures"]},
+        }},
+    },
+}
+_VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+class FixtureError(Exception):
+    def __init__(self, file: Path | str, path: str, reason: str) -> None:
+        super().__init__(f"{file}: at {path or '(top)'}: {reason}")
+        self.file, self.path, self.reason = str(file), path, reason
+
+
+@dataclass
+class FixtureFile:
+    path: Path
+    data: dict
+
+
+def files_in(source: Path | str) -> list[Path]:
+    source = Path(source)
+    if source.is_dir():
+        return sorted(p for p in source.iterdir()
+                      if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+    if not source.exists():
+        raise FixtureError(source, "", "no such file or folder")
+    return [source]
+
+
+def read(path: Path) -> FixtureFile:
+    try:
+        return parse(path.read_text(), path)
+    except OSError as exc:
+        raise FixtureError(path, "", f"cannot read: {exc.strerror}") from None
+
+
+def parse(text: str, path: Path | str = "<fixture>") -> FixtureFile:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise FixtureError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = {} if data is None else data
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        error = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem
+        if error.validator in ("anyOf", "not") and error.context:
+            error = max(error.context, key=lambda e: len(e.absolute_path))
+        raise FixtureError(path, _dotted(error.absolute_path), _reason(error))
+    return FixtureFile(Path(str(path)), data)
+
+
+def _reason(error) -> str:
+    if error.validator == "not":
+        return "give either `captured` or `captures`, not both"
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+    return error.message
+
+
+def _dotted(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def build(files: list[FixtureFile], at: datetime | None = None) -> Store:
+    """A fresh store holding everything the fixture files describe."""
+    store = Store()
+    now = ids.iso(at or ids.now())
+    for file in files:
+        _Loader(store, file, now).load()
+    if not store.providers:
+        store.providers["pp_system_default"] = PaymentProvider("pp_system_default")
+    return store
+
+
+def load(source: Path | str) -> Store:
+    return build([read(p) for p in files_in(source)])
+
+
+class _Loader:
+    def __init__(self, store: Store, file: FixtureFile, now: str) -> None:
+        self.store, self.file, self.now = store, file, now
+        self.counter = 0
+
+    def fail(self, path: str, reason: str) -> None:
+        raise FixtureError(self.file.path, path, reason)
+
+    def id(self, prefix: str, given: str | None, seed: str) -> str:
+        if given:
+            return given
+        self.counter += 1
+        moment = _ID_EPOCH.timestamp() + self.counter / 1000
+        digest = hashlib.sha256(f"{self.file.path.name}:{seed}".encode()).hexdigest()
+        return ids.stable_id(prefix, digest, datetime.fromtimestamp(moment, timezone.utc))
+
+    def unique(self, table: dict, key: str, path: str, what: str) -> None:
+        if key in table:
+            self.fail(path, f"duplicate {what} {key!r}")
+
+    def load(self) -> None:
+        data = self.file.data
+        for i, provider in enumerate(data.get("payment_providers", [])):
+            self.store.providers[provider["id"]] = PaymentProvider(
+                provider["id"], provider.get("is_enabled", True))
+        for i, user in enumerate(data.get("users", [])):
+            path = f"users[{i}]"
+            if self.store.user_by_email(user["email"]):
+                self.fail(path + ".email", f"duplicate email {user['email']!r}")
+            user_id = self.id(ids.USER, user.get("id"), f"user:{user['email']}")
+            self.unique(self.store.users, user_id, path + ".id", "user id")
+            self.store.users[user_id] = User(
+                id=user_id, email=user["email"], password=user["password"],
+                auth_identity_id=self.id(ids.AUTH_IDENTITY, None, f"authid:{user['email']}"),
+                first_name=user.get("first_name"), last_name=user.get("last_name"))
+        for i, key in enumerate(data.get("api_keys", [])):
+            self.unique(self.store.api_keys, key["token"], f"api_keys[{i}].token", "token")
+            self.store.api_keys[key["token"]] = ApiKey(
+                id=self.id(ids.API_KEY, key.get("id"), f"apikey:{key['token']}"),
+                token=key["token"], title=key.get("title", "Mock secret key"))
+        for i, reason in enumerate(data.get("refund_reasons", [])):
+            reason_id = self.id(ids.REFUND_REASON, reason.get("id"), f"reason:{i}:{reason['code']}")
+            self.unique(self.store.refund_reasons, reason_id, f"refund_reasons[{i}].id", "id")
+            created = reason.get("created_at", self.now)
+            self.store.refund_reasons[reason_id] = RefundReason(
+                id=reason_id, label=reason["label"], code=reason["code"],
+                description=reason.get("description"), created_at=created, updated_at=created,
+                deleted_at=created if reason.get("deleted") else None)
+        for i, payment in enumerate(data.get("payments", [])):
+            self.payment(payment, f"payments[{i}]", payment.get("name") or str(i))
+
+    def payment(self, spec: dict, path: str, seed: str) -> None:
+        store = self.store
+        amount = to_decimal(spec["amount"])
+        currency = spec.get("currency_code", "usd")
+        created = spec.get("created_at", self.now)
+        provider_id = spec.get("provider_id", "pp_system_default")
+        if provider_id not in store.providers and provider_id != "pp_system_default":
+            self.fail(path + ".provider_id", f"unknown payment provider {provider_id!r}")
+        payment_id = self.id(ids.PAYMENT, spec.get("id"), f"pay:{seed}")
+        self.unique(store.payments, payment_id, path + ".id", "payment id")
+        order_id = spec.get("order_id")
+        if order_id is None and spec.get("order", True):
+            order_id = self.id(ids.ORDER, None, f"order:{seed}")
+        payment = store.add_payment(
+            amount=amount, currency_code=currency, created_at=created, provider_id=provider_id,
+            payment_id=payment_id,
+            collection_id=self.id(ids.PAYMENT_COLLECTION, spec.get("payment_collection_id"),
+                                  f"paycol:{seed}"),
+            session_id=self.id(ids.PAYMENT_SESSION, spec.get("payment_session_id"),
+                               f"payses:{seed}"),
+            order_id=order_id, canceled_at=created if spec.get("canceled") else None,
+            metadata=spec.get("metadata"),
+        )
+        captured = spec.get("captured", False)
+        captures = spec.get("captures") or ([] if captured is False else
+                                            [amount if captured is True else captured])
+        for j, item in enumerate(captures):
+            item = item if isinstance(item, dict) else {"amount": item}
+            value = to_decimal(item["amount"])
+            where = f"{path}.{'captures' if 'captures' in spec else 'captured'}"
+            if payment.captured_total + value > amount:
+                self.fail(where + (f"[{j}]" if "captures" in spec else ""),
+                          f"captures total {payment.captured_total + value} exceeds the "
+                          f"payment amount {amount}")
+            store.add_capture(payment, value, created_by=item.get("created_by"),
+                              at=item.get("created_at", created),
+                              capture_id=self.id(ids.CAPTURE, item.get("id"), f"capt:{seed}:{j}"))
+        for j, item in enumerate(spec.get("refunds", [])):
+            item = item if isinstance(item, dict) else {"amount": item}
+            value = to_decimal(item["amount"])
+            where = f"{path}.refunds[{j}]"
+            if payment.captured_total - (payment.refunded_total + value) < -epsilon(currency):
+                self.fail(where, f"refunds total {payment.refunded_total + value} exceeds "
+                                 f"the captured amount {payment.captured_total}")
+            reason = None
+            if item.get("refund_reason"):
+                reason = self.reason(item["refund_reason"], where + ".refund_reason")
+            store.add_refund(payment, value, reason=reason, note=item.get("note"),
+                             created_by=item.get("created_by"), at=item.get("created_at", created),
+                             refund_id=self.id(ids.REFUND, item.get("id"), f"ref:{seed}:{j}"))
+
+    def reason(self, ref: str, path: str) -> RefundReason:
+        reasons = self.store.refund_reasons
+        if ref in reasons:
+            return reasons[ref]
+        for reason in reasons.values():
+            if reason.code == ref:
+                return reason
+        self.fail(path, f"no refund reason with id or code {ref!r} (define it under refund_reasons first)")
+        raise AssertionError  # unreachable
+
+
+def dump(store: Store) -> dict:
+    """The store as a fixture document with every id explicit (``load`` gives it back)."""
+    def money(value: Decimal) -> int | float | str:
+        return int(value) if value == value.to_integral_value() else str(value)
+
+    return {
+        "users": [{"id": u.id, "email": u.email, "password": u.password}
+                  for u in store.users.values()],
+        "api_keys": [{"id": k.id, "title": k.title, "token": k.token}
+                     for k in store.api_keys.values()],
+        "payment_providers": [{"id": p.id, "is_enabled": p.is_enabled}
+                              for p in store.providers.values()],
+        "refund_reasons": [
+            {"id": r.id, "label": r.label, "code": r.code, "description": r.description,
+             "created_at": r.created_at, **({"deleted": True} if r.deleted_at else {})}
+            for r in store.refund_reasons.values()],
+        "payments": [
+            {"id": p.id, "payment_collection_id": p.collection.id,
+             "payment_session_id": p.payment_session_id, "amount": money(p.amount),
+             "currency_code": p.currency_code, "provider_id": p.provider_id,
+             "created_at": p.created_at,
+             **({"order_id": p.collection.order_id} if p.collection.order_id else {"order": False}),
+             **({"canceled": True} if p.canceled_at else {}),
+             "captures": [{"id": c.id, "amount": money(c.amount), "created_by": c.created_by,
+                           "created_at": c.created_at} for c in p.captures],
+             "refunds": [{"id": r.id, "amount": money(r.amount), "note": r.note,
+                          "created_by": r.created_by, "created_at": r.created_at,
+                          **({"refund_reason": r.refund_reason_id} if r.refund_reason_id else {})}
+                         for r in p.refunds]}
+            for p in store.payments.values()],
+    }

@@ -1,0 +1,45 @@
+"""Medusa-style ids: ``<prefix>_<ULID>`` (26 Crockford base32 characters, time-ordered)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from ulid import ULID
+
+PAYMENT = "pay"
+PAYMENT_COLLECTION = "pay_col"
+PAYMENT_SESSION = "payses"
+CAPTURE = "capt"
+REFUND = "ref"
+REFUND_REASON = "refr"
+USER = "user"
+AUTH_IDENTITY = "authid"
+API_KEY = "apk"
+ORDER = "order"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def stable_id(prefix: str, seed: str, at: datetime) -> str:
+    """An id that is the same on every start for the same fixture entry (``seed``), with
+    the ULID time part taken from ``at`` so ids still sort in creation order."""
+    millis = int(at.astimezone(timezone.utc).timestamp() * 1000)
+    randomness = hashlib.sha256(seed.encode()).digest()[:10]
+    return f"{prefix}_{ULID.from_bytes(millis.to_bytes(6, 'big') + randomness)}"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """Medusa's timestamp format: ISO 8601 UTC with milliseconds (``2026-11-26T10:30:10.349Z``)."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def now_iso() -> str:
+    return iso(now())

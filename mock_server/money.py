@@ -1,0 +1,77 @@
+"""Exact money: amounts are Decimals in state, compared with the currency's epsilon,
+and rendered the way Medusa's BigNumber reaches the wire.
+
+Medusa keeps a ``raw_*`` value (a BigNumber.js string) beside each amount and sends the
+amount itself as a JavaScript number. We keep the Decimal, so sums never drift (ten
+refunds of 0.1 add up to exactly 1), and only turn it into a JSON number when encoding.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision
+
+ZERO = Decimal(0)
+# Medusa renders any |amount| <= 0.0001 as 0 (the raw value keeps the real one).
+_RENDER_FLOOR = Decimal("0.0001")
+_MAX_SAFE_INT = 2**53
+
+
+def to_decimal(value: int | float | str | Decimal) -> Decimal:
+    """A request or fixture amount as an exact Decimal.
+
+    Floats go through ``repr`` (the shortest string that round-trips), which is the
+    decimal a JavaScript client meant when it wrote the number: ``30.01`` stays 30.01.
+    """
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+@lru_cache(maxsize=256)
+def currency_digits(currency_code: str) -> int:
+    """Fraction digits of a currency (CLDR, as ``Intl.NumberFormat`` gives Medusa); 2 if unknown."""
+    return get_currency_precision(currency_code.upper())
+
+
+@lru_cache(maxsize=256)
+def epsilon(currency_code: str) -> Decimal:
+    """The tolerance Medusa allows on refund checks: 10^-digits of the currency."""
+    return Decimal(1).scaleb(-currency_digits(currency_code))
+
+
+def json_number(value: Decimal) -> int | float:
+    """The JSON number Medusa sends for an amount (a JS number: integral → no decimals)."""
+    if abs(value) <= _RENDER_FLOOR:
+        return 0
+    if value == value.to_integral_value() and abs(value) < _MAX_SAFE_INT:
+        return int(value)
+    return float(value)
+
+
+def raw(value: Decimal) -> dict:
+    """The ``raw_amount`` object: BigNumber.js's string form and its precision."""
+    return {"value": js_string(value), "precision": 20}
+
+
+def js_string(value: Decimal) -> str:
+    """``value`` as BigNumber.js/JavaScript print it: plain notation, exponential below 1e-6
+    or from 1e21 on (``1e-7``, ``30.01``, ``100``)."""
+    if value.is_zero():
+        return "0"
+    value = value.normalize()
+    sign, digits, exponent = value.as_tuple()
+    leading = len(digits) + exponent - 1  # decimal exponent of the first digit
+    text = "".join(map(str, digits))
+    if leading < -6 or leading >= 21:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        body = f"{mantissa}e{'+' if leading > 0 else '-'}{abs(leading)}"
+    else:
+        body = format(value.copy_abs(), "f")
+    return ("-" if sign else "") + body

@@ -1,0 +1,94 @@
+"""The payment rules: refund and capture, in Medusa 2.21.2's check order.
+
+Pure Python over the store; no HTTP. Each function either changes state and returns the
+payment, or raises ``MedusaError`` having changed nothing. The check and the write for
+one payment happen under that payment's lock, so concurrent refunds cannot together
+exceed what was captured.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from . import ids
+from .errors import INVALID_DATA, NOT_FOUND, MedusaError
+from .models import Payment
+from .money import currency_digits, epsilon
+from .store import Store
+
+OVER_REFUND_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"
+OVER_REFUND = "You cannot refund more than what is captured on the payment."
+OVER_CAPTURE = (
+    "You cannot capture more than the authorized amount substracted by what is already captured."
+)
+
+
+def refund(
+    store: Store,
+    payment_id: str,
+    *,
+    amount: Decimal | None,
+    refund_reason_id: str | None,
+    note: str | None,
+    actor_id: str | None,
+) -> Payment:
+    """``POST /admin/payments/{id}/refund`` after validation (medusa-behaviour.md §4.1, #5–#10)."""
+    payment = store.payments.get(payment_id)
+    if payment is None:
+        raise MedusaError(NOT_FOUND, f"Payment id not found: {payment_id}")
+    tolerance = epsilon(payment.currency_code)
+
+    # #6 The workflow's pre-check, only when an amount was given (no lock, no final period).
+    if amount is not None and _exceeds(payment, amount, tolerance):
+        raise MedusaError(INVALID_DATA, OVER_REFUND_WITH_AMOUNT)
+
+    # #7 The refund workflow reads the order through the collection's link.
+    collection = payment.collection
+    if collection.order_id is None:
+        raise MedusaError(
+            NOT_FOUND, f"LinkOrderPaymentCollection payment_collection_id not found: {collection.id}"
+        )
+
+    # #8 An empty string skips the check, as in Medusa.
+    reason = None
+    if refund_reason_id:
+        reason = store.live_refund_reason(refund_reason_id)
+        if reason is None:
+            raise MedusaError(NOT_FOUND, f"RefundReason id not found: {refund_reason_id}")
+
+    # #9 The payment module's check, under the row lock; omitted amount = the whole payment.
+    with payment.lock:
+        to_refund = payment.amount if amount is None else amount
+        if _exceeds(payment, to_refund, tolerance):
+            raise MedusaError(INVALID_DATA, OVER_REFUND)
+        store.add_refund(
+            payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso()
+        )
+    return payment
+
+
+def _exceeds(payment: Payment, amount: Decimal, tolerance: Decimal) -> bool:
+    return payment.captured_total - (payment.refunded_total + amount) < -tolerance
+
+
+def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: str | None) -> Payment:
+    """``POST /admin/payments/{id}/capture`` after validation (medusa-behaviour.md §5)."""
+    payment = store.payments.get(payment_id)
+    if payment is None:
+        raise MedusaError(NOT_FOUND, f"Payment with id: {payment_id} was not found")
+    with payment.lock:
+        if payment.canceled_at is not None:
+            raise MedusaError(INVALID_DATA, f"The payment: {payment.id} has been canceled.")
+        if payment.captured_at is not None:
+            return payment  # already fully captured: 200, nothing changes, amount ignored
+        to_capture = payment.amount if amount is None else amount
+        digits = currency_digits(payment.currency_code)
+        remaining = _round(payment.amount, digits) - _round(payment.captured_total, digits)
+        if _round(to_capture, digits) > remaining:
+            raise MedusaError(INVALID_DATA, OVER_CAPTURE)
+        store.add_capture(payment, to_capture, created_by=actor_id, at=ids.now_iso())
+    return payment
+
+
+def _round(value: Decimal, digits: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

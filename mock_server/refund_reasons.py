@@ -1,0 +1,37 @@
+"""Refund-reason rules: create, update, soft delete (medusa-behaviour.md §7)."""
+
+from __future__ import annotations
+
+from . import ids
+from .errors import NOT_FOUND, MedusaError
+from .models import RefundReason
+from .store import Store
+
+
+def create(store: Store, *, label: str, code: str, description: str | None = None) -> RefundReason:
+    at = ids.now_iso()
+    reason = RefundReason(
+        id=ids.new_id(ids.REFUND_REASON), label=label, code=code, description=description,
+        created_at=at, updated_at=at,
+    )
+    store.refund_reasons[reason.id] = reason
+    return reason
+
+
+def update(store: Store, reason_id: str, changes: dict) -> RefundReason:
+    reason = store.live_refund_reason(reason_id)
+    if reason is None:
+        raise MedusaError(NOT_FOUND, f'RefundReason with id "{reason_id}" not found')
+    for key in ("label", "code", "description"):
+        if key in changes:
+            setattr(reason, key, changes[key])
+    reason.updated_at = ids.now_iso()
+    return reason
+
+
+def delete(store: Store, reason_id: str) -> dict:
+    """Soft delete; answers the same for an unknown id, as Medusa does."""
+    reason = store.live_refund_reason(reason_id)
+    if reason is not None:
+        reason.deleted_at = reason.updated_at = ids.now_iso()
+    return {"id": reason_id, "object": "refund_reason", "deleted": True}

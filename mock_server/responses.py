@@ -1,0 +1,79 @@
+"""Responses shaped like Medusa's Express server sends them: compact JSON, Express's
+headers in Express's order, a weak ETag, and Express's HTML 404 (§13, §14, §8.4)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from typing import Iterable
+
+import orjson
+from starlette.responses import Response
+
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+_TAIL = ((b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5"))
+
+
+def etag(body: bytes) -> str:
+    """Express's weak ETag: length in hex and a truncated base64 SHA-1 of the body."""
+    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()[:27]
+    return f'W/"{len(body):x}-{digest}"'
+
+
+def encode(data: object) -> bytes:
+    return orjson.dumps(data)
+
+
+class ExpressResponse(Response):
+    """A response with exactly the headers given, in order, plus Express's own."""
+
+    def __init__(self, status: int, body: bytes, *, content_type: str | None = JSON_TYPE,
+                 before: Iterable[tuple[str, str]] = (), after: Iterable[tuple[str, str]] = (),
+                 with_etag: bool = True, extra: Iterable[tuple[str, str]] = ()) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        headers = [(b"X-Powered-By", b"Express")]
+        headers += [(k.encode(), v.encode()) for k, v in before]
+        if content_type:
+            headers.append((b"Content-Type", content_type.encode()))
+        headers.append((b"Content-Length", str(len(body)).encode()))
+        if with_etag and body:
+            headers.append((b"ETag", etag(body).encode()))
+        headers += [(k.encode(), v.encode()) for k, v in after]
+        headers += [(k.encode(), v.encode()) for k, v in extra]
+        headers += _TAIL
+        self.raw_headers = headers
+
+
+def json_response(status: int, data: object, *, cors: Iterable[tuple[str, str]] = (),
+                  set_cookie: str | None = None, cookie_first: bool = False) -> ExpressResponse:
+    """A JSON answer. ``Set-Cookie`` goes after the ETag, or (``cookie_first``, as on
+    ``DELETE /auth/session``) right after the CORS headers."""
+    cookie = [("Set-Cookie", set_cookie)] if set_cookie else []
+    before = [*cors, *(cookie if cookie_first else [])]
+    after = [] if cookie_first else cookie
+    return ExpressResponse(status, encode(data), before=before, after=after)
+
+
+def not_found_html(method: str, path: str) -> ExpressResponse:
+    """Express's default 404 page for an unknown route or method."""
+    body = (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<title>Error</title>\n</head>\n<body>\n"
+        f"<pre>Cannot {html.escape(method)} {html.escape(path)}</pre>\n</body>\n</html>\n"
+    ).encode()
+    return ExpressResponse(
+        404, body, content_type=HTML_TYPE, with_etag=False,
+        before=[("Content-Security-Policy", "default-src 'none'"),
+                ("X-Content-Type-Options", "nosniff")])
+
+
+def text_response(status: int, text: str) -> ExpressResponse:
+    return ExpressResponse(status, text.encode(), content_type=HTML_TYPE)
+
+
+def preflight_response(headers: Iterable[tuple[str, str]]) -> ExpressResponse:
+    return ExpressResponse(204, b"", content_type=None, before=headers, with_etag=False)

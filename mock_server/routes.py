@@ -1,0 +1,168 @@
+"""Thin handlers for the Medusa routes, keyed by the spec's operationId.
+
+Each takes a validated ``Call`` and returns a ``Reply``: parse, call the rules, project
+``fields``, answer. Check order, auth and validation happen before (``app.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import auth, listing, payments, refund_reasons
+from .auth import Actor
+from .errors import UNAUTHORIZED_BODY
+from .fields import project
+from .money import to_decimal
+
+
+@dataclass
+class Call:
+    mock: Any  # app.Mock: store, sessions, secrets
+    params: dict
+    body: Any
+    query: dict
+    actor: Actor | None
+    authorization: str | None = None
+    session_cookie: str | None = None
+
+
+@dataclass
+class Reply:
+    status: int
+    data: Any
+    set_cookie: str | None = None
+    cookie_first: bool = False
+    text: str | None = None
+    headers: list = field(default_factory=list)
+
+
+def _amount(body: dict):
+    return to_decimal(body["amount"]) if "amount" in body else None
+
+
+def _actor_id(call: Call) -> str | None:
+    return call.actor.id if call.actor else None
+
+
+def _fields(call: Call) -> str | None:
+    return call.query.get("fields")
+
+
+def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
+    page = listing.select(rows, call.query, default_limit=default_limit, search=search)
+    fields = _fields(call)
+    return Reply(200, {name: [project(entity, row, fields) for row in page.items],
+                       "count": page.count, "offset": page.offset, "limit": page.limit})
+
+
+# ---- payments ------------------------------------------------------------------------------
+
+def list_payments(call: Call) -> Reply:
+    return _list(call, "payments", "payment", call.mock.store.payments.values(), 20)
+
+
+def list_payment_providers(call: Call) -> Reply:
+    return _list(call, "payment_providers", "payment_provider",
+                 call.mock.store.providers.values(), 20)
+
+
+def retrieve_payment(call: Call) -> Reply:
+    payment = call.mock.store.payments.get(call.params["id"])
+    if payment is None:
+        return Reply(200, {})  # Medusa answers 200 {} for an unknown id
+    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+
+
+def capture_payment(call: Call) -> Reply:
+    payment = payments.capture(call.mock.store, call.params["id"], amount=_amount(call.body),
+                               actor_id=_actor_id(call))
+    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+
+
+def refund_payment(call: Call) -> Reply:
+    body = call.body
+    payment = payments.refund(
+        call.mock.store, call.params["id"], amount=_amount(body),
+        refund_reason_id=body.get("refund_reason_id"), note=body.get("note"),
+        actor_id=_actor_id(call))
+    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+
+
+# ---- refund reasons ------------------------------------------------------------------------
+
+def _search_reason(reason, token: str) -> bool:
+    return any(token in (text or "").lower() for text in (reason.label, reason.code, reason.description))
+
+
+def list_refund_reasons(call: Call) -> Reply:
+    return _list(call, "refund_reasons", "refund_reason",
+                 call.mock.store.refund_reasons.values(), 15, search=_search_reason)
+
+
+def create_refund_reason(call: Call) -> Reply:
+    reason = refund_reasons.create(call.mock.store, label=call.body["label"],
+                                   code=call.body["code"], description=call.body.get("description"))
+    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+
+
+def retrieve_refund_reason(call: Call) -> Reply:
+    reason = call.mock.store.live_refund_reason(call.params["id"])
+    if reason is None:
+        return Reply(200, {})
+    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+
+
+def update_refund_reason(call: Call) -> Reply:
+    reason = refund_reasons.update(call.mock.store, call.params["id"], call.body)
+    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+
+
+def delete_refund_reason(call: Call) -> Reply:
+    return Reply(200, refund_reasons.delete(call.mock.store, call.params["id"]))
+
+
+# ---- auth ----------------------------------------------------------------------------------
+
+def login(call: Call) -> Reply:
+    return Reply(200, {"token": auth.login(call.mock.store, call.body, call.mock.secrets)})
+
+
+def create_session(call: Call) -> Reply:
+    scheme, _, token = (call.authorization or "").partition(" ")
+    claims = auth.verify_token(token.strip(), call.mock.secrets) if scheme.lower() == "bearer" else None
+    if claims is None:
+        return Reply(401, UNAUTHORIZED_BODY)
+    _, set_cookie = call.mock.sessions.create(claims)
+    return Reply(200, {"user": claims}, set_cookie=set_cookie)
+
+
+def delete_session(call: Call) -> Reply:
+    found = call.mock.sessions.lookup(call.session_cookie)
+    if found is None:
+        return Reply(401, UNAUTHORIZED_BODY)
+    call.mock.sessions.destroy(found[0])
+    return Reply(200, {"success": True}, set_cookie=auth.Sessions.CLEARING_COOKIE,
+                 cookie_first=True)
+
+
+def health(call: Call) -> Reply:
+    return Reply(200, None, text="OK")
+
+
+HANDLERS: dict[str, Callable[[Call], Reply]] = {
+    "GetPayments": list_payments,
+    "GetPaymentsPaymentProviders": list_payment_providers,
+    "GetPaymentsId": retrieve_payment,
+    "PostPaymentsIdCapture": capture_payment,
+    "PostPaymentsIdRefund": refund_payment,
+    "GetRefundReasons": list_refund_reasons,
+    "PostRefundReasons": create_refund_reason,
+    "GetRefundReasonsId": retrieve_refund_reason,
+    "PostRefundReasonsId": update_refund_reason,
+    "DeleteRefundReasonsId": delete_refund_reason,
+    "PostActor_typeAuth_provider": login,
+    "PostSession": create_session,
+    "DeleteSession": delete_session,
+    "GetHealth": health,
+}

@@ -1,0 +1,320 @@
+"""The contract: our OpenAPI 3.1 document, loaded and compiled once at start-up.
+
+From ``specs/`` this builds the route table (method + path template → operation), one
+body validator and one query validator per operation, and (on request) response
+validators. Validation failures are translated into Medusa's wording here, in
+``medusa_message``, so the rest of the code never sees a jsonschema error.
+
+A spec that cannot be loaded stops start-up with ``SpecError``: the file, the JSON
+pointer inside it and what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import INVALID_DATA, MedusaError
+
+SPEC_URI = "urn:medusa-mock:spec"
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+MAX_ISSUES = 3  # Medusa reports at most the first three validation issues
+
+
+class SpecError(Exception):
+    def __init__(self, file: Path | str, pointer: str, reason: str) -> None:
+        super().__init__(f"{file}: at {pointer or '/'}: {reason}")
+        self.file, self.pointer, self.reason = str(file), pointer, reason
+
+
+@dataclass
+class SchemaCheck:
+    """A compiled JSON Schema plus what the message translator needs to order issues."""
+
+    validator: Draft202012Validator
+    property_order: tuple[str, ...]
+
+    def issues(self, instance: Any) -> list[str]:
+        errors = list(self.validator.iter_errors(instance))
+        if not errors:
+            return []
+        return _translate(errors, instance, self.property_order)
+
+    def check(self, instance: Any) -> None:
+        issues = self.issues(instance)
+        if issues:
+            raise MedusaError(INVALID_DATA, "Invalid request: " + "; ".join(issues[:MAX_ISSUES]))
+
+
+@dataclass
+class QueryParam:
+    name: str
+    kind: str  # "integer", "number", "boolean" or "other": how a query string value is coerced
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    pattern: re.Pattern
+    security: list[str]  # scheme names accepted; empty = no auth
+    body: SchemaCheck | None
+    query: SchemaCheck
+    query_params: dict[str, QueryParam]
+    responses: dict[str, str] = field(default_factory=dict)  # status -> schema pointer
+
+    def coerce_query(self, query: dict) -> dict:
+        """Query values arrive as strings; numbers and booleans are parsed the way
+        Medusa's validators preprocess them, leaving what does not parse for the schema
+        to reject with the original value in the message."""
+        for name, value in query.items():
+            param = self.query_params.get(name)
+            if param is None or not isinstance(value, str):
+                continue
+            if param.kind in ("integer", "number"):
+                match = re.match(r"\s*[+-]?\d+", value)  # JavaScript parseInt
+                if match:
+                    query[name] = int(match.group())
+            elif param.kind == "boolean" and value in ("true", "false"):
+                query[name] = value == "true"
+        return query
+
+
+@dataclass
+class Contract:
+    file: Path
+    document: dict
+    operations: list[Operation]
+    registry: Registry
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+    def response_check(self, op: Operation, status: int) -> SchemaCheck | None:
+        pointer = op.responses.get(str(status))
+        return _compile(pointer, self.registry, self.document) if pointer else None
+
+
+def load(path: Path | str) -> Contract:
+    path = Path(path)
+    if path.is_dir():
+        candidates = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+        if len(candidates) != 1:
+            raise SpecError(path, "", f"expected one OpenAPI file in the folder, found {len(candidates)}")
+        path = candidates[0]
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
+        raise SpecError(path, "/openapi", "not an OpenAPI 3.1 document")
+    if not isinstance(document.get("paths"), dict):
+        raise SpecError(path, "/paths", "missing or not a mapping")
+
+    _check_refs(path, document, document, "")
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            where = "/".join(map(str, exc.path))
+            raise SpecError(path, f"/components/schemas/{name}/{where}".rstrip("/"),
+                            f"invalid schema: {exc.message}") from None
+    registry = Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012))
+    operations = []
+    for template, item in document["paths"].items():
+        for method in HTTP_METHODS:
+            if method in (item or {}):
+                pointer = f"/paths/{_escape(template)}/{method}"
+                operations.append(_operation(path, document, registry, template, method,
+                                             item[method], pointer, item.get("parameters", [])))
+    return Contract(path, document, operations, registry)
+
+
+def _operation(file, document, registry, template, method, op, pointer, shared_params) -> Operation:
+    if not op.get("operationId"):
+        raise SpecError(file, pointer, "operation has no operationId")
+    security = op.get("security", document.get("security", []))
+    schemes = [name for requirement in security for name in requirement]
+
+    body = None
+    content = (op.get("requestBody") or {}).get("content", {})
+    if "application/json" in content:
+        schema_pointer = f"{pointer}/requestBody/content/application~1json/schema"
+        body = _compile(schema_pointer, registry, document, file)
+
+    params: dict[str, QueryParam] = {}
+    properties: dict[str, Any] = {}
+    for index, param in enumerate([*shared_params, *op.get("parameters", [])]):
+        param = _deref(document, param)
+        if param.get("in") != "query":
+            continue
+        schema = param.get("schema", {})
+        properties[param["name"]] = schema
+        kind = _deref(document, schema).get("type")
+        params[param["name"]] = QueryParam(
+            param["name"], kind if kind in ("integer", "number", "boolean") else "other")
+    query_schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    query = SchemaCheck(_validator(query_schema, registry, file, pointer + "/parameters"),
+                        tuple(properties))
+
+    responses = {}
+    for status, response in (op.get("responses") or {}).items():
+        where = f"{pointer}/responses/{status}"
+        while isinstance(response, dict) and isinstance(response.get("$ref"), str):
+            where = response["$ref"][1:]
+            response = _resolve_pointer(document, where)
+        if "application/json" in response.get("content", {}):
+            responses[str(status)] = f"{where}/content/application~1json/schema"
+
+    regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "/?$"
+    return Operation(op["operationId"], method.upper(), template, re.compile(regex), schemes,
+                     body, query, params, responses)
+
+
+def _compile(pointer: str, registry: Registry, document: dict, file: Any = None) -> SchemaCheck:
+    schema = _deref(document, _resolve_pointer(document, pointer))
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
+    order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
+    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry, file, pointer), order)
+
+
+def _validator(schema: dict, registry: Registry, file: Any, pointer: str) -> Draft202012Validator:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
+    return Draft202012Validator(schema, registry=registry)
+
+
+def _check_refs(file: Path, document: dict, node: Any, pointer: str) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#/"):
+                raise SpecError(file, pointer, f"$ref {ref!r}: only local refs are supported")
+            try:
+                _resolve_pointer(document, ref[1:])
+            except (KeyError, IndexError, TypeError):
+                raise SpecError(file, pointer, f"$ref {ref!r} does not resolve") from None
+        for key, value in node.items():
+            _check_refs(file, document, value, f"{pointer}/{_escape(str(key))}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_refs(file, document, value, f"{pointer}/{index}")
+
+
+def _resolve_pointer(document: Any, pointer: str) -> Any:
+    node = document
+    for part in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _deref(document: dict, node: Any) -> Any:
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        node = _resolve_pointer(document, node["$ref"][1:])
+    return node
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+# ---- Medusa's wording ---------------------------------------------------------------------
+
+def js_string(value: Any) -> str:
+    """``String(value)`` in JavaScript, which Medusa puts in its validation messages."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
+    ranked: list[tuple[tuple[int, int], str]] = []
+    seen: set[str] = set()
+
+    def add(rank: tuple[int, int], message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            ranked.append((rank, message))
+
+    def position(name: Any) -> int:
+        return order.index(name) if name in order else len(order)
+
+    for error in errors:
+        path = list(error.absolute_path)
+        top = position(path[0]) if path else -1
+        kind = error.validator
+        if not path and kind == "type":
+            add((0, -1), "Field '' is required")
+        elif kind == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    add((0, position(name) if not path else top),
+                        f"Field '{_field([*path, name])}' is required")
+        elif kind == "additionalProperties":
+            allowed = set((error.schema.get("properties") or {}).keys())
+            extra = [k for k in error.instance if k not in allowed]
+            add((1, 0), f"Unrecognized fields: '{', '.join(extra)}'")
+        elif kind == "type":
+            expected = error.validator_value
+            if isinstance(expected, list):
+                expected = next((t for t in expected if t != "null"), expected[0])
+            if expected == "boolean" and isinstance(error.instance, str):
+                add((0, top), "Invalid input")
+            else:
+                expected = "number" if expected == "integer" else expected
+                add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
+                              f"got: '{js_string(error.instance)}'")
+        elif kind in ("exclusiveMinimum", "minimum"):
+            add((0, top), f"Value for field '{_field(path)}' too small, expected at least: "
+                          f"'{js_string(error.validator_value)}'")
+        elif kind in ("exclusiveMaximum", "maximum"):
+            add((0, top), f"Value for field '{_field(path)}' too big, expected at most: "
+                          f"'{js_string(error.validator_value)}'")
+        elif kind == "enum":
+            add((0, top), f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
+                          f"for field '{_field(path)}', but got: '{js_string(error.instance)}'")
+        else:
+            add((0, top), "Invalid input")
+    ranked.sort(key=lambda item: item[0])
+    return [message for _, message in ranked]
