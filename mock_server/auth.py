@@ -12,11 +12,16 @@ import hmac
 import secrets
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import quote, unquote
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+# Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 from .errors import UNAUTHORIZED, MedusaError
 from .store import Store
