@@ -166,7 +166,7 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
         if param.get("in") != "query":
             continue
         schema = param.get("schema", {})
-        properties[param["name"]] = schema
+        properties[param["name"]] = _absolute_refs(schema)
         kind = _deref(document, schema).get("type")
         params[param["name"]] = QueryParam(
             param["name"], kind if kind in ("integer", "number", "boolean") else "other")
@@ -228,6 +228,17 @@ def _resolve_pointer(document: Any, pointer: str) -> Any:
     for part in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
         part = part.replace("~1", "/").replace("~0", "~")
         node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _absolute_refs(node: Any) -> Any:
+    """A copy of a schema whose local refs point into the spec document, for schemas
+    (like the per-operation query object) that are not themselves part of it."""
+    if isinstance(node, dict):
+        return {k: (f"{SPEC_URI}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#")
+                    else _absolute_refs(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_absolute_refs(v) for v in node]
     return node
 
 

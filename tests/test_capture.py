@@ -1,0 +1,86 @@
+"""POST /admin/payments/{id}/capture (medusa-behaviour.md §5)."""
+
+from __future__ import annotations
+
+from conftest import AUTHORIZED, CANCELED, CAPTURED, PARTIALLY_CAPTURED
+
+OVER_CAPTURE = ("You cannot capture more than the authorized amount substracted by what is "
+                "already captured.")
+FIELDS = "?fields=%2Bpayment_collection.status,%2Bpayment_collection.captured_amount,%2Bcaptures.created_by"
+
+
+def capture(client, auth, payment_id, body=None, query=""):
+    return client.post(f"/admin/payments/{payment_id}/capture{query}", json=body, headers=auth)
+
+
+def test_partial_capture_then_the_rest(client, auth):
+    response = capture(client, auth, AUTHORIZED, {"amount": 40}, FIELDS)
+    assert response.status_code == 200
+    payment = response.json()["payment"]
+    assert payment["captured_at"] is None
+    assert [c["amount"] for c in payment["captures"]] == [40]
+    assert payment["payment_collection"]["status"] == "authorized"
+    assert payment["payment_collection"]["captured_amount"] == 40
+    me = client.post("/auth/session", headers=auth).json()["user"]["actor_id"]
+    assert payment["captures"][0]["created_by"] == me
+
+    response = capture(client, auth, AUTHORIZED, {}, "")
+    assert response.status_code == 400
+    assert response.json() == {"type": "invalid_data", "message": OVER_CAPTURE}
+
+    response = capture(client, auth, AUTHORIZED, {"amount": 60}, FIELDS)
+    payment = response.json()["payment"]
+    assert payment["captured_at"] is not None
+    assert payment["payment_collection"]["status"] == "completed"
+    assert payment["payment_collection"]["captured_amount"] == 100
+
+
+def test_capture_without_amount_captures_the_whole_payment(client, auth):
+    payment = capture(client, auth, AUTHORIZED).json()["payment"]
+    assert [c["amount"] for c in payment["captures"]] == [100]
+    assert payment["captured_at"] is not None
+
+
+def test_over_capture(client, auth):
+    response = capture(client, auth, PARTIALLY_CAPTURED, {"amount": 60.01})
+    assert (response.status_code, response.json()) == (400, {"type": "invalid_data", "message": OVER_CAPTURE})
+    assert capture(client, auth, PARTIALLY_CAPTURED, {"amount": 60}).status_code == 200
+
+
+def test_already_fully_captured_answers_200_and_changes_nothing(client, auth):
+    before = client.get(f"/admin/payments/{CAPTURED}", headers=auth).json()
+    for body in ({}, {"amount": 5}, {"amount": 5000}):
+        response = capture(client, auth, CAPTURED, body)
+        assert response.status_code == 200
+        assert response.json() == before
+
+
+def test_canceled_payment(client, auth):
+    response = capture(client, auth, CANCELED, {"amount": 1})
+    assert response.status_code == 400
+    assert response.json() == {"type": "invalid_data",
+                               "message": f"The payment: {CANCELED} has been canceled."}
+
+
+def test_unknown_payment_wording_differs_from_refund(client, auth):
+    response = capture(client, auth, "pay_does_not_exist", {"amount": 1})
+    assert response.status_code == 404
+    assert response.json() == {"type": "not_found",
+                               "message": "Payment with id: pay_does_not_exist was not found"}
+
+
+def test_capture_validation(client, auth):
+    for body, message in [({"amount": 0}, "Value for field 'amount' too small, expected at least: '0'"),
+                          ({"foo": 1}, "Unrecognized fields: 'foo'"),
+                          ({"amount": 1, "note": "x"}, "Unrecognized fields: 'note'")]:
+        response = capture(client, auth, AUTHORIZED, body)
+        assert response.status_code == 400
+        assert response.json() == {"type": "invalid_data", "message": f"Invalid request: {message}"}
+
+
+def test_capture_then_refund(client, auth):
+    capture(client, auth, AUTHORIZED, {"amount": 40})
+    refund = client.post(f"/admin/payments/{AUTHORIZED}/refund", json={"amount": 15}, headers=auth)
+    assert refund.status_code == 200
+    refund = client.post(f"/admin/payments/{AUTHORIZED}/refund", json={"amount": 26}, headers=auth)
+    assert refund.json()["message"] == "You are not allowed to refund more than the captured amount"

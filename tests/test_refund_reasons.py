@@ -1,0 +1,85 @@
+"""Refund reasons (medusa-behaviour.md §7)."""
+
+from __future__ import annotations
+
+FRESH_INSTALL = [
+    ("Shipping Issue", "shipping_issue", "Refund due to lost, delayed, or misdelivered shipment"),
+    ("Pricing Error", "pricing_error", "Refund to correct an overcharge, missing discount, or incorrect price"),
+    ("Customer Care Adjustment", "customer_care_adjustment",
+     "Refund given as goodwill or compensation for inconvenience"),
+]
+
+
+def test_fresh_install_reasons(client, auth):
+    body = client.get("/admin/refund-reasons", headers=auth).json()
+    assert [(r["label"], r["code"], r["description"]) for r in body["refund_reasons"]] == FRESH_INSTALL
+    assert (body["count"], body["offset"], body["limit"]) == (3, 0, 15)
+    first = body["refund_reasons"][0]
+    assert list(first) == ["id", "label", "code", "description", "created_at", "updated_at", "deleted_at"]
+    assert first["id"].startswith("refr_") and first["deleted_at"] is None
+
+
+def test_create_answers_200(client, auth):
+    response = client.post("/admin/refund-reasons", json={"label": "Damaged", "code": "damaged"}, headers=auth)
+    assert response.status_code == 200
+    reason = response.json()["refund_reason"]
+    assert reason["label"] == "Damaged" and reason["code"] == "damaged" and reason["description"] is None
+    assert reason["created_at"] == reason["updated_at"]
+
+
+def test_create_validation(client, auth):
+    cases = [({"label": "No code"}, "Field 'code' is required"),
+             ({}, "Field 'label' is required; Field 'code' is required"),
+             ({"label": 1, "code": "y"}, "Expected type: 'string' for field 'label', got: '1'"),
+             ({"label": "x", "code": "y", "metadata": {}}, "Unrecognized fields: 'metadata'")]
+    for body, message in cases:
+        response = client.post("/admin/refund-reasons", json=body, headers=auth)
+        assert response.status_code == 400
+        assert response.json() == {"type": "invalid_data", "message": f"Invalid request: {message}"}
+    assert client.get("/admin/refund-reasons", headers=auth).json()["count"] == 3
+
+
+def test_update_retrieve_delete(client, auth):
+    created = client.post("/admin/refund-reasons", json={"label": "A", "code": "a"}, headers=auth).json()
+    reason_id = created["refund_reason"]["id"]
+    response = client.post(f"/admin/refund-reasons/{reason_id}", json={"description": "why"}, headers=auth)
+    assert response.json()["refund_reason"]["description"] == "why"
+    assert client.post(f"/admin/refund-reasons/{reason_id}", json={}, headers=auth).status_code == 200
+    got = client.get(f"/admin/refund-reasons/{reason_id}", headers=auth).json()
+    assert got["refund_reason"]["label"] == "A"
+
+    response = client.delete(f"/admin/refund-reasons/{reason_id}", headers=auth)
+    assert response.json() == {"id": reason_id, "object": "refund_reason", "deleted": True}
+    assert client.get(f"/admin/refund-reasons/{reason_id}", headers=auth).content == b"{}"
+    assert reason_id not in [r["id"] for r in client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"]]
+    with_deleted = client.get("/admin/refund-reasons?with_deleted=true", headers=auth).json()
+    assert reason_id in [r["id"] for r in with_deleted["refund_reasons"]]
+    response = client.post(f"/admin/refund-reasons/{reason_id}", json={"label": "B"}, headers=auth)
+    assert response.status_code == 404
+    assert response.json() == {"type": "not_found", "message": f'RefundReason with id "{reason_id}" not found'}
+
+
+def test_delete_unknown_id_still_answers_deleted(client, auth):
+    response = client.delete("/admin/refund-reasons/refr_nope", headers=auth)
+    assert response.json() == {"id": "refr_nope", "object": "refund_reason", "deleted": True}
+
+
+def test_update_rejects_null_label(client, auth):
+    reason_id = client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"][0]["id"]
+    response = client.post(f"/admin/refund-reasons/{reason_id}", json={"label": None}, headers=auth)
+    assert response.json()["message"] == "Invalid request: Expected type: 'string' for field 'label', got: 'null'"
+
+
+def test_q_searches_label_code_and_description(client, auth):
+    def codes(q):
+        body = client.get("/admin/refund-reasons", params={"q": q}, headers=auth).json()
+        return [r["code"] for r in body["refund_reasons"]]
+    assert codes("shipping") == ["shipping_issue"]
+    assert codes("GOODWILL") == ["customer_care_adjustment"]
+    assert codes("refund error") == ["pricing_error"]
+    assert codes("nothing-matches") == []
+
+
+def test_retrieve_unknown_reason_is_200_empty(client, auth):
+    response = client.get("/admin/refund-reasons/refr_nope", headers=auth)
+    assert (response.status_code, response.content) == (200, b"{}")
