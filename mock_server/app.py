@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 
 from . import control, errors, fixtures, spec
-from .auth import SECRET_KEY_AS_BEARER, Secrets, Sessions, authenticate
+from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Secrets, Sessions, authenticate
 from .config import Config
 from .cors import Cors
 from .errors import MedusaError
@@ -64,6 +64,8 @@ class Endpoint:
         if "GET" in self.operations:
             self.operations.setdefault("HEAD", self.operations["GET"])
         self.handlers = {method: HANDLERS[op.operation_id] for method, op in self.operations.items()}
+        self.credentials = {method: tuple(SCHEMES[s] for s in op.security if s in SCHEMES)
+                            for method, op in self.operations.items()}
         self.origins = mock.cors.origins_for(template)
         self.validate = mock.config.validate_responses
         self.response_checks = {}
@@ -98,10 +100,11 @@ class Endpoint:
             if self.origins is not None else []
         mock = self.mock
         actor = None
-        if op.security and op.operation_id not in ("PostSession", "DeleteSession"):
+        if op.security:
             actor = authenticate(mock.store, mock.sessions, mock.secrets,
                                  authorization=headers.get("authorization"),
-                                 session_cookie=request.cookies.get("connect.sid"))
+                                 session_cookie=request.cookies.get("connect.sid"),
+                                 allow=self.credentials[method])
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
@@ -112,10 +115,7 @@ class Endpoint:
                 op.body.check(body)
             query = op.coerce_query(parse_query(request.url.query))
             op.query.check(query)
-            reply = self.handlers[method](Call(
-                mock, request.path_params, body, query, actor,
-                authorization=headers.get("authorization"),
-                session_cookie=request.cookies.get("connect.sid")))
+            reply = self.handlers[method](Call(mock, request.path_params, body, query, actor))
         except MedusaError as exc:
             status, data = errors.render(exc)
             reply = Reply(status, data)

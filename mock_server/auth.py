@@ -35,6 +35,11 @@ COOKIE_NAME = "connect.sid"
 class Actor:
     id: str
     type: str  # "user" or "api-key"
+    claims: dict | None = None  # the token's or the session's auth context
+    session_id: str | None = None  # set when the cookie session authenticated
+
+# The spec's security scheme names → the credentials they stand for.
+SCHEMES = {"jwt_token": "bearer", "cookie_auth": "session", "api_key": "api-key"}
 
 
 class Secrets:
@@ -141,14 +146,15 @@ SECRET_KEY_AS_BEARER = object()
 def authenticate(store: Store, sessions: Sessions, secrets_: Secrets, *,
                  authorization: str | None, session_cookie: str | None,
                  allow: tuple[str, ...] = ("bearer", "session", "api-key")):
-    """The actor behind a request to an ``/admin`` route, ``None`` (plain 401), or
-    ``SECRET_KEY_AS_BEARER`` (Medusa's own 401 message for that mistake)."""
+    """The actor behind a request, by the credentials the route accepts (``allow``):
+    an ``Actor``, ``None`` (plain 401), or ``SECRET_KEY_AS_BEARER`` (Medusa's own 401
+    message for that mistake)."""
     if "session" in allow and session_cookie:
         found = sessions.lookup(session_cookie)
         if found is not None:
-            claims = found[1]
+            sid, claims = found
             if claims.get("actor_type") == "user":
-                return Actor(claims["actor_id"], "user")
+                return Actor(claims["actor_id"], "user", claims, sid)
     if not authorization:
         return None
     scheme, _, credential = authorization.strip().partition(" ")
@@ -159,7 +165,7 @@ def authenticate(store: Store, sessions: Sessions, secrets_: Secrets, *,
             return SECRET_KEY_AS_BEARER
         claims = verify_token(credential, secrets_)
         if claims is not None and claims.get("actor_type") == "user" and claims.get("actor_id"):
-            return Actor(claims["actor_id"], "user")
+            return Actor(claims["actor_id"], "user", claims)
         return None
     if scheme == "basic" and "api-key" in allow:
         key = store.api_keys.get(_basic_username(credential))

@@ -11,7 +11,6 @@ from typing import Any, Callable
 
 from . import auth, listing, payments, refund_reasons
 from .auth import Actor
-from .errors import UNAUTHORIZED_BODY
 from .fields import project
 from .money import to_decimal
 
@@ -23,8 +22,6 @@ class Call:
     body: Any
     query: dict
     actor: Actor | None
-    authorization: str | None = None
-    session_cookie: str | None = None
 
 
 @dataclass
@@ -129,19 +126,13 @@ def login(call: Call) -> Reply:
 
 
 def create_session(call: Call) -> Reply:
-    scheme, _, token = (call.authorization or "").partition(" ")
-    claims = auth.verify_token(token.strip(), call.mock.secrets) if scheme.lower() == "bearer" else None
-    if claims is None:
-        return Reply(401, UNAUTHORIZED_BODY)
-    _, set_cookie = call.mock.sessions.create(claims)
-    return Reply(200, {"user": claims}, set_cookie=set_cookie)
+    """The bearer token's claims become the session's auth context."""
+    _, set_cookie = call.mock.sessions.create(call.actor.claims)
+    return Reply(200, {"user": call.actor.claims}, set_cookie=set_cookie)
 
 
 def delete_session(call: Call) -> Reply:
-    found = call.mock.sessions.lookup(call.session_cookie)
-    if found is None:
-        return Reply(401, UNAUTHORIZED_BODY)
-    call.mock.sessions.destroy(found[0])
+    call.mock.sessions.destroy(call.actor.session_id)
     return Reply(200, {"success": True}, set_cookie=auth.Sessions.CLEARING_COOKIE,
                  cookie_first=True)
 
