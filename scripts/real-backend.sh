@@ -171,12 +171,23 @@ start_server() {
   if ! server_pid >/dev/null; then
     port_in_use && die "port $PORT is in use by something that is not our Medusa (set REAL_PORT)"
     log "starting medusa on $HOST:$PORT (log: ${LOG#$ROOT/})"
-    : > "$LOG"
-    (cd "$RB" && NODE_ENV=development MEDUSA_DISABLE_TELEMETRY=true \
-       setsid nohup "$MEDUSA_BIN" start -H "$HOST" -p "$PORT" >> "$LOG" 2>&1 < /dev/null &
-     echo $! > "$PIDFILE")
+    printf '\n===== %s real-backend.sh: medusa start -H %s -p %s =====\n' "$(date -u +%FT%TZ)" "$HOST" "$PORT" >> "$LOG"
+    # A simple async command: bash forks once and the child execs setsid, which
+    # (not being a group leader) makes itself a new session/process group and
+    # execs nohup -> medusa. So $! is the server's pid and its pgid. fd 9 (our
+    # lock) is closed so the server does not hold it.
+    (
+      cd "$RB" || exit 1
+      NODE_ENV=development MEDUSA_DISABLE_TELEMETRY=true \
+        setsid nohup "$MEDUSA_BIN" start -H "$HOST" -p "$PORT" >> "$LOG" 2>&1 < /dev/null 9>&- &
+      echo $! > "$PIDFILE"
+    )
   else
-    log "server process $(cat "$PIDFILE") exists; waiting for it"
+    local p; p="$(cat "$PIDFILE")"
+    if ! tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "-p $PORT "; then
+      die "pid $p in ${PIDFILE#$ROOT/} is a server on another port; run 'down' first (one instance at a time)"
+    fi
+    log "server process $p exists; waiting for it"
   fi
   local t=$(date +%s)
   while :; do
@@ -201,15 +212,19 @@ stop_server() {
     return
   fi
   pg="$(ps -o pgid= -p "$p" | tr -d ' ')"
+  # Only signal the whole group if the server leads its own group (setsid);
+  # never the group of this script or of the caller.
+  local target="$p"
+  [ "$pg" = "$p" ] && target="-$pg"
   log "stopping medusa (pid $p, process group $pg)"
-  kill -TERM -- "-$pg" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
+  kill -TERM -- "$target" 2>/dev/null || true
   for _ in $(seq 1 40); do
-    kill -0 -- "-$pg" 2>/dev/null || break
+    kill -0 -- "$target" 2>/dev/null || break
     sleep 0.25
   done
-  if kill -0 -- "-$pg" 2>/dev/null; then
+  if kill -0 -- "$target" 2>/dev/null; then
     log "still alive after 10 s; SIGKILL"
-    kill -KILL -- "-$pg" 2>/dev/null || true
+    kill -KILL -- "$target" 2>/dev/null || true
   fi
   rm -f "$PIDFILE"
   log "server stopped"
@@ -229,7 +244,9 @@ seed() {
       if (v.error) { console.log(`  ${k}  SKIPPED: ${v.error}`); continue; }
       console.log(`  ${k}  ${v.payment_id}  ${String(v.amount).padStart(5)} ${v.currency_code}  ${v.state.padEnd(28)} order=${v.order_id ?? "-"}`);
     }
-    console.log(`  refund_reasons: ${s.refund_reasons.map(r => r.code + "=" + r.id).join(" ")}`);
+    const rr = s.refund_reasons, std = ["shipping_issue", "pricing_error", "customer_care_adjustment"];
+    const shown = rr.filter(r => std.includes(r.code));
+    console.log(`  refund_reasons: ${rr.length} (${shown.map(r => r.code + "=" + r.id).join(" ")}${rr.length > shown.length ? ` +${rr.length - shown.length} others` : ""})`);
     console.log(`  admin_user_id: ${s.admin_user_id}`);
   ' "$SEED_JSON"
 }
@@ -238,7 +255,7 @@ seed() {
 with_lock() {
   mkdir -p "$STATE"
   exec 9> "$STATE/.lock"
-  flock -w 900 9 || die "another real-backend.sh is running (lock $STATE/.lock)"
+  flock -w 300 9 || die "lock $STATE/.lock held for 300 s by: $(fuser "$STATE/.lock" 2>&1 | tr -s " ")"
 }
 
 cmd_up() {
