@@ -25,3 +25,7 @@ check-fixtures: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Issue-sized extras, one fragment each: the real Medusa backend (real-backend,
+# real-backend-stop), contract testing (contract-real, diff, drift), benchmarks (bench).
+include $(sort $(wildcard mk/*.mk))

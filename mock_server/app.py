@@ -8,15 +8,18 @@ auth, as in Express) → auth → body validation → query validation → handl
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections import defaultdict
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 
 from . import control, errors, fixtures, spec
-from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Secrets, Sessions, authenticate
+from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
 from .config import Config
 from .cors import Cors
 from .errors import MedusaError
@@ -81,30 +84,55 @@ class Endpoint:
         await response(scope, receive, send)
 
     async def respond(self, request: Request) -> ExpressResponse:
-        method = request.method
-        headers = request.headers
+        scope = request.scope
+        method = scope["method"]
         op = self.operations.get(method)
         if op is None:
+            headers = request.headers
             if method == "OPTIONS" and self.origins is not None:
                 return preflight_response(self.mock.cors.preflight(
                     self.origins, headers.get("origin"),
                     headers.get("access-control-request-headers")))
             return not_found_html(method, request.url.path)
 
+        # The three headers read below, in one pass: the first of each name, as
+        # ``request.headers.get`` gives it (ASGI servers send the names in lower case).
+        content_type = origin = authorization = None
+        has_cookie = False
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                if authorization is None:
+                    authorization = value.decode("latin-1")
+            elif key == b"content-type":
+                if content_type is None:
+                    content_type = value.decode("latin-1")
+            elif key == b"origin":
+                if origin is None:
+                    origin = value.decode("latin-1")
+            elif key == b"cookie":
+                has_cookie = True
+
         try:
-            body = parse_body(await request.body(), headers.get("content-type"))
+            body = parse_body(await _read_body(request), content_type)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
 
-        cors = self.mock.cors.headers(self.origins, headers.get("origin")) \
-            if self.origins is not None else []
+        cors = self.mock.cors.headers(self.origins, origin) if self.origins is not None else []
         mock = self.mock
         actor = None
         if op.security:
-            actor = authenticate(mock.store, mock.sessions, mock.secrets,
-                                 authorization=headers.get("authorization"),
-                                 session_cookie=request.cookies.get("connect.sid"),
-                                 allow=self.credentials[method])
+            allow = self.credentials[method]
+            session_cookie = request.cookies.get("connect.sid") if has_cookie else None
+            # A bearer token verified once is remembered until it expires (see _BearerCache).
+            remember = authorization and not session_cookie and "bearer" in allow
+            if remember:
+                actor = _bearer_cache.get(authorization, mock.secrets)
+            if actor is None:
+                actor = authenticate(mock.store, mock.sessions, mock.secrets,
+                                     authorization=authorization, session_cookie=session_cookie,
+                                     allow=allow)
+                if remember:
+                    _bearer_cache.put(authorization, mock.secrets, actor)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
@@ -113,9 +141,9 @@ class Endpoint:
         try:
             if op.body is not None:
                 op.body.check(body)
-            query = op.coerce_query(parse_query(request.url.query))
+            query = _query_cache.get(op, request)
             op.query.check(query)
-            reply = self.handlers[method](Call(mock, request.path_params, body, query, actor))
+            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor))
         except MedusaError as exc:
             status, data = errors.render(exc)
             reply = Reply(status, data)
@@ -147,6 +175,91 @@ class Endpoint:
                            "message": "Mock response violates the contract: " + "; ".join(problems[:3])})
 
 
+async def _read_body(request: Request) -> bytes:
+    """``await request.body()`` without Starlette's async generator: the same messages read
+    the same way (``ClientDisconnect`` on a disconnect), and the request left as
+    ``body()`` leaves it, so a later ``request.body()`` gives the same bytes."""
+    if hasattr(request, "_body") or request._stream_consumed:
+        return await request.body()
+    receive = request.receive
+    chunks = []
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect()
+    request._stream_consumed = True
+    request._body = body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return body
+
+
+class _BearerCache:
+    """``authenticate`` for a bearer token (no session cookie) depends on nothing but the
+    token, the JWT secret and the clock: a token it accepted stays accepted, with the same
+    actor, until its ``exp`` (PyJWT: valid while now < exp; ``iat``/``nbf`` only ever become
+    valid). So the HS256 check (~20 us, the largest single cost of a request) runs once per
+    token, not once per request. Only user actors from a bearer token are kept; at most
+    ``SIZE`` tokens (then it starts afresh), so memory stays bounded."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[Secrets, Actor, float]] = {}
+
+    def get(self, authorization: str, secrets_: Secrets) -> Actor | None:
+        entry = self.entries.get(authorization)
+        if entry is not None and entry[0] is secrets_ and time.time() < entry[2]:
+            return entry[1]
+        return None
+
+    def put(self, authorization: str, secrets_: Secrets, actor) -> None:
+        if not isinstance(actor, Actor) or actor.type != "user" or actor.session_id is not None \
+                or not actor.claims or not authorization.strip()[:7].lower() == "bearer ":
+            return
+        try:
+            expires = int(actor.claims["exp"])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return
+        if len(self.entries) >= self.SIZE:
+            self.entries.clear()
+        self.entries[authorization] = (secrets_, actor, expires)
+
+
+class _QueryCache:
+    """The decoded and coerced query of an operation by its raw query string: ``qs``
+    decoding costs a few microseconds and clients repeat the same few queries. Starlette's
+    ``request.url.query`` is a function of the raw bytes alone (path and host are escaped
+    or checked before the split), so the cache is exact; each caller gets its own copy of
+    the top level (``coerce_query`` and handlers may change it). At most ``SIZE`` entries."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[int, bytes], tuple[Operation, dict]] = {}
+
+    def get(self, op: Operation, request: Request) -> dict:
+        key = (id(op), request.scope.get("query_string", b""))
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] is op:
+            return dict(entry[1])
+        query = op.coerce_query(parse_query(request.url.query))
+        if len(self.entries) >= self.SIZE:
+            self.entries.clear()
+        self.entries[key] = (op, dict(query))
+        return query
+
+
+_bearer_cache = _BearerCache()
+_query_cache = _QueryCache()
+
+
 async def _not_found(scope, receive, send) -> None:
     request = Request(scope, receive)
     await not_found_html(request.method, request.url.path)(scope, receive, send)
@@ -168,5 +281,77 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> Starle
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False
     app.router.default = _not_found
+    _fast_path(app)
     app.state.mock = mock
     return app
+
+
+def _fast_path(app: Starlette) -> None:
+    """Starlette passes each request through ``ExceptionMiddleware`` (a second ``Request``,
+    two wrappers round ``send``) and a router that tries each route's regex in turn (up to
+    17 for a refund). Neither does anything for an ``Endpoint``: it raises no
+    ``HTTPException``, the only exceptions that middleware handles. So, under Starlette's
+    ``ServerErrorMiddleware`` (kept: a crash still answers its 500), a request for an
+    ``Endpoint`` route goes straight to it: one dict lookup for a fixed path or a scan of
+    the few templated routes, the scope set exactly as ``Router.app`` and
+    ``ExceptionMiddleware`` set it. Anything else (the control API's mount, a root_path,
+    a websocket or lifespan scope, no match) takes Starlette's own way. Installed only
+    while the stack is Starlette's default one (no user middleware or handlers) and every
+    route is a method-less ``Route`` to an ``Endpoint`` or a ``Mount``."""
+    router = app.router
+    mounts: list[str] = []
+    fixed: dict[str, Route] = {}
+    templated: list[Route] = []
+    for route in router.routes:
+        if isinstance(route, Mount):
+            mounts.append(route.path + "/")
+        elif isinstance(route, Route) and route.methods is None and isinstance(route.app, Endpoint):
+            if route.param_convertors:
+                templated.append(route)
+            elif route.path not in fixed and not any(t.path_regex.match(route.path) for t in templated):
+                fixed[route.path] = route  # else an earlier route wins, found by the scan
+        else:
+            return
+    prefixes = tuple(mounts)
+    build = app.build_middleware_stack
+
+    def build_middleware_stack():
+        stack = build()
+        inner = getattr(stack, "app", None)
+        if app.user_middleware or app.exception_handlers or getattr(app, "max_body_size", None) \
+                is not None or type(stack) is not ServerErrorMiddleware \
+                or type(inner) is not ExceptionMiddleware or inner.app is not router:
+            return stack
+        handlers = (inner._exception_handlers, inner._status_handlers)
+
+        async def dispatch(scope, receive, send) -> None:
+            if scope["type"] == "http" and not scope.get("root_path"):
+                path = scope["path"]
+                if not path.startswith(prefixes):
+                    route = fixed.get(path)
+                    params = {}
+                    if route is None:
+                        for candidate in templated:
+                            match = candidate.path_regex.match(path)
+                            if match:
+                                route = candidate
+                                convert = candidate.param_convertors
+                                params = {k: convert[k].convert(v) for k, v in match.groupdict().items()}
+                                break
+                    if route is not None:
+                        scope["starlette.exception_handlers"] = handlers
+                        if "router" not in scope:
+                            scope["router"] = router
+                        scope["route"] = route
+                        path_params = dict(scope.get("path_params", {}))
+                        path_params.update(params)
+                        scope["endpoint"] = route.endpoint
+                        scope["path_params"] = path_params
+                        await route.app(scope, receive, send)
+                        return
+            await inner(scope, receive, send)
+
+        stack.app = dispatch
+        return stack
+
+    app.build_middleware_stack = build_middleware_stack

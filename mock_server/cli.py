@@ -36,10 +36,27 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-fixtures", help="validate fixture files")
     check.add_argument("paths", nargs="+", type=Path)
 
+    contract = commands.add_parser("contract", help="check a running backend against the contract "
+                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error")
+    _lazy("contract").add_arguments(contract)
+
+    snapshot = commands.add_parser("snapshot", help="read payments and refund reasons from a "
+                                   "running backend and print them as a fixture file")
+    _lazy("snapshot").add_arguments(snapshot)
+
     args = parser.parse_args(argv)
+    if args.command in ("contract", "snapshot"):
+        return _lazy(args.command).main(args)
     if args.command == "serve":
         return _serve(args)
     return _check(args.paths)
+
+
+def _lazy(name: str):
+    """The module behind a subcommand, imported only when needed (Schemathesis is heavy)."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 def _serve(args) -> int:

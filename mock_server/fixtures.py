@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from . import ids
+from . import ids, payments
 from .models import ApiKey, PaymentProvider, RefundReason, User
-from .money import epsilon, to_decimal
+from .money import to_decimal
 from .store import Store
 
 # ULID time part of generated fixture ids: fixed, so ids are stable across starts.
@@ -246,7 +246,7 @@ class _Loader:
             item = item if isinstance(item, dict) else {"amount": item}
             value = to_decimal(item["amount"])
             where = f"{path}.{'captures' if 'captures' in spec else 'captured'}"
-            if payment.captured_total + value > amount:
+            if payments.capture_exceeds(payment, value):  # the capture route's own rule
                 self.fail(where + (f"[{j}]" if "captures" in spec else ""),
                           f"captures total {payment.captured_total + value} exceeds the "
                           f"payment amount {amount}")
@@ -257,7 +257,7 @@ class _Loader:
             item = item if isinstance(item, dict) else {"amount": item}
             value = to_decimal(item["amount"])
             where = f"{path}.refunds[{j}]"
-            if payment.captured_total - (payment.refunded_total + value) < -epsilon(currency):
+            if payments.refund_exceeds(payment, value):  # the refund route's own rule
                 self.fail(where, f"refunds total {payment.refunded_total + value} exceeds "
                                  f"the captured amount {payment.captured_total}")
             reason = None

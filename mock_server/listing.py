@@ -1,5 +1,10 @@
 """List queries as Medusa runs them: filters (with operators, ``$and``/``$or``), free-text
-``q``, soft-delete visibility, ``order`` and ``limit``/``offset`` (medusa-behaviour.md §1.2, §6)."""
+``q``, soft-delete visibility, ``order`` and ``limit``/``offset`` (medusa-behaviour.md §1.2,
+§6, and docs/real-backend-observations.md).
+
+What passes validation but fails in Medusa's database layer (an unknown ``order`` column, a
+negative ``limit``/``offset``, a filter date PostgreSQL cannot parse) is a 500 here too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from . import ids
+from .errors import UNKNOWN_ERROR, MedusaError
 
 PAGING_KEYS = ("fields", "limit", "offset", "order", "with_deleted", "q")
 _DATE_COLUMNS = ("created_at", "updated_at", "deleted_at")
@@ -24,30 +30,42 @@ class Page:
 
 def select(rows: Iterable[Any], query: dict, *, default_limit: int,
            search: Callable[[Any, str], bool] | None = None) -> Page:
-    rows = list(rows)
-    if not query.get("with_deleted"):
-        rows = [r for r in rows if getattr(r, "deleted_at", None) is None]
+    # Soft-deleted rows stay hidden even with `with_deleted=true` (accepted, no effect: observed)
+    rows = [r for r in rows if getattr(r, "deleted_at", None) is None]
     filters = {k: v for k, v in query.items() if k not in PAGING_KEYS}
     if filters:
         rows = [r for r in rows if _matches(r, filters)]
     q = query.get("q")
     if search is not None and isinstance(q, str) and q.strip():
         rows = [r for r in rows if all(search(r, token) for token in q.lower().split())]
-    rows = _ordered(rows, query.get("order"))
     offset = query.get("offset", 0)
     limit = query.get("limit", default_limit)
-    start = max(offset, 0)
-    items = rows[start:start + limit] if limit > 0 else rows[start:]
-    return Page(items, len(rows), offset, limit)
+    if offset < 0 or limit < 0:
+        raise _database_error(f"negative limit or offset: {limit}, {offset}")
+    rows = _ordered(rows, query.get("order"))
+    # limit/offset may be huge (JavaScript numbers past 2^53 arrive as floats)
+    start = int(min(offset, len(rows)))
+    stop = int(min(offset + limit, len(rows)))
+    return Page(rows[start:stop], len(rows), offset, limit)
+
+
+def _database_error(detail: str) -> MedusaError:
+    """What Medusa answers when PostgreSQL or the ORM rejects a query: a generic 500."""
+    return MedusaError(UNKNOWN_ERROR, detail)
 
 
 def _ordered(rows: list, order: str | None) -> list:
     rows.sort(key=lambda r: r.id)
-    for item in reversed([o.strip() for o in (order or "").split(",") if o.strip()]):
+    if order is None:
+        return rows
+    items = [o.strip() for o in order.split(",")]
+    if not all(items):
+        raise _database_error(f"empty column in order: {order!r}")
+    for item in reversed(items):
         descending = item.startswith("-")
         column = item.lstrip("-+")
         if rows and not hasattr(rows[0], column):
-            continue
+            raise _database_error(f"Trying to order by not existing property {column}")
         rows.sort(key=lambda r: _sort_key(getattr(r, column)), reverse=descending)
     return rows
 
@@ -76,19 +94,22 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
+OPERATORS = frozenset(("$eq", "$ne", "$in", "$nin", "$like", "$ilike", "$re", "$contains",
+                       "$gt", "$gte", "$lt", "$lte"))
+
+
 def _test(value: Any, condition: Any, is_date: bool) -> bool:
-    if isinstance(condition, dict):
-        return all(_operator(value, op, operand, is_date) for op, operand in condition.items())
+    if isinstance(condition, dict):  # unknown operators are ignored, as Medusa does
+        return all(_operator(value, op, operand, is_date) for op, operand in condition.items()
+                   if op in OPERATORS)
     if isinstance(condition, list):
         return _operator(value, "$in", condition, is_date)
-    if isinstance(condition, str) and "," in condition:
-        return _operator(value, "$in", condition.split(","), is_date)
-    return _operator(value, "$eq", condition, is_date)
+    return _operator(value, "$eq", condition, is_date)  # `id=a,b` is one id, not two
 
 
 def _operator(value: Any, op: str, operand: Any, is_date: bool) -> bool:
     if op in ("$in", "$nin"):
-        items = operand if isinstance(operand, list) else str(operand).split(",")
+        items = operand if isinstance(operand, list) else [operand]
         found = any(_equal(value, _norm(i, is_date)) for i in items)
         return found if op == "$in" else not found
     operand = _norm(operand, is_date)
@@ -110,7 +131,7 @@ def _operator(value: Any, op: str, operand: Any, is_date: bool) -> bool:
     if op == "$contains":
         return str(operand) in text
     comparisons = {"$gt": text.__gt__, "$gte": text.__ge__, "$lt": text.__lt__, "$lte": text.__le__}
-    return comparisons[op](str(operand)) if op in comparisons else True
+    return comparisons[op](str(operand))
 
 
 def _equal(value: Any, operand: Any) -> bool:
@@ -128,7 +149,7 @@ def _norm(operand: Any, is_date: bool) -> Any:
     try:
         moment = datetime.fromisoformat(operand.replace("Z", "+00:00"))
     except ValueError:
-        return operand
+        raise _database_error(f"invalid date in filter: {operand!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return ids.iso(moment)

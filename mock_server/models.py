@@ -91,6 +91,13 @@ class PaymentSession:
         return self.collection.id if self.collection else None
 
 
+@dataclass(slots=True, frozen=True)
+class OrderLink:
+    """The order a collection is linked to; only its id is known to this mock."""
+
+    id: str
+
+
 @dataclass(slots=True, eq=False)
 class PaymentCollection:
     id: str
@@ -109,6 +116,10 @@ class PaymentCollection:
     payments: list["Payment"] = field(default_factory=list)
     payment_sessions: list[PaymentSession] = field(default_factory=list)
     payment_providers: list[PaymentProvider] = field(default_factory=list)
+
+    @property
+    def order(self) -> OrderLink | None:
+        return OrderLink(self.order_id) if self.order_id else None
 
 
 @dataclass(slots=True, eq=False)

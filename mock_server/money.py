@@ -46,6 +46,13 @@ def epsilon(currency_code: str) -> Decimal:
     return Decimal(1).scaleb(-currency_digits(currency_code))
 
 
+def numeric(value: Decimal) -> Decimal:
+    """The amount as Medusa's numeric column keeps it: what the wire shows (|v| <= 0.0001 is 0).
+    Collection totals add these, so a refund of 1e-7 after 10 leaves ``refunded_amount`` 10
+    (observed on 2.21.2), while the refund's own ``raw_amount`` keeps ``1e-7``."""
+    return ZERO if abs(value) <= _RENDER_FLOOR else value
+
+
 def json_number(value: Decimal) -> int | float:
     """The JSON number Medusa sends for an amount (a JS number: integral → no decimals)."""
     if abs(value) <= _RENDER_FLOOR:

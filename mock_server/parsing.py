@@ -137,7 +137,9 @@ def _strict_violation(text: str, first: str) -> str:
     return message.replace(placeholder, text[index:]).replace("'#'", f"'{first}'")
 
 
-_QS = qs_codec.DecodeOptions(depth=5, list_limit=20, parameter_limit=1000)
+# Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
+# at qs's default of 20 here.
+_QS = qs_codec.DecodeOptions(depth=5, list_limit=1000, parameter_limit=1000)
 
 
 def parse_query(query_string: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import ids
-from .errors import INVALID_DATA, NOT_FOUND, MedusaError
+from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
 from .money import currency_digits, epsilon
 from .store import Store
@@ -39,7 +39,7 @@ def refund(
     tolerance = epsilon(payment.currency_code)
 
     # #6 The workflow's pre-check, only when an amount was given (no lock, no final period).
-    if amount is not None and _exceeds(payment, amount, tolerance):
+    if amount is not None and refund_exceeds(payment, amount, tolerance):
         raise MedusaError(INVALID_DATA, OVER_REFUND_WITH_AMOUNT)
 
     # #7 The refund workflow reads the order through the collection's link.
@@ -49,9 +49,12 @@ def refund(
             NOT_FOUND, f"LinkOrderPaymentCollection payment_collection_id not found: {collection.id}"
         )
 
-    # #8 An empty string skips the check, as in Medusa.
+    # #8 The reason must exist. An empty string makes Medusa's lookup fail with a 500
+    # (observed on 2.21.2; its code suggested the check was skipped).
     reason = None
-    if refund_reason_id:
+    if refund_reason_id == "":
+        raise MedusaError(UNKNOWN_ERROR, "empty refund_reason_id")
+    if refund_reason_id is not None:
         reason = store.live_refund_reason(refund_reason_id)
         if reason is None:
             raise MedusaError(NOT_FOUND, f"RefundReason id not found: {refund_reason_id}")
@@ -59,7 +62,7 @@ def refund(
     # #9 The payment module's check, under the row lock; omitted amount = the whole payment.
     with payment.lock:
         to_refund = payment.amount if amount is None else amount
-        if _exceeds(payment, to_refund, tolerance):
+        if refund_exceeds(payment, to_refund, tolerance):
             raise MedusaError(INVALID_DATA, OVER_REFUND)
         store.add_refund(
             payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso()
@@ -67,8 +70,19 @@ def refund(
     return payment
 
 
-def _exceeds(payment: Payment, amount: Decimal, tolerance: Decimal) -> bool:
+def refund_exceeds(payment: Payment, amount: Decimal, tolerance: Decimal | None = None) -> bool:
+    """Would refunding ``amount`` more exceed what was captured, beyond the currency's epsilon?"""
+    if tolerance is None:
+        tolerance = epsilon(payment.currency_code)
     return payment.captured_total - (payment.refunded_total + amount) < -tolerance
+
+
+def capture_exceeds(payment: Payment, amount: Decimal) -> bool:
+    """Would capturing ``amount`` more exceed the authorized amount? Both sides are rounded
+    to the currency's digits first, so 100.004 on an authorized 100 USD passes (observed)."""
+    digits = currency_digits(payment.currency_code)
+    remaining = _round(payment.amount, digits) - _round(payment.captured_total, digits)
+    return _round(amount, digits) > remaining
 
 
 def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: str | None) -> Payment:
@@ -82,9 +96,7 @@ def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: 
         if payment.captured_at is not None:
             return payment  # already fully captured: 200, nothing changes, amount ignored
         to_capture = payment.amount if amount is None else amount
-        digits = currency_digits(payment.currency_code)
-        remaining = _round(payment.amount, digits) - _round(payment.captured_total, digits)
-        if _round(to_capture, digits) > remaining:
+        if capture_exceeds(payment, to_capture):
             raise MedusaError(INVALID_DATA, OVER_CAPTURE)
         store.add_capture(payment, to_capture, created_by=actor_id, at=ids.now_iso())
     return payment

@@ -3,9 +3,9 @@ headers in Express's order, a weak ETag, and Express's HTML 404 (§13, §14, §8
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
+from binascii import b2a_base64
+from hashlib import sha1
 from typing import Iterable
 
 import orjson
@@ -14,12 +14,20 @@ from starlette.responses import Response
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 _TAIL = ((b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5"))
+# Headers sent on nearly every answer, encoded once.
+_POWERED_BY = (b"X-Powered-By", b"Express")
+_CONTENT_TYPES = {t: (b"Content-Type", t.encode()) for t in (JSON_TYPE, HTML_TYPE)}
+_CONSTANT = {(k, v): (k.encode(), v.encode()) for k, v in (
+    ("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true"))}
 
 
 def etag(body: bytes) -> str:
     """Express's weak ETag: length in hex and a truncated base64 SHA-1 of the body."""
-    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()[:27]
-    return f'W/"{len(body):x}-{digest}"'
+    return _etag(body).decode()
+
+
+def _etag(body: bytes) -> bytes:
+    return b'W/"%x-%s"' % (len(body), b2a_base64(sha1(body).digest(), newline=False)[:27])
 
 
 def encode(data: object) -> bytes:
@@ -35,15 +43,18 @@ class ExpressResponse(Response):
         self.status_code = status
         self.body = body
         self.background = None
-        headers = [(b"X-Powered-By", b"Express")]
-        headers += [(k.encode(), v.encode()) for k, v in before]
+        headers = [_POWERED_BY]
+        for k, v in before:
+            headers.append(_CONSTANT.get((k, v)) or (k.encode(), v.encode()))
         if content_type:
-            headers.append((b"Content-Type", content_type.encode()))
-        headers.append((b"Content-Length", str(len(body)).encode()))
+            headers.append(_CONTENT_TYPES.get(content_type) or (b"Content-Type", content_type.encode()))
+        headers.append((b"Content-Length", b"%d" % len(body)))
         if with_etag and body:
-            headers.append((b"ETag", etag(body).encode()))
-        headers += [(k.encode(), v.encode()) for k, v in after]
-        headers += [(k.encode(), v.encode()) for k, v in extra]
+            headers.append((b"ETag", _etag(body)))
+        for k, v in after:
+            headers.append((k.encode(), v.encode()))
+        for k, v in extra:
+            headers.append((k.encode(), v.encode()))
         headers += _TAIL
         self.raw_headers = headers
 

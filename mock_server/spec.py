@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
+from urllib.parse import quote
+
+try:  # optional: a fast yes/no in front of the Python validator (see SchemaCheck)
+    import jsonschema_rs
+except ImportError:  # pragma: no cover
+    jsonschema_rs = None
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
@@ -38,16 +44,43 @@ class SpecError(Exception):
 
 @dataclass
 class SchemaCheck:
-    """A compiled JSON Schema plus what the message translator needs to order issues."""
+    """A compiled JSON Schema plus what the message translator needs to order issues.
+
+    ``fast`` is the same schema compiled by jsonschema_rs: it answers "valid?" in well
+    under a microsecond, so a valid instance never reaches the Python validator. Only when
+    it says no (or cannot take the instance) does ``validator`` run, and its errors, not
+    jsonschema_rs's, become the messages; so the answer is always the Python validator's.
+    """
 
     validator: Draft202012Validator
     property_order: tuple[str, ...]
+    fast: Any = None  # jsonschema_rs validator, or None to use the Python one only
+    # The messages for the last few invalid instances, by repr (for JSON values an equal
+    # repr means an equal value: same types, same key order, floats round-trip), so a
+    # client repeating a bad request does not pay for the Python validator each time.
+    _rejected: dict = field(default_factory=dict, repr=False, compare=False)
 
     def issues(self, instance: Any) -> list[str]:
+        fast = self.fast
+        if fast is not None:
+            try:
+                if fast.is_valid(instance):
+                    return []
+            except Exception:  # an instance jsonschema_rs cannot take: ask the Python validator
+                pass
+            key = repr(instance)
+            known = self._rejected.get(key)
+            if known is not None:
+                return list(known)
         errors = list(self.validator.iter_errors(instance))
         if not errors:
             return []
-        return _translate(errors, instance, self.property_order)
+        issues = _translate(errors, instance, self.property_order)
+        if fast is not None and len(key) <= 4096:
+            if len(self._rejected) >= 64:
+                self._rejected.clear()
+            self._rejected[key] = tuple(issues)
+        return issues
 
     def check(self, instance: Any) -> None:
         issues = self.issues(instance)
@@ -84,7 +117,9 @@ class Operation:
             if param.kind in ("integer", "number"):
                 match = re.match(r"\s*[+-]?\d+", value)  # JavaScript parseInt
                 if match:
-                    query[name] = int(match.group())
+                    number = int(match.group())
+                    # past 2^53 a JavaScript number is a float (`"limit":3.7e+28` on the wire)
+                    query[name] = number if abs(number) < 2**53 else float(number)
             elif param.kind == "boolean" and value in ("true", "false"):
                 query[name] = value == "true"
         return query
@@ -154,8 +189,11 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
     schemes = [name for requirement in security for name in requirement]
 
     body = None
-    content = (op.get("requestBody") or {}).get("content", {})
-    if "application/json" in content:
+    request_body = op.get("requestBody") or {}
+    content = request_body.get("content", {})
+    # `x-medusa-validated: false`: Medusa does not schema-check this body (the login handler
+    # answers 401 itself), so neither do we.
+    if "application/json" in content and request_body.get("x-medusa-validated", True):
         schema_pointer = f"{pointer}/requestBody/content/application~1json/schema"
         body = _compile(schema_pointer, registry, document, file)
 
@@ -167,12 +205,10 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
             continue
         schema = param.get("schema", {})
         properties[param["name"]] = _absolute_refs(schema)
-        kind = _deref(document, schema).get("type")
-        params[param["name"]] = QueryParam(
-            param["name"], kind if kind in ("integer", "number", "boolean") else "other")
+        params[param["name"]] = QueryParam(param["name"], _scalar_kind(document, schema))
     query_schema = {"type": "object", "properties": properties, "additionalProperties": False}
     query = SchemaCheck(_validator(query_schema, registry, file, pointer + "/parameters"),
-                        tuple(properties))
+                        tuple(properties), _fast_validator(query_schema, registry))
 
     responses = {}
     for status, response in (op.get("responses") or {}).items():
@@ -188,6 +224,15 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
                      body, query, params, responses)
 
 
+def _scalar_kind(document: dict, schema: Any) -> str:
+    """How a query value is coerced: by the schema's type, or its union branches' one type."""
+    schema = _deref(document, schema)
+    kinds = {schema.get("type")} if "type" in schema else \
+        {_deref(document, branch).get("type") for branch in schema.get("anyOf", [])}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return kind if kind in ("integer", "number", "boolean") else "other"
+
+
 def _compile(pointer: str, registry: Registry, document: dict, file: Any = None) -> SchemaCheck:
     schema = _deref(document, _resolve_pointer(document, pointer))
     try:
@@ -195,7 +240,8 @@ def _compile(pointer: str, registry: Registry, document: dict, file: Any = None)
     except SchemaError as exc:
         raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
     order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
-    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry, file, pointer), order)
+    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry, file, pointer), order,
+                       _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registry))
 
 
 def _validator(schema: dict, registry: Registry, file: Any, pointer: str) -> Draft202012Validator:
@@ -204,6 +250,40 @@ def _validator(schema: dict, registry: Registry, file: Any, pointer: str) -> Dra
     except SchemaError as exc:
         raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
     return Draft202012Validator(schema, registry=registry)
+
+
+# jsonschema_rs registries mirroring the last few Python registries (each kept with the
+# registry it mirrors, so an id cannot be reused while cached; bounded).
+_FAST_REGISTRIES: dict[int, tuple[Registry, Any]] = {}
+
+
+def _fast_registry(registry: Registry) -> Any:
+    entry = _FAST_REGISTRIES.get(id(registry))
+    if entry is not None:
+        return entry[1]
+    try:
+        fast = jsonschema_rs.Registry([(SPEC_URI, registry.contents(SPEC_URI))])
+    except Exception:  # anything it cannot take: the Python validators do the work alone
+        fast = None
+    while len(_FAST_REGISTRIES) >= 4:
+        del _FAST_REGISTRIES[next(iter(_FAST_REGISTRIES))]
+    _FAST_REGISTRIES[id(registry)] = (registry, fast)
+    return fast
+
+
+def _fast_validator(schema: dict, registry: Registry) -> Any:
+    """The schema compiled by jsonschema_rs (formats not asserted, as in the Python
+    validator), or None when jsonschema_rs is missing or cannot compile it."""
+    if jsonschema_rs is None:
+        return None
+    fast_registry = _fast_registry(registry)
+    if fast_registry is None:
+        return None
+    try:
+        return jsonschema_rs.Draft202012Validator(schema, registry=fast_registry,
+                                                  validate_formats=False)
+    except Exception:
+        return None
 
 
 def _check_refs(file: Path, document: dict, node: Any, pointer: str) -> None:
@@ -276,7 +356,25 @@ def js_string(value: Any) -> str:
 
 
 def _field(path: Iterable[Any]) -> str:
-    return ".".join(str(p) for p in path)
+    return ", ".join(str(p) for p in path)  # Medusa joins Zod's path with ", "
+
+
+def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
+    """A failed union is reported by the branch whose type the value has (an operator object
+    for a date filter); when no branch or several do, it stays Zod's ``Invalid input``."""
+    out: list[ValidationError] = []
+    for error in errors:
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            branches: dict[Any, list[ValidationError]] = {}
+            for sub in error.context:
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+            fitting = [subs for subs in branches.values()
+                       if not any(s.validator == "type" and not s.relative_path for s in subs)]
+            if len(fitting) == 1:
+                out.extend(_expand_unions(fitting[0]))
+                continue
+        out.append(error)
+    return out
 
 
 def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
@@ -291,12 +389,13 @@ def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, .
     def position(name: Any) -> int:
         return order.index(name) if name in order else len(order)
 
-    for error in errors:
+    for error in _expand_unions(errors):
         path = list(error.absolute_path)
         top = position(path[0]) if path else -1
         kind = error.validator
-        if not path and kind == "type":
-            add((0, -1), "Field '' is required")
+        if kind == "type" and error.validator_value == "object":
+            # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
+            add((0, top), f"Field '{_field(path)}' is required")
         elif kind == "required":
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
@@ -310,12 +409,9 @@ def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, .
             expected = error.validator_value
             if isinstance(expected, list):
                 expected = next((t for t in expected if t != "null"), expected[0])
-            if expected == "boolean" and isinstance(error.instance, str):
-                add((0, top), "Invalid input")
-            else:
-                expected = "number" if expected == "integer" else expected
-                add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
-                              f"got: '{js_string(error.instance)}'")
+            expected = "number" if expected == "integer" else expected
+            add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
+                          f"got: '{js_string(error.instance)}'")
         elif kind in ("exclusiveMinimum", "minimum"):
             add((0, top), f"Value for field '{_field(path)}' too small, expected at least: "
                           f"'{js_string(error.validator_value)}'")
@@ -325,7 +421,7 @@ def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, .
         elif kind == "enum":
             add((0, top), f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
                           f"for field '{_field(path)}', but got: '{js_string(error.instance)}'")
-        else:
+        else:  # unions and the rest: Zod's generic wording
             add((0, top), "Invalid input")
     ranked.sort(key=lambda item: item[0])
     return [message for _, message in ranked]

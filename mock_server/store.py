@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ids
+from .money import numeric
 from .models import (
     ApiKey,
     Capture,
@@ -82,6 +83,8 @@ class Store:
             created_at=created_at,
             updated_at=created_at,
             collection=collection,
+            context={},  # as Medusa's createPaymentSessionsWorkflow leaves them
+            metadata={},
         )
         payment = Payment(
             id=payment_id or ids.new_id(ids.PAYMENT),
@@ -117,7 +120,7 @@ class Store:
         payment.captures.append(capture)
         payment.captured_total += amount
         collection = payment.collection
-        collection.captured_amount += amount
+        collection.captured_amount += numeric(amount)
         collection.updated_at = at
         if payment.captured_total >= payment.amount:
             payment.captured_at = at
@@ -137,6 +140,6 @@ class Store:
         )
         payment.refunds.append(refund)
         payment.refunded_total += amount
-        payment.collection.refunded_amount += amount
+        payment.collection.refunded_amount += numeric(amount)
         payment.collection.updated_at = at
         return refund

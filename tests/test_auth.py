@@ -31,6 +31,8 @@ def test_login_token_is_a_24h_hs256_jwt_with_medusas_claims(client):
     ({"email": "nobody@example.com", "password": "supersecret"}, "Invalid email or password"),
     ({}, "Password should be a string"),
     ({"password": "x"}, "Email should be a string"),
+    ({"email": 5, "password": "x"}, "Email should be a string"),
+    ({"email": "admin@example.com", "password": 5}, "Password should be a string"),
 ])
 def test_login_failures(client, body, message):
     response = client.post("/auth/user/emailpass", json=body)

@@ -45,6 +45,14 @@ def test_bad_fixture_names_file_path_and_reason(tmp_path, text, where, reason):
     assert reason in caught.value.reason
 
 
+def test_captures_follow_the_capture_routes_rounding(tmp_path):
+    # the capture route accepts 100.004 on 100 USD (rounded to cents, as Medusa does), so a
+    # fixture or a dumped state holding it must load
+    store = fixtures.load(write(tmp_path, "payments:\n  - {amount: 100, captures: [40, 60.004]}\n"))
+    [payment] = store.payments.values()
+    assert payment.captured_at is not None and str(payment.captured_total) == "100.004"
+
+
 def test_check_fixtures_cli(tmp_path):
     good = subprocess.run([sys.executable, "-m", "mock_server", "check-fixtures", "fixtures"],
                           cwd=ROOT, capture_output=True, text=True)

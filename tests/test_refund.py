@@ -189,10 +189,44 @@ def test_deleted_refund_reason_is_not_found(client, auth):
           "not_found", f"RefundReason id not found: {reason['id']}")
 
 
-def test_empty_refund_reason_id_skips_the_lookup(client, auth):
+def test_a_refund_keeps_its_reason_id_after_the_reason_is_deleted(client, auth):
+    # observed on 2.21.2: the relation is null, the id stays, and `refunds.*` shows {"id"}
+    reason = client.post("/admin/refund-reasons", json={"label": "Temp", "code": "temp"},
+                         headers=auth).json()["refund_reason"]
+    refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": reason["id"]})
+    client.delete(f"/admin/refund-reasons/{reason['id']}", headers=auth)
+    [kept] = client.get(f"/admin/payments/{CAPTURED}", headers=auth).json()["payment"]["refunds"]
+    assert (kept["refund_reason_id"], kept["refund_reason"]) == (reason["id"], None)
+    [kept] = client.get(f"/admin/payments/{CAPTURED}?fields=id,refunds.*", headers=auth).json()["payment"]["refunds"]
+    assert kept["refund_reason"] == {"id": reason["id"]}
+
+
+def test_empty_refund_reason_id_is_a_server_error_and_refunds_nothing(client, auth):
+    # observed on 2.21.2 (make diff): 500, and no refund is kept
     response = refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": ""})
-    assert response.status_code == 200
-    assert response.json()["payment"]["refunds"][0]["refund_reason_id"] is None
+    assert response.status_code == 500
+    assert response.json() == {"code": "unknown_error", "type": "unknown_error",
+                               "message": "An unknown error occurred."}
+    assert state(client, auth, CAPTURED)["refunds"] == []
+
+
+def test_a_tiny_refund_does_not_move_the_collection_total(client, auth):
+    # observed: 1e-7 after 10 leaves refunded_amount at 10 (raw "10"); the refund keeps "1e-7"
+    refund(client, auth, CAPTURED, {"amount": 10})
+    refund(client, auth, CAPTURED, {"amount": 1e-7})
+    payment = client.get(f"/admin/payments/{CAPTURED}?fields=id,refunds.raw_amount,"
+                         "payment_collection.raw_refunded_amount", headers=auth).json()["payment"]
+    assert payment["payment_collection"]["raw_refunded_amount"]["value"] == "10"
+    assert [r["raw_amount"]["value"] for r in payment["refunds"]] == ["10", "1e-7"]
+
+
+def test_the_order_link_is_visible_through_the_collection(client, auth):
+    payment = client.get(f"/admin/payments/{CAPTURED}?fields=id,payment_collection.order.id",
+                         headers=auth).json()["payment"]
+    assert payment["payment_collection"]["order"]["id"].startswith("order_")
+    payment = client.get(f"/admin/payments/{NO_ORDER}?fields=id,payment_collection.order.id",
+                         headers=auth).json()["payment"]
+    assert payment["payment_collection"]["order"] is None
 
 
 def test_note_reason_and_creator_are_stored(client, auth):

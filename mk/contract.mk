@@ -1,0 +1,42 @@
+# Contract testing against a real Medusa 2.21.2 (issue 3). Included by the main Makefile,
+# which defines $(STAMP) (the venv is installed) and $(BIN) (.venv/bin); mk/real-backend.mk
+# brings the backend up. The in-process conformance run is part of `make test`
+# (tests/test_conformance.py).
+#
+#   make contract-real   Schemathesis (specs/ + schemathesis.toml, the same conformance as the
+#                        in-process run) against the real backend; JUnit report in
+#                        $(CONTRACT_REPORTS)/contract-real.xml; fails on any failed check.
+#   make diff            one scenario against the mock (started from a snapshot of the real
+#                        backend) and the real backend; prints every difference; fails on any
+#                        difference not in diff-allowlist.yaml. Seeds fresh payments first
+#                        (the scenario uses them up).
+#   make drift           the published Medusa spec (2.0.0) against the real backend: the
+#                        evidence behind docs/drift.md. Informational, never fails.
+#
+# Knobs: REAL_URL, CONTRACT_ARGS (e.g. "--max-examples 50 --verbose"), CONTRACT_REPORTS,
+# MEDUSA_OAS (the published spec folder).
+
+REAL_URL ?= http://127.0.0.1:9001
+REAL_BACKEND_SH ?= scripts/real-backend.sh
+CONTRACT_LOGIN ?= --email admin@example.com --password supersecret
+CONTRACT_ARGS ?=
+CONTRACT_REPORTS ?= reports
+MEDUSA_OAS ?= ../shared/reference/medusa-oas
+
+.PHONY: contract-real diff drift
+
+contract-real: $(STAMP) real-backend
+	@mkdir -p $(CONTRACT_REPORTS)
+	$(BIN)/mock-server contract --base-url $(REAL_URL) $(CONTRACT_LOGIN) \
+	    --junit-xml $(CONTRACT_REPORTS)/contract-real.xml $(CONTRACT_ARGS)
+
+diff: $(STAMP)
+	$(REAL_BACKEND_SH) up --no-seed
+	$(REAL_BACKEND_SH) seed
+	$(BIN)/python -m mock_server.diff --real $(REAL_URL)
+
+drift: $(STAMP)
+	$(REAL_BACKEND_SH) up --no-seed
+	@mkdir -p $(CONTRACT_REPORTS)
+	-$(BIN)/mock-server contract --base-url $(REAL_URL) $(CONTRACT_LOGIN) --spec $(MEDUSA_OAS) \
+	    --junit-xml $(CONTRACT_REPORTS)/drift.xml $(CONTRACT_ARGS)

@@ -1,0 +1,263 @@
+"""``mock-server snapshot``: read a running backend's payments and refund reasons and print
+them as a fixture file the mock loads (``mock-server serve --fixtures FILE``).
+
+    mock-server snapshot --base-url http://127.0.0.1:9001 \\
+        --email admin@example.com --password supersecret > fixtures/from-real.yaml
+
+Everything is read through the admin API, the way a client would:
+
+* payment providers: ``GET /admin/payments/payment-providers``;
+* refund reasons: ``GET /admin/refund-reasons``. Deleted ones are not readable on 2.21.2
+  (``with_deleted`` has no effect), so a reason known only from a refund that names it is
+  written as deleted, with its id and an empty label and code;
+* payments with ``fields=+captures.*,+refunds.*,+payment_collection.*,+provider_id,
+  +canceled_at,+created_at,+metadata,+payment_collection.order.id``: amounts (exact, from
+  ``raw_amount``), currency, captures and refunds with their ids, authors, times, notes and
+  reasons, the collection and session ids.
+
+The order link is not part of the payment routes' documented fields. A real Medusa 2.21.2
+shows it through the payment collection's ``order`` link (``+payment_collection.order.id``),
+so a payment whose collection has no ``order`` gets ``order: false``. A backend that does not
+expose the link (the mock answers that path with an error, or never shows ``order``) gets
+``order: true`` on every payment, which is noted in the file's header.
+
+Ids, amounts and times are kept, so the mock answers with the same bodies as the backend.
+Not carried over (not readable through these routes, or not part of the fixture format):
+secret API keys, refund-reason ``updated_at`` (set equal to ``created_at``), the time a
+payment was canceled (the mock uses the payment's creation time), the payment's ``data``.
+With ``--email/--password`` the user is written with that password (and its real id, from
+the token), so the mock accepts the same login.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+PAGE = 100
+PAYMENT_FIELDS = ("+captures.*,+refunds.*,+payment_collection.*,+provider_id,+canceled_at,"
+                  "+created_at,+metadata")
+ORDER_FIELD = "+payment_collection.order.id"
+
+
+class SnapshotError(Exception):
+    pass
+
+
+def _amount(value: Any, raw: Any = None) -> int | str | float:
+    """The exact amount: ``raw_amount.value`` when present (``"30.01"``, ``"1e-7"``), written
+    the way the fixture format takes it (an integer, or a plain decimal string)."""
+    text = raw.get("value") if isinstance(raw, dict) else None
+    try:
+        number = Decimal(str(text if text is not None else value))
+    except InvalidOperation:
+        return value
+    if number == number.to_integral_value():
+        return int(number)
+    return format(number.normalize(), "f")
+
+
+def _claims(token: str) -> dict:
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
+class Reader:
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        import httpx
+
+        self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=60)
+
+    def get(self, path: str, params: dict) -> Any:
+        import httpx
+
+        try:
+            response = self.client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise SnapshotError(f"GET {path}: {exc}") from None
+        if response.status_code != 200:
+            raise SnapshotError(f"GET {path}?{response.request.url.query.decode()}: "
+                                f"{response.status_code} {response.text[:200]}")
+        return response.json()
+
+    def all(self, path: str, key: str, params: dict) -> list[dict]:
+        items: list[dict] = []
+        offset = 0
+        while True:
+            page = self.get(path, {**params, "limit": PAGE, "offset": offset})
+            batch = page.get(key) or []
+            items += batch
+            offset += len(batch)
+            if not batch or offset >= page.get("count", 0):
+                return items
+
+
+def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) -> tuple[dict, list[str]]:
+    """The fixture document for what ``base_url`` holds now, and notes for the header."""
+    reader = Reader(base_url, headers)
+    notes: list[str] = []
+
+    providers = reader.all("/admin/payments/payment-providers", "payment_providers", {})
+    reasons = reader.all("/admin/refund-reasons", "refund_reasons", {})
+
+    try:
+        payments = reader.all("/admin/payments", "payments",
+                              {"fields": PAYMENT_FIELDS + "," + ORDER_FIELD})
+        link_visible = any("order" in (p.get("payment_collection") or {}) for p in payments)
+    except SnapshotError:
+        payments = reader.all("/admin/payments", "payments", {"fields": PAYMENT_FIELDS})
+        link_visible = False
+    if not link_visible and payments:
+        notes.append("the order link is not visible on this backend: every payment is "
+                     "written with `order: true`")
+
+    known_reasons = {r["id"] for r in reasons}
+    extra_reasons: dict[str, dict] = {}
+    out_payments = []
+    for p in payments:
+        collection = p.get("payment_collection") or {}
+        entry: dict[str, Any] = {
+            "id": p["id"],
+            "payment_collection_id": p.get("payment_collection_id") or collection.get("id"),
+            "payment_session_id": p.get("payment_session_id"),
+            "amount": _amount(p.get("amount"), p.get("raw_amount")),
+            "currency_code": p.get("currency_code", "usd"),
+            "provider_id": p.get("provider_id", "pp_system_default"),
+        }
+        if p.get("created_at"):
+            entry["created_at"] = p["created_at"]
+        if link_visible:
+            order = collection.get("order")
+            if isinstance(order, dict) and order.get("id"):
+                entry["order_id"] = order["id"]
+            else:
+                entry["order"] = False
+        else:
+            entry["order"] = True
+        if p.get("canceled_at"):
+            entry["canceled"] = True
+        if p.get("metadata") is not None:
+            entry["metadata"] = p["metadata"]
+        entry["captures"] = [
+            {"id": c["id"], "amount": _amount(c.get("amount"), c.get("raw_amount")),
+             "created_by": c.get("created_by"), **({"created_at": c["created_at"]}
+                                                   if c.get("created_at") else {})}
+            for c in sorted(p.get("captures") or [], key=lambda c: (c.get("created_at") or "", c["id"]))]
+        refunds = []
+        for r in sorted(p.get("refunds") or [], key=lambda r: (r.get("created_at") or "", r["id"])):
+            item = {"id": r["id"], "amount": _amount(r.get("amount"), r.get("raw_amount")),
+                    "note": r.get("note"), "created_by": r.get("created_by")}
+            if r.get("created_at"):
+                item["created_at"] = r["created_at"]
+            reason_id = r.get("refund_reason_id")
+            if reason_id:
+                item["refund_reason"] = reason_id
+                if reason_id not in known_reasons and reason_id not in extra_reasons:
+                    shown = r.get("refund_reason") or {}
+                    extra_reasons[reason_id] = {
+                        "id": reason_id, "label": shown.get("label", ""),
+                        "code": shown.get("code", ""), "deleted": True}
+            refunds.append(item)
+        entry["refunds"] = refunds
+        out_payments.append(entry)
+    if extra_reasons:
+        notes.append(f"{len(extra_reasons)} refund reason(s) only known from refunds: written as deleted")
+
+    document: dict[str, Any] = {}
+    if user:
+        document["users"] = [user]
+    document["payment_providers"] = [{"id": p["id"], "is_enabled": p.get("is_enabled", True)}
+                                     for p in providers]
+    document["refund_reasons"] = [
+        {"id": r["id"], "label": r.get("label", ""), "code": r.get("code", ""),
+         "description": r.get("description"),
+         **({"created_at": r["created_at"]} if r.get("created_at") else {}),
+         **({"deleted": True} if r.get("deleted_at") else {})}
+        for r in reasons] + list(extra_reasons.values())
+    document["payments"] = out_payments
+    return document, notes
+
+
+def loadable(document: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """The document without the payments the mock's fixture loader refuses (their id and the
+    loader's reason), for a caller that must start a mock from it whatever the backend holds."""
+    from .fixtures import FixtureError, build, parse
+
+    dropped: list[tuple[str, str]] = []
+    document = dict(document, payments=list(document.get("payments", [])))
+    for _ in range(len(document["payments"]) + 1):
+        try:
+            build([parse(yaml.safe_dump(document, allow_unicode=True))])
+            return document, dropped
+        except FixtureError as exc:
+            match = re.match(r"payments\[(\d+)\]", exc.path or "")
+            if not match:
+                raise
+            bad = document["payments"].pop(int(match.group(1)))
+            dropped.append((bad["id"], exc.reason))
+    return document, dropped
+
+
+def render(document: dict, base_url: str, notes: list[str]) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    head = [f"# Snapshot of {base_url} taken {stamp} by `mock-server snapshot`.",
+            f"# {len(document.get('payments', []))} payments, "
+            f"{len(document.get('refund_reasons', []))} refund reasons. Load it with",
+            "#   mock-server serve --fixtures <this file>"]
+    head += [f"# Note: {note}." for note in notes]
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(head) + "\n" + body
+
+
+# ---- the CLI ---------------------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--base-url", required=True, help="the backend, e.g. http://127.0.0.1:9001")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--email", help="log in with email/password (the user is written to the file)")
+    who.add_argument("--token", help="a JWT for Authorization: Bearer")
+    who.add_argument("--api-key", help="a secret API key (sk_…), sent with HTTP Basic")
+    parser.add_argument("--password", help="password for --email")
+    parser.add_argument("--output", "-o", help="write to this file instead of stdout")
+
+
+def main(args) -> int:
+    from .contract import Auth, ContractError, login
+
+    if args.email is not None and args.password is None:
+        print("mock-server snapshot: --email needs --password", file=sys.stderr)
+        return 2
+    user = None
+    try:
+        if args.email is not None:
+            token = login(args.base_url, args.email, args.password)
+            headers = {"Authorization": f"Bearer {token}"}
+            claims = _claims(token)
+            user = {"email": args.email, "password": args.password}
+            if str(claims.get("actor_id", "")).startswith("user_"):
+                user = {"id": claims["actor_id"], **user}
+        else:
+            headers = Auth(token=args.token, api_key=args.api_key).headers(args.base_url)
+        document, notes = take(args.base_url, headers, user=user)
+    except (ContractError, SnapshotError) as exc:
+        print(f"mock-server snapshot: {exc}", file=sys.stderr)
+        return 2
+    text = render(document, args.base_url, notes)
+    if args.output:
+        with open(args.output, "w") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    print(f"snapshot: {len(document['payments'])} payments, {len(document['refund_reasons'])} "
+          f"refund reasons from {args.base_url}", file=sys.stderr)
+    return 0
