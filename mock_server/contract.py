@@ -461,13 +461,18 @@ def _find_checks(node: Any):
 
 # ---- the CLI: `mock-server contract` ------------------------------------------------------
 
-def add_arguments(parser) -> None:
+def add_login_arguments(parser, email_help: str) -> None:
+    """--base-url and the three ways to log in, shared by `contract` and `snapshot`."""
     parser.add_argument("--base-url", required=True, help="the backend, e.g. http://127.0.0.1:9001")
     who = parser.add_mutually_exclusive_group()
-    who.add_argument("--email", help="log in with email/password (POST /auth/user/emailpass)")
+    who.add_argument("--email", help=email_help)
     who.add_argument("--token", help="a JWT for Authorization: Bearer")
     who.add_argument("--api-key", help="a secret API key (sk_…), sent with HTTP Basic")
     parser.add_argument("--password", help="password for --email")
+
+
+def add_arguments(parser) -> None:
+    add_login_arguments(parser, "log in with email/password (POST /auth/user/emailpass)")
     parser.add_argument("--junit-xml", type=Path, help="write the JUnit report here")
     parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
                         help=f"test cases per operation and phase (default {DEFAULT_MAX_EXAMPLES})")

@@ -35,16 +35,15 @@ import hashlib
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+
+from .process import MockProcess, MockProcessError
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOW = ROOT / "diff-allowlist.yaml"
@@ -677,49 +676,14 @@ def allowed(diff: Difference, allow: list[dict]) -> str | None:
 
 # ---- the mock process -----------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MockProcess:
-    def __init__(self, fixture: Path) -> None:
-        import httpx
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--fixtures", str(fixture), "--admin-cors", REAL_CORS, "--auth-cors", REAL_CORS,
-             "--log-level", "warning"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"})
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise DiffError(f"mock exited: {self.log.read().decode()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise DiffError("mock did not answer /health in 20 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
+def start_mock(fixture: Path) -> MockProcess:
+    """The mock on a free port, from ``fixture``, with the real server's CORS lists and secrets."""
+    try:
+        return MockProcess("--fixtures", str(fixture), "--admin-cors", REAL_CORS,
+                           "--auth-cors", REAL_CORS,
+                           env={"JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"})
+    except MockProcessError as exc:
+        raise DiffError(str(exc)) from None
 
 
 # ---- main ---------------------------------------------------------------------------------------
@@ -784,7 +748,7 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
     known |= {u.get("id", "") for u in document.get("users", [])}
     allow = load_allow(allow_path)
 
-    mock = MockProcess(fixture)
+    mock = start_mock(fixture)
     outcome = Outcome()
     try:
         mside, rside = Side("mock", mock.url, known), Side("real", real_url, known)

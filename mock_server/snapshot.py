@@ -222,12 +222,9 @@ def render(document: dict, base_url: str, notes: list[str]) -> str:
 # ---- the CLI ---------------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--base-url", required=True, help="the backend, e.g. http://127.0.0.1:9001")
-    who = parser.add_mutually_exclusive_group()
-    who.add_argument("--email", help="log in with email/password (the user is written to the file)")
-    who.add_argument("--token", help="a JWT for Authorization: Bearer")
-    who.add_argument("--api-key", help="a secret API key (sk_…), sent with HTTP Basic")
-    parser.add_argument("--password", help="password for --email")
+    from .contract import add_login_arguments
+
+    add_login_arguments(parser, "log in with email/password (the user is written to the file)")
     parser.add_argument("--output", "-o", help="write to this file instead of stdout")
 
 

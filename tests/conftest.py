@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +9,7 @@ import pytest
 
 from mock_server.app import create_app
 from mock_server.config import Config
+from mock_server.process import MockProcess, free_port  # noqa: F401 (re-exported to tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"email": "admin@example.com", "password": "supersecret"}
@@ -76,40 +72,8 @@ def auth(client) -> dict:
     return {"Authorization": f"Bearer {login(client)}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    def __init__(self, *args: str, env: dict | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--port", str(self.port),
-             "--log-level", "warning", *args],
-            cwd=ROOT, env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mock server exited: {self.process.stdout.read().decode()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("mock server did not answer /health within 15 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+# A mock server process on a free loopback port (mock_server/process.py).
+LiveServer = MockProcess
 
 
 @pytest.fixture

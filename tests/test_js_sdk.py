@@ -70,7 +70,7 @@ def run_node(args: list[str], *, env: dict, timeout: int = 300) -> subprocess.Co
 def server_log(server: LiveServer) -> str:
     """What the mock printed (call after ``stop()``): tracebacks of any 500s."""
     try:
-        return server.process.stdout.read().decode(errors="replace").strip() or "(nothing)"
+        return server.output().strip() or "(nothing)"
     except (OSError, ValueError):
         return "(unavailable)"
 
