@@ -89,11 +89,12 @@ class Endpoint:
         op = self.operations.get(method)
         if op is None:
             headers = request.headers
-            if method == "OPTIONS" and self.origins is not None:
+            if method == "OPTIONS" and self.origins is not None \
+                    and "access-control-request-method" in headers:
                 return preflight_response(self.mock.cors.preflight(
                     self.origins, headers.get("origin"),
                     headers.get("access-control-request-headers")))
-            return not_found_html(method, request.url.path)
+            return unrouted(self.mock, request)
 
         # The three headers read below, in one pass: the first of each name, as
         # ``request.headers.get`` gives it (ASGI servers send the names in lower case).
@@ -141,8 +142,7 @@ class Endpoint:
         try:
             if op.body is not None:
                 op.body.check(body)
-            query = _query_cache.get(op, request)
-            op.query.check(query)
+            query = _query_cache.get(op, request)  # coerced and checked
             reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor))
         except MedusaError as exc:
             status, data = errors.render(exc)
@@ -242,17 +242,25 @@ class _QueryCache:
     SIZE = 512
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[int, bytes], tuple[Operation, dict]] = {}
+        self.entries: dict[tuple[int, bytes], list] = {}  # [op, query, known valid]
 
     def get(self, op: Operation, request: Request) -> dict:
+        """The query, checked against the operation's schema (``MedusaError`` if not valid:
+        the check is a function of the coerced query alone, so a query that passed once
+        passes again and is not checked again)."""
         key = (id(op), request.scope.get("query_string", b""))
         entry = self.entries.get(key)
         if entry is not None and entry[0] is op:
-            return dict(entry[1])
+            query = dict(entry[1])
+            if not entry[2]:
+                op.query.check(query)
+            return query
         query = op.coerce_query(parse_query(request.url.query))
         if len(self.entries) >= self.SIZE:
             self.entries.clear()
-        self.entries[key] = (op, dict(query))
+        self.entries[key] = entry = [op, dict(query), False]
+        op.query.check(query)
+        entry[2] = True  # checked and valid
         return query
 
 
@@ -260,9 +268,21 @@ _bearer_cache = _BearerCache()
 _query_cache = _QueryCache()
 
 
-async def _not_found(scope, receive, send) -> None:
-    request = Request(scope, receive)
-    await not_found_html(request.method, request.url.path)(scope, receive, send)
+def unrouted(mock: Mock, request: Request) -> ExpressResponse:
+    """No operation for this method and path. Medusa's auth middleware guards every
+    ``/admin`` path before Express routes it, so without valid credentials that is a 401
+    without CORS headers (observed: an OPTIONS that is not a preflight, an unknown path, a
+    wrong method); with them, Express's HTML 404."""
+    path = request.url.path
+    if path == "/admin" or path.startswith("/admin/"):
+        actor = authenticate(mock.store, mock.sessions, mock.secrets,
+                             authorization=request.headers.get("authorization"),
+                             session_cookie=request.cookies.get("connect.sid"))
+        if actor is SECRET_KEY_AS_BEARER:
+            return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
+        if actor is None:
+            return json_response(401, errors.UNAUTHORIZED_BODY)
+    return not_found_html(request.method, path)
 
 
 def create_app(config: Config | None = None, mock: Mock | None = None) -> Starlette:
@@ -280,24 +300,30 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> Starle
         routes.insert(0, Mount("/__mock", routes=control.routes(mock)))
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False
-    app.router.default = _not_found
+
+    async def not_found(scope, receive, send) -> None:
+        await unrouted(mock, Request(scope, receive))(scope, receive, send)
+
+    app.router.default = not_found
     _fast_path(app)
     app.state.mock = mock
     return app
 
 
 def _fast_path(app: Starlette) -> None:
-    """Starlette passes each request through ``ExceptionMiddleware`` (a second ``Request``,
-    two wrappers round ``send``) and a router that tries each route's regex in turn (up to
-    17 for a refund). Neither does anything for an ``Endpoint``: it raises no
-    ``HTTPException``, the only exceptions that middleware handles. So, under Starlette's
-    ``ServerErrorMiddleware`` (kept: a crash still answers its 500), a request for an
-    ``Endpoint`` route goes straight to it: one dict lookup for a fixed path or a scan of
-    the few templated routes, the scope set exactly as ``Router.app`` and
-    ``ExceptionMiddleware`` set it. Anything else (the control API's mount, a root_path,
-    a websocket or lifespan scope, no match) takes Starlette's own way. Installed only
-    while the stack is Starlette's default one (no user middleware or handlers) and every
-    route is a method-less ``Route`` to an ``Endpoint`` or a ``Mount``."""
+    """Starlette passes each request through ``ServerErrorMiddleware`` (a wrapper round
+    ``send``), ``ExceptionMiddleware`` (a second ``Request``, two more wrappers) and a
+    router that tries each route's regex in turn (up to 17 for a refund). For an
+    ``Endpoint`` none of it does anything but the last-resort 500: an ``Endpoint`` raises
+    no ``HTTPException`` (all ``ExceptionMiddleware`` handles) and answers its own errors.
+    So a request for an ``Endpoint`` route goes straight to it: one dict lookup for a fixed
+    path or a scan of the few templated routes, the scope set exactly as ``Router.app``
+    and ``ExceptionMiddleware`` set it, and an exception before the answer starts gets
+    ``ServerErrorMiddleware``'s own 500 and is raised on, as there. Anything else (the
+    control API's mount, a root_path, a websocket or lifespan scope, no match) takes
+    Starlette's stack. Installed only while that stack is Starlette's default one (no user
+    middleware or handlers, not debug) and every route is a method-less ``Route`` to an
+    ``Endpoint`` or a ``Mount``."""
     router = app.router
     mounts: list[str] = []
     fixed: dict[str, Route] = {}
@@ -318,9 +344,10 @@ def _fast_path(app: Starlette) -> None:
     def build_middleware_stack():
         stack = build()
         inner = getattr(stack, "app", None)
-        if app.user_middleware or app.exception_handlers or getattr(app, "max_body_size", None) \
-                is not None or type(stack) is not ServerErrorMiddleware \
-                or type(inner) is not ExceptionMiddleware or inner.app is not router:
+        if app.user_middleware or app.exception_handlers or app.debug \
+                or getattr(app, "max_body_size", None) is not None \
+                or type(stack) is not ServerErrorMiddleware or stack.handler is not None \
+                or stack.debug or type(inner) is not ExceptionMiddleware or inner.app is not router:
             return stack
         handlers = (inner._exception_handlers, inner._status_handlers)
 
@@ -347,11 +374,16 @@ def _fast_path(app: Starlette) -> None:
                         path_params.update(params)
                         scope["endpoint"] = route.endpoint
                         scope["path_params"] = path_params
-                        await route.app(scope, receive, send)
+                        try:  # Endpoint.__call__, with ServerErrorMiddleware's 500
+                            response = await route.app.respond(Request(scope, receive))
+                        except Exception as exc:
+                            await stack.error_response(Request(scope), exc)(scope, receive, send)
+                            raise exc
+                        # Once the answer has started, ServerErrorMiddleware only raises on.
+                        await response(scope, receive, send)
                         return
-            await inner(scope, receive, send)
+            await stack(scope, receive, send)
 
-        stack.app = dispatch
-        return stack
+        return dispatch
 
     app.build_middleware_stack = build_middleware_stack

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timezone
 
 from ulid import ULID
@@ -41,5 +42,14 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+_last_iso: tuple[int, str] = (-1, "")
+
+
 def now_iso() -> str:
-    return iso(now())
+    """``iso(now())``, formatted once per millisecond (it is on every refund's path)."""
+    global _last_iso
+    stamp = time.time_ns() // 1_000_000
+    if _last_iso[0] != stamp:
+        moment = datetime.fromtimestamp(stamp / 1000, timezone.utc)
+        _last_iso = (stamp, moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp % 1000:03d}Z")
+    return _last_iso[1]

@@ -63,7 +63,9 @@ def json_response(status: int, data: object, *, cors: Iterable[tuple[str, str]] 
                   set_cookie: str | None = None, cookie_first: bool = False) -> ExpressResponse:
     """A JSON answer. ``Set-Cookie`` goes after the ETag, or (``cookie_first``, as on
     ``DELETE /auth/session``) right after the CORS headers."""
-    cookie = [("Set-Cookie", set_cookie)] if set_cookie else []
+    if not set_cookie:
+        return ExpressResponse(status, encode(data), before=cors)
+    cookie = [("Set-Cookie", set_cookie)]
     before = [*cors, *(cookie if cookie_first else [])]
     after = [] if cookie_first else cookie
     return ExpressResponse(status, encode(data), before=before, after=after)

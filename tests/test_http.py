@@ -60,9 +60,21 @@ def test_wrong_method_on_a_known_path_is_expresss_html_404(client, auth):
     assert len(client.get(path, headers=auth).content) == 191
 
 
-def test_unknown_path_is_html_404(client):
-    response = client.get("/admin/nothing-here")
+def test_unknown_path_is_html_404(client, auth):
+    response = client.get("/admin/nothing-here", headers=auth)
     assert response.status_code == 404 and "Cannot GET /admin/nothing-here" in response.text
+    response = client.get("/auth/nothing-here")
+    assert response.status_code == 404 and "Cannot GET /auth/nothing-here" in response.text
+
+
+def test_unrouted_admin_requests_without_credentials_are_401_without_cors(client):
+    # observed on 2.21.2: the auth middleware guards /admin before routing
+    path = f"/admin/payments/{CAPTURED}/refund"
+    for method, target in [("GET", "/admin/nothing-here"), ("PUT", path), ("OPTIONS", path)]:
+        response = client.request(method, target, headers={"Origin": "http://localhost:5173"})
+        assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"}), method
+        assert "vary" not in response.headers
+        assert "access-control-allow-origin" not in response.headers
 
 
 def test_health(client):

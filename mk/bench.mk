@@ -1,0 +1,12 @@
+# `make bench`: the mock against the floor and against Prism (benchmarks/run.py writes
+# benchmarks/RESULTS.md). Not part of `make test`; takes about 6 minutes. wrk and Prism are
+# installed on first use (apt-get; npm ci in benchmarks/prism). Knobs:
+#   BENCH_ARGS="--quick"                 mock and floor only, refund and GET, about 1 minute
+#   BENCH_LONG_REQUESTS=100000           requests of the memory run (default 1,000,000; 0 skips)
+BENCH_ARGS ?=
+BENCH_LONG_REQUESTS ?= 1000000
+
+.PHONY: bench
+
+bench: $(STAMP)
+	BENCH_LONG_REQUESTS=$(BENCH_LONG_REQUESTS) $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
