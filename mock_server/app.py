@@ -18,7 +18,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 
-from . import control, errors, fixtures, spec
+from . import control, errors, fixtures, memory, spec
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
 from .config import Config
 from .cors import Cors
@@ -52,10 +52,12 @@ class Mock:
     def reset(self) -> None:
         """Back to the fixtures' state (sessions survive: logged-in users stay logged in)."""
         self.store = fixtures.build(self.fixture_files)
+        memory.release_dropped_state()
 
     def load(self, files: list[fixtures.FixtureFile]) -> None:
         self.store = fixtures.build(files)
         self.fixture_files = files
+        memory.release_dropped_state()
 
 
 class Endpoint:
