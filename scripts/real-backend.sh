@@ -36,7 +36,7 @@ log() { printf '[real-backend %6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$
 die() { log "ERROR: $*"; exit 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+as_postgres() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
 
 # ---------------------------------------------------------------- PostgreSQL
 pg_version() {
@@ -70,11 +70,11 @@ ensure_pg_running() {
   if pg_ctlcluster "$v" main status >/dev/null 2>&1; then
     if [ "$changed" = 1 ]; then
       log "restarting PostgreSQL $v (listen_addresses changed)"
-      as_root pg_ctlcluster "$v" main restart
+      as_root pg_ctlcluster "$v" main restart 9>&-   # the server must not inherit our lock
     fi
   else
     log "starting PostgreSQL $v"
-    as_root pg_ctlcluster "$v" main start
+    as_root pg_ctlcluster "$v" main start 9>&-   # the server must not inherit our lock
   fi
   for _ in $(seq 1 30); do
     pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && return
@@ -255,7 +255,7 @@ seed() {
 with_lock() {
   mkdir -p "$STATE"
   exec 9> "$STATE/.lock"
-  flock -w 300 9 || die "lock $STATE/.lock held for 300 s by: $(fuser "$STATE/.lock" 2>&1 | tr -s " ")"
+  flock -w 300 9 || die "lock $STATE/.lock held for 300 s by pid(s): $(fuser "$STATE/.lock" 2>/dev/null | tr -s " ")"
 }
 
 cmd_up() {
