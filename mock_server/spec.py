@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 from urllib.parse import quote
 
-try:  # optional: a fast yes/no in front of the Python validator (see SchemaCheck)
-    import jsonschema_rs
-except ImportError:  # pragma: no cover
-    jsonschema_rs = None
+import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
+import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
@@ -125,12 +122,29 @@ class Operation:
         return query
 
 
+@dataclass(frozen=True)
+class Registries:
+    """The spec document as a ref registry for each validator library, built once."""
+
+    python: Registry
+    fast: Any  # jsonschema_rs.Registry, or None if it cannot take the document
+
+    @classmethod
+    def of(cls, document: dict) -> "Registries":
+        try:
+            fast = jsonschema_rs.Registry([(SPEC_URI, document)])
+        except Exception:  # anything it cannot take: the Python validators do the work alone
+            fast = None
+        return cls(Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012)),
+                   fast)
+
+
 @dataclass
 class Contract:
     file: Path
     document: dict
     operations: list[Operation]
-    registry: Registry
+    registries: Registries
 
     def operation(self, operation_id: str) -> Operation:
         for op in self.operations:
@@ -140,7 +154,7 @@ class Contract:
 
     def response_check(self, op: Operation, status: int) -> SchemaCheck | None:
         pointer = op.responses.get(str(status))
-        return _compile(pointer, self.registry, self.document) if pointer else None
+        return _compile(pointer, self.registries, self.document) if pointer else None
 
 
 def load(path: Path | str) -> Contract:
@@ -171,18 +185,18 @@ def load(path: Path | str) -> Contract:
             where = "/".join(map(str, exc.path))
             raise SpecError(path, f"/components/schemas/{name}/{where}".rstrip("/"),
                             f"invalid schema: {exc.message}") from None
-    registry = Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012))
+    registries = Registries.of(document)
     operations = []
     for template, item in document["paths"].items():
         for method in HTTP_METHODS:
             if method in (item or {}):
                 pointer = f"/paths/{_escape(template)}/{method}"
-                operations.append(_operation(path, document, registry, template, method,
+                operations.append(_operation(path, document, registries, template, method,
                                              item[method], pointer, item.get("parameters", [])))
-    return Contract(path, document, operations, registry)
+    return Contract(path, document, operations, registries)
 
 
-def _operation(file, document, registry, template, method, op, pointer, shared_params) -> Operation:
+def _operation(file, document, registries, template, method, op, pointer, shared_params) -> Operation:
     if not op.get("operationId"):
         raise SpecError(file, pointer, "operation has no operationId")
     security = op.get("security", document.get("security", []))
@@ -195,7 +209,7 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
     # answers 401 itself), so neither do we.
     if "application/json" in content and request_body.get("x-medusa-validated", True):
         schema_pointer = f"{pointer}/requestBody/content/application~1json/schema"
-        body = _compile(schema_pointer, registry, document, file)
+        body = _compile(schema_pointer, registries, document, file)
 
     params: dict[str, QueryParam] = {}
     properties: dict[str, Any] = {}
@@ -207,8 +221,8 @@ def _operation(file, document, registry, template, method, op, pointer, shared_p
         properties[param["name"]] = _absolute_refs(schema)
         params[param["name"]] = QueryParam(param["name"], _scalar_kind(document, schema))
     query_schema = {"type": "object", "properties": properties, "additionalProperties": False}
-    query = SchemaCheck(_validator(query_schema, registry, file, pointer + "/parameters"),
-                        tuple(properties), _fast_validator(query_schema, registry))
+    query = SchemaCheck(_validator(query_schema, registries, file, pointer + "/parameters"),
+                        tuple(properties), _fast_validator(query_schema, registries))
 
     responses = {}
     for status, response in (op.get("responses") or {}).items():
@@ -233,54 +247,32 @@ def _scalar_kind(document: dict, schema: Any) -> str:
     return kind if kind in ("integer", "number", "boolean") else "other"
 
 
-def _compile(pointer: str, registry: Registry, document: dict, file: Any = None) -> SchemaCheck:
+def _compile(pointer: str, registries: Registries, document: dict, file: Any = None) -> SchemaCheck:
     schema = _deref(document, _resolve_pointer(document, pointer))
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
     order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
-    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry, file, pointer), order,
-                       _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registry))
+    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registries, file, pointer), order,
+                       _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registries))
 
 
-def _validator(schema: dict, registry: Registry, file: Any, pointer: str) -> Draft202012Validator:
+def _validator(schema: dict, registries: Registries, file: Any, pointer: str) -> Draft202012Validator:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
-    return Draft202012Validator(schema, registry=registry)
+    return Draft202012Validator(schema, registry=registries.python)
 
 
-# jsonschema_rs registries mirroring the last few Python registries (each kept with the
-# registry it mirrors, so an id cannot be reused while cached; bounded).
-_FAST_REGISTRIES: dict[int, tuple[Registry, Any]] = {}
-
-
-def _fast_registry(registry: Registry) -> Any:
-    entry = _FAST_REGISTRIES.get(id(registry))
-    if entry is not None:
-        return entry[1]
-    try:
-        fast = jsonschema_rs.Registry([(SPEC_URI, registry.contents(SPEC_URI))])
-    except Exception:  # anything it cannot take: the Python validators do the work alone
-        fast = None
-    while len(_FAST_REGISTRIES) >= 4:
-        del _FAST_REGISTRIES[next(iter(_FAST_REGISTRIES))]
-    _FAST_REGISTRIES[id(registry)] = (registry, fast)
-    return fast
-
-
-def _fast_validator(schema: dict, registry: Registry) -> Any:
+def _fast_validator(schema: dict, registries: Registries) -> Any:
     """The schema compiled by jsonschema_rs (formats not asserted, as in the Python
-    validator), or None when jsonschema_rs is missing or cannot compile it."""
-    if jsonschema_rs is None:
-        return None
-    fast_registry = _fast_registry(registry)
-    if fast_registry is None:
+    validator), or None when it cannot take the document or the schema."""
+    if registries.fast is None:
         return None
     try:
-        return jsonschema_rs.Draft202012Validator(schema, registry=fast_registry,
+        return jsonschema_rs.Draft202012Validator(schema, registry=registries.fast,
                                                   validate_formats=False)
     except Exception:
         return None
