@@ -1,5 +1,5 @@
 """Who is calling: Medusa's emailpass login, its HS256 JWTs, the ``connect.sid`` cookie
-session, and secret API keys over HTTP Basic (medusa-behaviour.md §10).
+session, and secret API keys over HTTP Basic (docs/medusa-behaviour.md §10).
 
 No HTTP objects here: callers pass header values and get an ``Actor`` or ``None``.
 """

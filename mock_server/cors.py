@@ -1,5 +1,5 @@
 """CORS as Medusa configures it: separate origin lists for ``/admin`` and ``/auth``,
-credentials allowed, the origin echoed only when listed (medusa-behaviour.md §14)."""
+credentials allowed, the origin echoed only when listed (docs/medusa-behaviour.md §14)."""
 
 from __future__ import annotations
 

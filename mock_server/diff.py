@@ -394,7 +394,7 @@ class Normaliser:
     """Ids the snapshot holds stay as they are (both sides have them); any other id (created
     during the run, so different on each side) becomes `<new prefix>`. Timestamps become
     `<timestamp>`, a JWT `{"<jwt claims>": {…}}`. Relation arrays (`captures`, `refunds`, …), whose
-    order Medusa does not guarantee (medusa-behaviour.md §6), are sorted on their content with
+    order Medusa does not guarantee (docs/medusa-behaviour.md §6), are sorted on their content with
     new ids masked; list pages keep their order (it is part of the contract)."""
 
     def __init__(self, known: set[str]) -> None:

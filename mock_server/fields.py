@@ -1,4 +1,4 @@
-"""Medusa's ``fields`` selection over the entity graph (medusa-behaviour.md §3).
+"""Medusa's ``fields`` selection over the entity graph (docs/medusa-behaviour.md §3).
 
 ``fields`` is compiled once per distinct string into a plan, a tree of (key, getter,
 sub-plan) rows in Medusa's key order; rendering an entity walks that plan. Defaults,

@@ -1,5 +1,5 @@
 """List queries as Medusa runs them: filters (with operators, ``$and``/``$or``), free-text
-``q``, soft-delete visibility, ``order`` and ``limit``/``offset`` (medusa-behaviour.md §1.2,
+``q``, soft-delete visibility, ``order`` and ``limit``/``offset`` (docs/medusa-behaviour.md §1.2,
 §6, and docs/real-backend-observations.md).
 
 What passes validation but fails in Medusa's database layer (an unknown ``order`` column, a

@@ -32,7 +32,7 @@ def refund(
     note: str | None,
     actor_id: str | None,
 ) -> Payment:
-    """``POST /admin/payments/{id}/refund`` after validation (medusa-behaviour.md §4.1, #5–#10)."""
+    """``POST /admin/payments/{id}/refund`` after validation (docs/medusa-behaviour.md §4.1, #5–#10)."""
     payment = store.payments.get(payment_id)
     if payment is None:
         raise MedusaError(NOT_FOUND, f"Payment id not found: {payment_id}")
@@ -86,7 +86,7 @@ def capture_exceeds(payment: Payment, amount: Decimal) -> bool:
 
 
 def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: str | None) -> Payment:
-    """``POST /admin/payments/{id}/capture`` after validation (medusa-behaviour.md §5)."""
+    """``POST /admin/payments/{id}/capture`` after validation (docs/medusa-behaviour.md §5)."""
     payment = store.payments.get(payment_id)
     if payment is None:
         raise MedusaError(NOT_FOUND, f"Payment with id: {payment_id} was not found")

@@ -1,4 +1,4 @@
-"""Refund-reason rules: create, update, soft delete (medusa-behaviour.md §7)."""
+"""Refund-reason rules: create, update, soft delete (docs/medusa-behaviour.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Login, tokens, cookie sessions and secret API keys (medusa-behaviour.md §10)."""
+"""Login, tokens, cookie sessions and secret API keys (docs/medusa-behaviour.md §10)."""
 
 from __future__ import annotations
 

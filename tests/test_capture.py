@@ -1,4 +1,4 @@
-"""POST /admin/payments/{id}/capture (medusa-behaviour.md §5)."""
+"""POST /admin/payments/{id}/capture (docs/medusa-behaviour.md §5)."""
 
 from __future__ import annotations
 

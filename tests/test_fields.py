@@ -1,4 +1,4 @@
-"""The `fields` query parameter (medusa-behaviour.md §3)."""
+"""The `fields` query parameter (docs/medusa-behaviour.md §3)."""
 
 from __future__ import annotations
 

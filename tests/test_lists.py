@@ -1,4 +1,4 @@
-"""Lists and retrieve (medusa-behaviour.md §1.2, §6)."""
+"""Lists and retrieve (docs/medusa-behaviour.md §1.2, §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /admin/payments/{id}/refund: every rule of medusa-behaviour.md §4, pinned exactly."""
+"""POST /admin/payments/{id}/refund: every rule of docs/medusa-behaviour.md §4, pinned exactly."""
 
 from __future__ import annotations
 

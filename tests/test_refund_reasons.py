@@ -1,4 +1,4 @@
-"""Refund reasons (medusa-behaviour.md §7)."""
+"""Refund reasons (docs/medusa-behaviour.md §7)."""
 
 from __future__ import annotations
 
