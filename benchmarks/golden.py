@@ -26,8 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_server import ids  # noqa: E402
-from mock_server.app import create_app  # noqa: E402
+from mock_server.backend import ids  # noqa: E402
+from mock_server.web.app import create_app  # noqa: E402
 from mock_server.config import Config  # noqa: E402
 
 OUT = ROOT / "benchmarks" / ".work" / "golden.json"

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from mock_server.app import create_app  # noqa: E402
+from mock_server.web.app import create_app  # noqa: E402
 from mock_server.config import Config  # noqa: E402
 from run import ADMIN, SCENARIOS  # noqa: E402
 

@@ -33,7 +33,7 @@ contract-real: $(STAMP) real-backend
 diff: $(STAMP)
 	$(REAL_BACKEND_SH) up --no-seed
 	$(REAL_BACKEND_SH) seed
-	$(BIN)/python -m mock_server.diff --real $(REAL_URL)
+	$(BIN)/python -m mock_server.tooling.diff --real $(REAL_URL)
 
 drift: $(STAMP)
 	$(REAL_BACKEND_SH) up --no-seed

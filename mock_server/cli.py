@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, fixtures, spec
+from . import __version__
+from .backend import fixtures
+from .web import contract as spec
 from .config import Config
-from .cors import parse_origins
+from .web.cors import parse_origins
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +58,7 @@ def _lazy(name: str):
     """The module behind a subcommand, imported only when needed (Schemathesis is heavy)."""
     import importlib
 
-    return importlib.import_module(f"{__package__}.{name}")
+    return importlib.import_module(f"{__package__}.tooling.{name}")
 
 
 def _serve(args) -> int:
@@ -64,7 +66,7 @@ def _serve(args) -> int:
 
     import uvicorn
 
-    from .app import create_app
+    from .web.app import create_app
 
     overrides = dict(spec=args.spec, fixtures=args.fixtures, host=args.host, port=args.port,
                      validate_responses=args.validate_responses, log_level=args.log_level,
@@ -79,7 +81,7 @@ def _serve(args) -> int:
     except (spec.SpecError, fixtures.FixtureError) as exc:
         print(f"mock-server: cannot start: {exc}", file=sys.stderr)
         return 2
-    from . import memory
+    from .web import memory
 
     memory.serve_mode()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cors import parse_origins
+from .web.cors import parse_origins
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server.app import create_app
+from mock_server.web.app import create_app
 from mock_server.config import Config
-from mock_server.process import MockProcess, free_port  # noqa: F401 (re-exported to tests)
+from mock_server.tooling.process import MockProcess, free_port  # noqa: F401 (re-exported to tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"email": "admin@example.com", "password": "supersecret"}
@@ -72,7 +72,7 @@ def auth(client) -> dict:
     return {"Authorization": f"Bearer {login(client)}"}
 
 
-# A mock server process on a free loopback port (mock_server/process.py).
+# A mock server process on a free loopback port (mock_server/tooling/process.py).
 LiveServer = MockProcess
 
 

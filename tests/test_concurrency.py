@@ -9,8 +9,8 @@ from decimal import Decimal
 import httpx
 
 from conftest import ADMIN, CAPTURED, ROOT
-from mock_server import fixtures, payments
-from mock_server.errors import MedusaError
+from mock_server.backend import fixtures, payments
+from mock_server.backend.errors import MedusaError
 
 OVER = "You cannot refund more than what is captured on the payment."
 OVER_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"

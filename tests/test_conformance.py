@@ -18,8 +18,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from mock_server import contract
-from mock_server.app import create_app
+from mock_server.tooling import contract
+from mock_server.web.app import create_app
 from mock_server.config import Config
 
 from conftest import ADMIN

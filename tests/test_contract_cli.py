@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 
 from conftest import ADMIN, API_KEY, ROOT, LiveServer, free_port
-from mock_server import contract, snapshot
-from mock_server.app import create_app
+from mock_server.tooling import contract, snapshot
+from mock_server.web.app import create_app
 from mock_server.config import Config
 
 EXAMPLES = "5"
@@ -172,7 +172,7 @@ def test_diff_of_the_mock_against_itself_finds_nothing(tmp_path):
     differences."""
     import yaml
 
-    from mock_server import diff
+    from mock_server.tooling import diff
 
     payments, seed = [], {}
     for n, (label, (amount, currency, captured, order, canceled)) in enumerate(SEEDED.items()):
@@ -222,7 +222,7 @@ def test_diff_of_the_mock_against_itself_finds_nothing(tmp_path):
 
 
 def test_diff_normalises_new_ids_timestamps_and_relation_order():
-    from mock_server import diff
+    from mock_server.tooling import diff
 
     known = {"pay_01KS0000000000000000000000"}
     a, b = diff.Normaliser(known), diff.Normaliser(known)

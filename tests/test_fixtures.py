@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, make_client
-from mock_server import fixtures, spec
-from mock_server.app import Mock
+from mock_server.backend import fixtures
+from mock_server.web import contract as spec
+from mock_server.web.app import Mock
 from mock_server.config import Config
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import CAPTURED
-from mock_server.responses import etag
+from mock_server.web.responses import etag
 
 
 def test_json_headers_like_express(client, auth):

@@ -1,4 +1,4 @@
-"""The serving GC policy (mock_server/memory.py) must not keep dropped state alive."""
+"""The serving GC policy (mock_server/web/memory.py) must not keep dropped state alive."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from conftest import ROOT
 
 SCRIPT = """
 import gc, weakref
-from mock_server import memory
-from mock_server.app import Mock
+from mock_server.web import memory
+from mock_server.web.app import Mock
 from mock_server.config import Config
 
 mock = Mock(Config())

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import ADMIN, AUTHORIZED, CAPTURED, ROOT, LiveServer
-from mock_server import fixtures, snapshot
+from mock_server.backend import fixtures
+from mock_server.tooling import snapshot
 
 
 def _token(url: str) -> dict:

@@ -1,9 +1,9 @@
 """``make diff``: one scenario of requests against the mock and a real Medusa, side by side.
 
-    python -m mock_server.diff --real http://127.0.0.1:9001 \\
+    python -m mock_server.tooling.diff --real http://127.0.0.1:9001 \\
         --seed realbackend/.state/seed.json [--allow diff-allowlist.yaml]
 
-1. Log in to the real backend and take a snapshot of it (``mock_server.snapshot``): every
+1. Log in to the real backend and take a snapshot of it (``mock_server.tooling.snapshot``): every
    payment (ids, amounts, captures, refunds, order links) and refund reason.
 2. Start the mock on a free loopback port with that snapshot as its fixtures and the real
    backend's CORS origins, so both start from the same state with the same ids.
@@ -45,7 +45,7 @@ import yaml
 
 from .process import MockProcess, MockProcessError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 ALLOW = ROOT / "diff-allowlist.yaml"
 SEED = ROOT / "realbackend" / ".state" / "seed.json"
 ADMIN = {"email": "admin@example.com", "password": "supersecret"}
@@ -810,7 +810,7 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mock_server.diff", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mock_server.tooling.diff", description=__doc__.split("\n")[0])
     parser.add_argument("--real", default="http://127.0.0.1:9001", help="the real Medusa backend")
     parser.add_argument("--seed", type=Path, default=SEED, help="seed.json of scripts/real-backend.sh")
     parser.add_argument("--allow", type=Path, default=ALLOW, help="allow-list of differences (YAML)")

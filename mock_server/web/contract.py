@@ -26,7 +26,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .errors import INVALID_DATA, MedusaError
+from ..backend.errors import INVALID_DATA, MedusaError
 
 SPEC_URI = "urn:medusa-mock:spec"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

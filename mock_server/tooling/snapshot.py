@@ -191,7 +191,7 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
 def loadable(document: dict) -> tuple[dict, list[tuple[str, str]]]:
     """The document without the payments the mock's fixture loader refuses (their id and the
     loader's reason), for a caller that must start a mock from it whatever the backend holds."""
-    from .fixtures import FixtureError, build, parse
+    from ..backend.fixtures import FixtureError, build, parse
 
     dropped: list[tuple[str, str]] = []
     document = dict(document, payments=list(document.get("payments", [])))

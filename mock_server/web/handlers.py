@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import auth, listing, payments, refund_reasons
+from ..backend import listing, payments, refund_reasons
+from . import auth
 from .auth import Actor
-from .fields import project
-from .money import to_decimal
+from ..backend.fields import project
+from ..backend.money import to_decimal
 
 
 @dataclass

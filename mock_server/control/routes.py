@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import fixtures
+from ..backend import fixtures
 
 
 def routes(mock) -> list[Route]:

@@ -23,8 +23,8 @@ from jwt.warnings import InsecureKeyLengthWarning
 # Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
-from .errors import UNAUTHORIZED, MedusaError
-from .store import Store
+from ..backend.errors import UNAUTHORIZED, MedusaError
+from ..backend.store import Store
 
 TOKEN_TTL = 24 * 3600  # Medusa's jwtExpiresIn default: 1d
 SESSION_TTL = 10 * 3600  # express-session cookie maxAge in Medusa: 10 h

@@ -8,7 +8,7 @@ passed (or only failed in ways a ``--baseline`` file accepts), 1 when a check fa
 when the run could not be done (backend down, login refused, bad spec or config).
 
 This module is also the Schemathesis hooks module named by ``schemathesis.toml``
-(``hooks = "mock_server.contract"``): importing it registers ``before_load_schema``, which
+(``hooks = "mock_server.tooling.contract"``): importing it registers ``before_load_schema``, which
 turns the contract into its *conformance view* (see ``conformance_view``). The in-process
 conformance tests (``tests/test_conformance.py``) load the same config, so both runs test
 the same thing.
@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "schemathesis.toml"
 SPEC = ROOT / "specs"
 DEFAULT_MAX_EXAMPLES = 25
@@ -95,7 +95,7 @@ def register_hooks() -> None:
     _REGISTERED = True
 
 
-# Loaded as Schemathesis' hooks module (schemathesis.toml: hooks = "mock_server.contract"):
+# Loaded as Schemathesis' hooks module (schemathesis.toml: hooks = "mock_server.tooling.contract"):
 # Schemathesis is imported by then. The `mock-server` CLI imports this module without it.
 if "schemathesis" in sys.modules:
     register_hooks()

@@ -18,16 +18,18 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 
-from . import control, errors, fixtures, memory, spec
+from ..backend import errors, fixtures
+from ..control import routes as control
+from . import contract as spec, memory
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
-from .config import Config
+from ..config import Config
 from .cors import Cors
-from .errors import MedusaError
+from ..backend.errors import MedusaError
 from .parsing import BodyError, parse_body, parse_query
 from .responses import (ExpressResponse, json_response, not_found_html, preflight_response,
                         text_response)
-from .routes import HANDLERS, Call, Reply
-from .spec import Contract, Operation
+from .handlers import HANDLERS, Call, Reply
+from .contract import Contract, Operation
 
 log = logging.getLogger("mock_server")
 

@@ -1,0 +1,1 @@
+"""The control plane, ``/__mock``: apart from the Medusa surface."""
