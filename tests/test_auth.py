@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from conftest import ADMIN, API_KEY, CAPTURED, login
+from helpers import ADMIN, API_KEY, CAPTURED, login
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, free_port, make_client
+from helpers import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, free_port, make_client
 from mock_server.web.cors import parse_origins
 from test_js_sdk import ensure_node_modules, run_node, server_log
 

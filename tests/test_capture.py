@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import AUTHORIZED, CANCELED, CAPTURED, PARTIALLY_CAPTURED
+from helpers import AUTHORIZED, CANCELED, CAPTURED, PARTIALLY_CAPTURED
 
 OVER_CAPTURE = ("You cannot capture more than the authorized amount substracted by what is "
                 "already captured.")

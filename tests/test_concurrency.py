@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 
-from conftest import ADMIN, CAPTURED, ROOT
+from helpers import ADMIN, CAPTURED, ROOT
 from mock_server.backend import fixtures, payments
 from mock_server.backend.errors import MedusaError
 

@@ -20,14 +20,13 @@ from hypothesis import HealthCheck, settings
 
 from mock_server.tooling import contract
 from mock_server.web.app import create_app
-from mock_server.config import Config
 
-from conftest import ADMIN
+from helpers import ADMIN, make_mock
 
 MAX_EXAMPLES = int(os.environ.get("CONFORMANCE_MAX_EXAMPLES", "15"))
 STATEFUL_EXAMPLES = int(os.environ.get("CONFORMANCE_STATEFUL_EXAMPLES", "40"))
 
-APP = create_app(Config(validate_responses=False))
+APP = create_app(mock=make_mock(validate_responses=False))
 MOCK = APP.state.mock
 
 
@@ -143,7 +142,7 @@ def token():
 
 
 def test_capture_then_refund_then_retrieve(token):
-    from conftest import AUTHORIZED
+    from helpers import AUTHORIZED
 
     capture = _operation("POST", "/admin/payments/{id}/capture").Case(
         path_parameters={"id": AUTHORIZED}, body={"amount": 100}, media_type="application/json")
@@ -163,7 +162,7 @@ def test_capture_then_refund_then_retrieve(token):
 
 
 def test_create_reason_then_refund_with_it(token):
-    from conftest import CAPTURED
+    from helpers import CAPTURED
 
     create = _operation("POST", "/admin/refund-reasons").Case(
         body={"label": "Linked", "code": "linked", "description": None}, media_type="application/json")

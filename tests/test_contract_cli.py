@@ -19,10 +19,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 
-from conftest import ADMIN, API_KEY, ROOT, LiveServer, free_port
+from helpers import ADMIN, API_KEY, ROOT, LiveServer, free_port, make_mock
 from mock_server.tooling import contract, snapshot
 from mock_server.web.app import create_app
-from mock_server.config import Config
 
 EXAMPLES = "5"
 
@@ -67,7 +66,7 @@ def test_contract_with_an_api_key_and_a_token():
 
 def broken_app():
     """The mock, except for three answers that break the contract in different ways."""
-    mock = create_app(Config())
+    mock = create_app(mock=make_mock())
 
     async def providers(request):  # schema: `payment_providers` must be an array, `count` an integer
         return JSONResponse({"payment_providers": "pp_system_default", "count": "1",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CAPTURED, PARTIALLY_REFUNDED
+from helpers import CAPTURED, PARTIALLY_REFUNDED
 
 
 def get(client, auth, fields, payment_id=PARTIALLY_REFUNDED):

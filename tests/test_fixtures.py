@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_client
+from helpers import ROOT, make_client
 from mock_server.backend import fixtures
 from mock_server.web import contract as spec
 from mock_server.web.app import Mock

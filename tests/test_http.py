@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CAPTURED
+from helpers import CAPTURED
 from mock_server.web.responses import etag
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LiveServer
+from helpers import LiveServer
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 NODE_MIN = 20

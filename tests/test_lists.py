@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CAPTURED, YEN
+from helpers import CAPTURED, YEN
 
 
 def ids_of(response, key="payments"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (AUTHORIZED, CANCELED, CAPTURED, DINAR, EPSILON, NO_ORDER,
+from helpers import (AUTHORIZED, CANCELED, CAPTURED, DINAR, EPSILON, NO_ORDER,
                       PARTIALLY_CAPTURED, PARTIALLY_REFUNDED, REFUNDED, YEN)
 
 OVER_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ADMIN, AUTHORIZED, CAPTURED, make_client
+from helpers import ADMIN, AUTHORIZED, CAPTURED, make_client
 
 
 @pytest.fixture

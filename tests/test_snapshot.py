@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ADMIN, AUTHORIZED, CAPTURED, ROOT, LiveServer
+from helpers import ADMIN, AUTHORIZED, CAPTURED, ROOT, LiveServer
 from mock_server.backend import fixtures
 from mock_server.tooling import snapshot
 

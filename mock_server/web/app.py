@@ -37,9 +37,11 @@ log = logging.getLogger("mock_server")
 class Mock:
     """Everything one running mock holds: the contract, the fixture files, the state."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, contract: Contract | None = None) -> None:
+        """``contract``: the already loaded ``config.spec`` (loading and compiling it is
+        most of the start-up time; tests load it once and build many mocks from it)."""
         self.config = config
-        self.contract: Contract = spec.load(config.spec)
+        self.contract: Contract = contract if contract is not None else spec.load(config.spec)
         missing = [op.operation_id for op in self.contract.operations
                    if op.operation_id not in HANDLERS]
         if missing:
@@ -289,8 +291,11 @@ def unrouted(mock: Mock, request: Request) -> ExpressResponse:
     return not_found_html(request.method, path)
 
 
-def create_app(config: Config | None = None, mock: Mock | None = None) -> Starlette:
-    mock = mock or Mock(config or Config.from_env())
+def create_app(config: Config | None = None, mock: Mock | None = None,
+               contract: Contract | None = None) -> Starlette:
+    """The app for ``config`` (default: from the environment), or around an existing
+    ``mock``; ``contract`` is ``config.spec`` already loaded (see ``Mock``)."""
+    mock = mock or Mock(config or Config.from_env(), contract)
     by_path: dict[str, list[Operation]] = defaultdict(list)
     for op in mock.contract.operations:
         by_path[op.path].append(op)

@@ -1,0 +1,81 @@
+"""What the tests share besides pytest fixtures: the fixture ids, the admin login, a client
+for the app in process and a server in a child process. The contract is loaded once per
+test session (``contract()``): loading and compiling it is most of building an app."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from pathlib import Path
+
+import httpx
+
+from mock_server.config import Config
+from mock_server.tooling.process import MockProcess, free_port
+from mock_server.web import contract as contract_module
+from mock_server.web.app import Mock, create_app
+
+__all__ = ["ROOT", "ADMIN", "API_KEY", "LiveServer", "free_port", "contract", "make_mock",
+           "make_client", "login"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = {"email": "admin@example.com", "password": "supersecret"}
+API_KEY = "sk_66b7a02d48f0cd3ef0c220f8a446126eb0d1a7908e518c86a812a5e64a91fe23"
+
+# Demo payments from fixtures/10-demo-payments.yaml
+CAPTURED = "pay_01KDEM0CAPTVRED00000000000"
+PARTIALLY_CAPTURED = "pay_01KDEM0PARTCAPT00000000000"
+AUTHORIZED = "pay_01KDEM0AVTH0R1ZED000000000"
+PARTIALLY_REFUNDED = "pay_01KDEM0PARTREFVND000000000"
+REFUNDED = "pay_01KDEM0REFVNDED00000000000"
+CANCELED = "pay_01KDEM0CANCE1ED00000000000"
+NO_ORDER = "pay_01KDEM0N00RDER00000000000"
+YEN = "pay_01KDEM0JPY0000000000000000"
+DINAR = "pay_01KDEM0KWD0000000000000000"
+EPSILON = "pay_01KDEM0EPS1L0N000000000000"
+
+# A mock server process on a free loopback port (mock_server/tooling/process.py).
+LiveServer = MockProcess
+
+
+@lru_cache(maxsize=None)
+def contract(spec: Path = Config.spec) -> contract_module.Contract:
+    """The contract in ``spec``, loaded once per test session and shared by every app built
+    from it (nothing in it changes while serving)."""
+    return contract_module.load(spec)
+
+
+def make_mock(**config) -> Mock:
+    """A fresh mock with the session's contract."""
+    settings = Config(**config)
+    return Mock(settings, contract(settings.spec))
+
+
+def make_client(**config) -> httpx.Client:
+    """A client for a fresh mock app in process, with every response checked against the spec."""
+    config.setdefault("validate_responses", True)
+    app = create_app(mock=make_mock(**config))
+    return _SyncASGIClient(httpx.ASGITransport(app=app), app)
+
+
+class _SyncASGIClient(httpx.Client):
+    """httpx's ASGITransport is async; run each request on a private event loop."""
+
+    def __init__(self, transport, app) -> None:
+        super().__init__(base_url="http://127.0.0.1:9000")
+        self.app = app
+        self._loop = asyncio.new_event_loop()
+        self._async = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000")
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        return self._loop.run_until_complete(self._async.request(method, url, **kwargs))
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._async.aclose())
+        self._loop.close()
+
+
+def login(client) -> str:
+    response = client.post("/auth/user/emailpass", json=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
