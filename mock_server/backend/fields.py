@@ -256,22 +256,31 @@ def render(entity: Any, plan: Plan) -> dict:
     return out
 
 
-def project(entity_name: str, entity: Any, fields: str | None) -> dict:
-    renderer = _renderers.get((entity_name, fields))
-    if renderer is None:
-        renderer = _compile_renderer(compile_fields(entity_name, fields))
-        if len(_renderers) >= _RENDERERS_SIZE:
-            _renderers.clear()
-        _renderers[(entity_name, fields)] = renderer
-    return renderer(entity)
+class Projector:
+    """``project``: an entity as a ``fields`` value selects it, through a renderer compiled
+    once per distinct (entity, ``fields``) and kept by this object (one per mock), at most
+    ``SIZE`` of them (then it starts afresh)."""
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._renderers: dict[tuple[str, str | None], Callable[[Any], dict]] = {}
+
+    def project(self, entity_name: str, entity: Any, fields: str | None) -> dict:
+        renderer = self._renderers.get((entity_name, fields))
+        if renderer is None:
+            renderer = _compile_renderer(compile_fields(entity_name, fields))
+            if len(self._renderers) >= self.SIZE:
+                self._renderers.clear()
+            self._renderers[(entity_name, fields)] = renderer
+        return renderer(entity)
 
 
 # ``render`` with the plan's loop unrolled: each plan becomes one function building its dict
 # as a literal, keys in plan order, getters called in the same order as ``render`` calls
-# them (a repeated key keeps its first place and last value in both). Cached per distinct
-# ``fields`` value like the plans (bounded); a plan that fails to compile renders as before.
-_renderers: dict[tuple[str, str | None], Callable[[Any], dict]] = {}
-_RENDERERS_SIZE = 1024
+# them (a repeated key keeps its first place and last value in both). Keys are entity
+# column and relation names (plain identifiers, ``repr``-quoted), so the source always
+# compiles.
 
 
 def _compile_renderer(plan: Plan) -> Callable[[Any], dict]:
@@ -288,8 +297,5 @@ def _compile_renderer(plan: Plan) -> Callable[[Any], dict]:
         else:
             items.append(f"{key!r}: None if (v{i} := g{i}(e)) is None else r{i}(v{i})")
     source = "def renderer(e):\n    return {" + ", ".join(items) + "}\n"
-    try:
-        exec(compile(source, "<fields plan>", "exec"), env)
-    except (SyntaxError, ValueError):  # pragma: no cover - keys are plain strings
-        return lambda entity: render(entity, plan)
+    exec(compile(source, "<fields plan>", "exec"), env)
     return env["renderer"]

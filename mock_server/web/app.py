@@ -19,6 +19,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 
 from ..backend import errors, fixtures
+from ..backend.fields import Projector
 from ..control import routes as control
 from . import contract as spec, memory
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
@@ -52,6 +53,10 @@ class Mock:
         self.secrets = Secrets(config.jwt_secret, config.cookie_secret)
         self.sessions = Sessions(self.secrets)
         self.cors = Cors(config.admin_cors, config.auth_cors)
+        # Caches of work that depends only on its key (all bounded; see each class).
+        self.projector = Projector()
+        self.bearer_cache = _BearerCache()
+        self.query_cache = _QueryCache()
 
     def reset(self) -> None:
         """Back to the fixtures' state (sessions survive: logged-in users stay logged in)."""
@@ -133,13 +138,13 @@ class Endpoint:
             # A bearer token verified once is remembered until it expires (see _BearerCache).
             remember = authorization and not session_cookie and "bearer" in allow
             if remember:
-                actor = _bearer_cache.get(authorization, mock.secrets)
+                actor = mock.bearer_cache.get(authorization, mock.secrets)
             if actor is None:
                 actor = authenticate(mock.store, mock.sessions, mock.secrets,
                                      authorization=authorization, session_cookie=session_cookie,
                                      allow=allow)
                 if remember:
-                    _bearer_cache.put(authorization, mock.secrets, actor)
+                    mock.bearer_cache.put(authorization, mock.secrets, actor)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
@@ -148,7 +153,7 @@ class Endpoint:
         try:
             if op.body is not None:
                 op.body.check(body)
-            query = _query_cache.get(op, request)  # coerced and checked
+            query = mock.query_cache.get(op, request)  # coerced and checked
             reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor))
         except MedusaError as exc:
             status, data = errors.render(exc)
@@ -268,10 +273,6 @@ class _QueryCache:
         op.query.check(query)
         entry[2] = True  # checked and valid
         return query
-
-
-_bearer_cache = _BearerCache()
-_query_cache = _QueryCache()
 
 
 def unrouted(mock: Mock, request: Request) -> ExpressResponse:

@@ -96,7 +96,6 @@ class Operation:
     operation_id: str
     method: str
     path: str
-    pattern: re.Pattern
     security: list[str]  # scheme names accepted; empty = no auth
     body: SchemaCheck | None
     query: SchemaCheck
@@ -233,8 +232,7 @@ def _operation(file, document, registries, template, method, op, pointer, shared
         if "application/json" in response.get("content", {}):
             responses[str(status)] = f"{where}/content/application~1json/schema"
 
-    regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "/?$"
-    return Operation(op["operationId"], method.upper(), template, re.compile(regex), schemes,
+    return Operation(op["operationId"], method.upper(), template, schemes,
                      body, query, params, responses)
 
 

@@ -6,19 +6,21 @@ Each takes a validated ``Call`` and returns a ``Reply``: parse, call the rules, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..backend import listing, payments, refund_reasons
 from . import auth
 from .auth import Actor
-from ..backend.fields import project
 from ..backend.money import to_decimal
+
+if TYPE_CHECKING:
+    from .app import Mock
 
 
 @dataclass
 class Call:
-    mock: Any  # app.Mock: store, sessions, secrets
+    mock: Mock
     params: dict
     body: Any
     query: dict
@@ -32,7 +34,6 @@ class Reply:
     set_cookie: str | None = None
     cookie_first: bool = False
     text: str | None = None
-    headers: list = field(default_factory=list)
 
 
 def _amount(body: dict):
@@ -47,10 +48,14 @@ def _fields(call: Call) -> str | None:
     return call.query.get("fields")
 
 
+def _project(call: Call, entity: str, row: Any) -> dict:
+    return call.mock.projector.project(entity, row, _fields(call))
+
+
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
     page = listing.select(rows, call.query, default_limit=default_limit, search=search)
     fields = _fields(call)
-    return Reply(200, {name: [project(entity, row, fields) for row in page.items],
+    return Reply(200, {name: [call.mock.projector.project(entity, row, fields) for row in page.items],
                        "count": page.count, "offset": page.offset, "limit": page.limit})
 
 
@@ -69,13 +74,13 @@ def retrieve_payment(call: Call) -> Reply:
     payment = call.mock.store.payments.get(call.params["id"])
     if payment is None:
         return Reply(200, {})  # Medusa answers 200 {} for an unknown id
-    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+    return Reply(200, {"payment": _project(call, "payment", payment)})
 
 
 def capture_payment(call: Call) -> Reply:
     payment = payments.capture(call.mock.store, call.params["id"], amount=_amount(call.body),
                                actor_id=_actor_id(call))
-    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+    return Reply(200, {"payment": _project(call, "payment", payment)})
 
 
 def refund_payment(call: Call) -> Reply:
@@ -84,7 +89,7 @@ def refund_payment(call: Call) -> Reply:
         call.mock.store, call.params["id"], amount=_amount(body),
         refund_reason_id=body.get("refund_reason_id"), note=body.get("note"),
         actor_id=_actor_id(call))
-    return Reply(200, {"payment": project("payment", payment, _fields(call))})
+    return Reply(200, {"payment": _project(call, "payment", payment)})
 
 
 # ---- refund reasons ------------------------------------------------------------------------
@@ -101,19 +106,19 @@ def list_refund_reasons(call: Call) -> Reply:
 def create_refund_reason(call: Call) -> Reply:
     reason = refund_reasons.create(call.mock.store, label=call.body["label"],
                                    code=call.body["code"], description=call.body.get("description"))
-    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+    return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
 def retrieve_refund_reason(call: Call) -> Reply:
     reason = call.mock.store.live_refund_reason(call.params["id"])
     if reason is None:
         return Reply(200, {})
-    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+    return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
 def update_refund_reason(call: Call) -> Reply:
     reason = refund_reasons.update(call.mock.store, call.params["id"], call.body)
-    return Reply(200, {"refund_reason": project("refund_reason", reason, _fields(call))})
+    return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
 def delete_refund_reason(call: Call) -> Reply:

@@ -39,7 +39,7 @@ class ExpressResponse(Response):
 
     def __init__(self, status: int, body: bytes, *, content_type: str | None = JSON_TYPE,
                  before: Iterable[tuple[str, str]] = (), after: Iterable[tuple[str, str]] = (),
-                 with_etag: bool = True, extra: Iterable[tuple[str, str]] = ()) -> None:
+                 with_etag: bool = True) -> None:
         self.status_code = status
         self.body = body
         self.background = None
@@ -52,8 +52,6 @@ class ExpressResponse(Response):
         if with_etag and body:
             headers.append((b"ETag", _etag(body)))
         for k, v in after:
-            headers.append((k.encode(), v.encode()))
-        for k, v in extra:
             headers.append((k.encode(), v.encode()))
         headers += _TAIL
         self.raw_headers = headers
