@@ -64,10 +64,10 @@ def json_number(value: Decimal) -> int | float:
 
 def raw(value: Decimal) -> dict:
     """The ``raw_amount`` object: BigNumber.js's string form and its precision."""
-    return {"value": js_string(value), "precision": 20}
+    return {"value": bignumber_string(value), "precision": 20}
 
 
-def js_string(value: Decimal) -> str:
+def bignumber_string(value: Decimal) -> str:
     """``value`` as BigNumber.js/JavaScript print it: plain notation, exponential below 1e-6
     or from 1e21 on (``1e-7``, ``30.01``, ``100``)."""
     if value.is_zero():

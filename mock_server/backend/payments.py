@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import ids
+from . import ids, messages
 from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
 from .money import currency_digits, epsilon
+from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
 from .store import Store
-
-OVER_REFUND_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"
-OVER_REFUND = "You cannot refund more than what is captured on the payment."
-OVER_CAPTURE = (
-    "You cannot capture more than the authorized amount substracted by what is already captured."
-)
 
 
 def refund(
@@ -35,7 +30,7 @@ def refund(
     """``POST /admin/payments/{id}/refund`` after validation (docs/medusa-behaviour.md §4.1, #5–#10)."""
     payment = store.payments.get(payment_id)
     if payment is None:
-        raise MedusaError(NOT_FOUND, f"Payment id not found: {payment_id}")
+        raise MedusaError(NOT_FOUND, messages.refund_payment_not_found(payment_id))
     tolerance = epsilon(payment.currency_code)
 
     # #6 The workflow's pre-check, only when an amount was given (no lock, no final period).
@@ -45,19 +40,17 @@ def refund(
     # #7 The refund workflow reads the order through the collection's link.
     collection = payment.collection
     if collection.order_id is None:
-        raise MedusaError(
-            NOT_FOUND, f"LinkOrderPaymentCollection payment_collection_id not found: {collection.id}"
-        )
+        raise MedusaError(NOT_FOUND, messages.refund_order_link_not_found(collection.id))
 
     # #8 The reason must exist. An empty string makes Medusa's lookup fail with a 500
     # (observed on 2.21.2; its code suggested the check was skipped).
     reason = None
     if refund_reason_id == "":
-        raise MedusaError(UNKNOWN_ERROR, "empty refund_reason_id")
+        raise MedusaError(UNKNOWN_ERROR, messages.EMPTY_REFUND_REASON_ID)
     if refund_reason_id is not None:
         reason = store.live_refund_reason(refund_reason_id)
         if reason is None:
-            raise MedusaError(NOT_FOUND, f"RefundReason id not found: {refund_reason_id}")
+            raise MedusaError(NOT_FOUND, messages.refund_reason_id_not_found(refund_reason_id))
 
     # #9 The payment module's check, under the row lock; omitted amount = the whole payment.
     with payment.lock:
@@ -89,10 +82,10 @@ def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: 
     """``POST /admin/payments/{id}/capture`` after validation (docs/medusa-behaviour.md §5)."""
     payment = store.payments.get(payment_id)
     if payment is None:
-        raise MedusaError(NOT_FOUND, f"Payment with id: {payment_id} was not found")
+        raise MedusaError(NOT_FOUND, messages.capture_payment_not_found(payment_id))
     with payment.lock:
         if payment.canceled_at is not None:
-            raise MedusaError(INVALID_DATA, f"The payment: {payment.id} has been canceled.")
+            raise MedusaError(INVALID_DATA, messages.payment_canceled(payment.id))
         if payment.captured_at is not None:
             return payment  # already fully captured: 200, nothing changes, amount ignored
         to_capture = payment.amount if amount is None else amount

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import ids
+from . import ids, messages
 from .errors import NOT_FOUND, MedusaError
 from .models import RefundReason
 from .store import Store
@@ -21,7 +21,7 @@ def create(store: Store, *, label: str, code: str, description: str | None = Non
 def update(store: Store, reason_id: str, changes: dict) -> RefundReason:
     reason = store.live_refund_reason(reason_id)
     if reason is None:
-        raise MedusaError(NOT_FOUND, f'RefundReason with id "{reason_id}" not found')
+        raise MedusaError(NOT_FOUND, messages.refund_reason_not_found(reason_id))
     for key in ("label", "code", "description"):
         if key in changes:
             setattr(reason, key, changes[key])

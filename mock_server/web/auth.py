@@ -23,7 +23,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 # Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
-from ..backend.errors import UNAUTHORIZED, MedusaError
+from ..backend.accounts import check_credentials
 from ..backend.store import Store
 
 TOKEN_TTL = 24 * 3600  # Medusa's jwtExpiresIn default: 1d
@@ -48,15 +48,8 @@ class Secrets:
 
 
 def login(store: Store, body: object, secrets_: Secrets) -> str:
-    """``POST /auth/user/emailpass``: a token, or Medusa's 401 (password checked first)."""
-    body = body if isinstance(body, dict) else {}
-    if not isinstance(body.get("password"), str):
-        raise MedusaError(UNAUTHORIZED, "Password should be a string")
-    if not isinstance(body.get("email"), str):
-        raise MedusaError(UNAUTHORIZED, "Email should be a string")
-    user = store.user_by_email(body["email"])
-    if user is None or not hmac.compare_digest(user.password, body["password"]):
-        raise MedusaError(UNAUTHORIZED, "Invalid email or password")
+    """``POST /auth/user/emailpass``: a token, or Medusa's 401 (``check_credentials``)."""
+    user = check_credentials(store, body)
     issued = int(time.time())
     claims = {
         "actor_id": user.id,

@@ -2,8 +2,8 @@
 
 From ``specs/`` this builds the route table (method + path template → operation), one
 body validator and one query validator per operation, and (on request) response
-validators. Validation failures are translated into Medusa's wording here, in
-``medusa_message``, so the rest of the code never sees a jsonschema error.
+validators. Validation failures are worded as Medusa words them by
+``backend.messages.validation_issues``, so the rest of the code never sees a jsonschema error.
 
 A spec that cannot be loaded stops start-up with ``SpecError``: the file, the JSON
 pointer inside it and what is wrong.
@@ -11,26 +11,25 @@ pointer inside it and what is wrong.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from urllib.parse import quote
 
 import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ..backend.errors import INVALID_DATA, MedusaError
+from ..backend.messages import invalid_request, validation_issues
 
 SPEC_URI = "urn:medusa-mock:spec"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-MAX_ISSUES = 3  # Medusa reports at most the first three validation issues
 
 
 class SpecError(Exception):
@@ -72,7 +71,7 @@ class SchemaCheck:
         errors = list(self.validator.iter_errors(instance))
         if not errors:
             return []
-        issues = _translate(errors, instance, self.property_order)
+        issues = validation_issues(errors, instance, self.property_order)
         if fast is not None and len(key) <= 4096:
             if len(self._rejected) >= 64:
                 self._rejected.clear()
@@ -82,7 +81,7 @@ class SchemaCheck:
     def check(self, instance: Any) -> None:
         issues = self.issues(instance)
         if issues:
-            raise MedusaError(INVALID_DATA, "Invalid request: " + "; ".join(issues[:MAX_ISSUES]))
+            raise MedusaError(INVALID_DATA, invalid_request(issues))
 
 
 @dataclass
@@ -320,98 +319,3 @@ def _deref(document: dict, node: Any) -> Any:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-# ---- Medusa's wording ---------------------------------------------------------------------
-
-def js_string(value: Any) -> str:
-    """``String(value)`` in JavaScript, which Medusa puts in its validation messages."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
-
-
-def _field(path: Iterable[Any]) -> str:
-    return ", ".join(str(p) for p in path)  # Medusa joins Zod's path with ", "
-
-
-def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
-    """A failed union is reported by the branch whose type the value has (an operator object
-    for a date filter); when no branch or several do, it stays Zod's ``Invalid input``."""
-    out: list[ValidationError] = []
-    for error in errors:
-        if error.validator in ("anyOf", "oneOf") and error.context:
-            branches: dict[Any, list[ValidationError]] = {}
-            for sub in error.context:
-                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-            fitting = [subs for subs in branches.values()
-                       if not any(s.validator == "type" and not s.relative_path for s in subs)]
-            if len(fitting) == 1:
-                out.extend(_expand_unions(fitting[0]))
-                continue
-        out.append(error)
-    return out
-
-
-def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
-    ranked: list[tuple[tuple[int, int], str]] = []
-    seen: set[str] = set()
-
-    def add(rank: tuple[int, int], message: str) -> None:
-        if message not in seen:
-            seen.add(message)
-            ranked.append((rank, message))
-
-    def position(name: Any) -> int:
-        return order.index(name) if name in order else len(order)
-
-    for error in _expand_unions(errors):
-        path = list(error.absolute_path)
-        top = position(path[0]) if path else -1
-        kind = error.validator
-        if kind == "type" and error.validator_value == "object":
-            # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
-            add((0, top), f"Field '{_field(path)}' is required")
-        elif kind == "required":
-            for name in error.validator_value:
-                if isinstance(error.instance, dict) and name not in error.instance:
-                    add((0, position(name) if not path else top),
-                        f"Field '{_field([*path, name])}' is required")
-        elif kind == "additionalProperties":
-            allowed = set((error.schema.get("properties") or {}).keys())
-            extra = [k for k in error.instance if k not in allowed]
-            add((1, 0), f"Unrecognized fields: '{', '.join(extra)}'")
-        elif kind == "type":
-            expected = error.validator_value
-            if isinstance(expected, list):
-                expected = next((t for t in expected if t != "null"), expected[0])
-            expected = "number" if expected == "integer" else expected
-            add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
-                          f"got: '{js_string(error.instance)}'")
-        elif kind in ("exclusiveMinimum", "minimum"):
-            add((0, top), f"Value for field '{_field(path)}' too small, expected at least: "
-                          f"'{js_string(error.validator_value)}'")
-        elif kind in ("exclusiveMaximum", "maximum"):
-            add((0, top), f"Value for field '{_field(path)}' too big, expected at most: "
-                          f"'{js_string(error.validator_value)}'")
-        elif kind == "enum":
-            add((0, top), f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
-                          f"for field '{_field(path)}', but got: '{js_string(error.instance)}'")
-        else:  # unions and the rest: Zod's generic wording
-            add((0, top), "Invalid input")
-    ranked.sort(key=lambda item: item[0])
-    return [message for _, message in ranked]

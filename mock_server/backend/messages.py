@@ -1,0 +1,243 @@
+"""Every message Medusa (and Node under it) words, in one place: the business rules'
+messages, Zod's validation wording as Medusa joins it, and Node 20's ``JSON.parse`` errors
+as body-parser passes them on. No HTTP here; callers raise or answer with these strings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable
+
+from jsonschema.exceptions import ValidationError
+
+MAX_ISSUES = 3  # Medusa reports at most the first three validation issues
+
+# ---- the business rules --------------------------------------------------------------------
+
+OVER_REFUND_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"
+OVER_REFUND = "You cannot refund more than what is captured on the payment."
+OVER_CAPTURE = (
+    "You cannot capture more than the authorized amount substracted by what is already captured."
+)
+
+
+def refund_payment_not_found(payment_id: str) -> str:
+    return f"Payment id not found: {payment_id}"
+
+
+def refund_order_link_not_found(collection_id: str) -> str:
+    return f"LinkOrderPaymentCollection payment_collection_id not found: {collection_id}"
+
+
+EMPTY_REFUND_REASON_ID = "empty refund_reason_id"
+
+
+def refund_reason_id_not_found(reason_id: str) -> str:
+    return f"RefundReason id not found: {reason_id}"
+
+
+def capture_payment_not_found(payment_id: str) -> str:
+    return f"Payment with id: {payment_id} was not found"
+
+
+def payment_canceled(payment_id: str) -> str:
+    return f"The payment: {payment_id} has been canceled."
+
+
+def refund_reason_not_found(reason_id: str) -> str:
+    return f'RefundReason with id "{reason_id}" not found'
+
+
+# The emailpass provider's 401s, in the order it checks.
+PASSWORD_NOT_STRING = "Password should be a string"
+EMAIL_NOT_STRING = "Email should be a string"
+INVALID_CREDENTIALS = "Invalid email or password"
+
+
+# ---- validation (Zod's wording, as Medusa joins it) ----------------------------------------
+
+def invalid_request(issues: list[str]) -> str:
+    """The message of Medusa's 400 for a body or query that fails validation."""
+    return "Invalid request: " + "; ".join(issues[:MAX_ISSUES])
+
+
+def js_string(value: Any) -> str:
+    """``String(value)`` in JavaScript, which Medusa puts in its validation messages."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ", ".join(str(p) for p in path)  # Medusa joins Zod's path with ", "
+
+
+def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
+    """A failed union is reported by the branch whose type the value has (an operator object
+    for a date filter); when no branch or several do, it stays Zod's ``Invalid input``."""
+    out: list[ValidationError] = []
+    for error in errors:
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            branches: dict[Any, list[ValidationError]] = {}
+            for sub in error.context:
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+            fitting = [subs for subs in branches.values()
+                       if not any(s.validator == "type" and not s.relative_path for s in subs)]
+            if len(fitting) == 1:
+                out.extend(_expand_unions(fitting[0]))
+                continue
+        out.append(error)
+    return out
+
+
+def validation_issues(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
+    ranked: list[tuple[tuple[int, int], str]] = []
+    seen: set[str] = set()
+
+    def add(rank: tuple[int, int], message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            ranked.append((rank, message))
+
+    def position(name: Any) -> int:
+        return order.index(name) if name in order else len(order)
+
+    for error in _expand_unions(errors):
+        path = list(error.absolute_path)
+        top = position(path[0]) if path else -1
+        kind = error.validator
+        if kind == "type" and error.validator_value == "object":
+            # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
+            add((0, top), f"Field '{_field(path)}' is required")
+        elif kind == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    add((0, position(name) if not path else top),
+                        f"Field '{_field([*path, name])}' is required")
+        elif kind == "additionalProperties":
+            allowed = set((error.schema.get("properties") or {}).keys())
+            extra = [k for k in error.instance if k not in allowed]
+            add((1, 0), f"Unrecognized fields: '{', '.join(extra)}'")
+        elif kind == "type":
+            expected = error.validator_value
+            if isinstance(expected, list):
+                expected = next((t for t in expected if t != "null"), expected[0])
+            expected = "number" if expected == "integer" else expected
+            add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
+                          f"got: '{js_string(error.instance)}'")
+        elif kind in ("exclusiveMinimum", "minimum"):
+            add((0, top), f"Value for field '{_field(path)}' too small, expected at least: "
+                          f"'{js_string(error.validator_value)}'")
+        elif kind in ("exclusiveMaximum", "maximum"):
+            add((0, top), f"Value for field '{_field(path)}' too big, expected at most: "
+                          f"'{js_string(error.validator_value)}'")
+        elif kind == "enum":
+            add((0, top), f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
+                          f"for field '{_field(path)}', but got: '{js_string(error.instance)}'")
+        else:  # unions and the rest: Zod's generic wording
+            add((0, top), "Invalid input")
+    ranked.sort(key=lambda item: item[0])
+    return [message for _, message in ranked]
+
+
+# ---- Node's JSON.parse, as body-parser reports it --------------------------------------------
+
+def v8_message(text: str) -> str:
+    """Node 20's ``JSON.parse`` error message for ``text`` (the common cases)."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except _Constant as exc:
+        return _unexpected_token(text, max(text.find(exc.name), 0))
+    except json.JSONDecodeError as exc:
+        return _v8_translate(text, exc.msg, exc.pos)
+    return _unexpected_token(text, 0)
+
+
+class _Constant(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+def _v8_translate(text: str, msg: str, pos: int) -> str:
+    at = f"in JSON at position {pos}"
+    if msg.startswith("Expecting property name"):
+        before = text[:pos].rstrip()
+        if before.endswith(","):
+            return f"Expected double-quoted property name {at}"
+        if pos >= len(text):
+            return "Unexpected end of JSON input"
+        return f"Expected property name or '}}' {at}"
+    if msg == "Expecting ',' delimiter":
+        if pos >= len(text):
+            return "Unexpected end of JSON input"
+        closer = "}' after property value" if _innermost(text, pos) == "{" else "]' after array element"
+        return f"Expected ',' or '{closer} {at}"
+    if msg == "Expecting ':' delimiter":
+        if pos >= len(text):
+            return "Unexpected end of JSON input"
+        return f"Expected ':' after property name {at}"
+    if msg.startswith("Unterminated string"):
+        return f"Unterminated string in JSON at position {len(text)}"
+    if msg.startswith("Invalid control character"):
+        return f"Bad control character in string literal {at}"
+    if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
+        return f"Bad escaped character {at}"
+    if msg == "Extra data":
+        return f"Unexpected non-whitespace character after JSON at position {pos}"
+    if pos >= len(text):
+        return "Unexpected end of JSON input"
+    return _unexpected_token(text, pos)
+
+
+def _innermost(text: str, pos: int) -> str:
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in text[:pos]:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            if char == '"' and not escaped:
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else "{"
+
+
+def _unexpected_token(text: str, pos: int) -> str:
+    token = text[pos] if pos < len(text) else ""
+    if len(text) < 21:
+        return f"Unexpected token '{token}', \"{text}\" is not valid JSON"
+    start, end = max(0, pos - 10), min(len(text), pos + 10)
+    context = ("..." if start else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
+    return f"Unexpected token '{token}', {context} is not valid JSON"
+
+
+def strict_violation(text: str, first: str) -> str:
+    index = text.index(first) if first else 0
+    placeholder = "#" * (len(text) - index)
+    message = _unexpected_token(text[:index] + placeholder, index)
+    # body-parser puts the real characters back where its placeholder stood
+    return message.replace(placeholder, text[index:]).replace("'#'", f"'{first}'")
