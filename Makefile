@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean check-fixtures
+.PHONY: run test install clean check-fixtures lint
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,17 @@ run: $(STAMP)  ## serve the mock on 127.0.0.1:9000 with specs/ and fixtures/
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
+
+LINT_STAMP := $(VENV)/.lint-installed
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,lint]'
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)  ## ruff (lint and format) and mypy over the package, tests and benchmarks
+	$(BIN)/ruff check mock_server tests benchmarks
+	$(BIN)/ruff format --check mock_server tests benchmarks
+	$(BIN)/mypy
 
 check-fixtures: $(STAMP)
 	$(BIN)/mock-server check-fixtures fixtures

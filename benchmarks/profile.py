@@ -65,8 +65,8 @@ def main() -> int:
             auth = "Bearer " + run.login(server.port)
             run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=2)  # warm-up
             result = {}
-            load = threading.Thread(target=lambda: result.setdefault("run", run.wrk(
-                server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2)))
+            load = threading.Thread(target=lambda: result.setdefault("run", run.wrk(  # noqa: B023 (joined below)
+                server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2)))  # noqa: B023
             load.start()
             out = run.WORK / f"profile-{name}{args.tag}"
             for fmt, suffix in (("raw", ".txt"),):

@@ -69,7 +69,7 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("refund", f"POST /admin/payments/{{id}}/refund?fields=id (amount 1, succeeds)",
+    Scenario("refund", "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds)",
              "POST", f"/admin/payments/{REFUND_ID}/refund?fields=id", '{"amount":1}'),
     Scenario("get", "GET /admin/payments/{id} (default fields)", "GET",
              f"/admin/payments/{GET_ID}"),
@@ -392,7 +392,7 @@ def measure_many_refunds(refunds: int, rounds: int, seconds: float) -> dict:
         have = len(json.loads(state[2])["payment"]["refunds"])
         targets = {"many": HUNDRED_K_ID, "none": NONE_ID}
         runs: dict[str, list[Run]] = {"many": [], "none": []}
-        for name, pid in targets.items():  # warm-up
+        for pid in targets.values():  # warm-up
             wrk(server.port, "POST", f"/admin/payments/{pid}/refund?fields=id",
                 body='{"amount":1}', auth=auth, seconds=1)
         for r in range(rounds):

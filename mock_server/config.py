@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .web.cors import parse_origins
 
@@ -28,7 +29,7 @@ class Config:
     @classmethod
     def from_env(cls, **overrides) -> "Config":
         env = os.environ
-        values = dict(
+        values: dict[str, Any] = dict(
             jwt_secret=env.get("JWT_SECRET", cls.jwt_secret),
             cookie_secret=env.get("COOKIE_SECRET", cls.cookie_secret),
             admin_cors=parse_origins(env.get("ADMIN_CORS")),

@@ -49,8 +49,9 @@ def _attrs(*names: str) -> dict[str, Getter]:
 def _amounts(*names: str) -> dict[str, Getter]:
     getters: dict[str, Getter] = {}
     for name in names:
-        getters[name] = lambda e, n=name: json_number(getattr(e, n))
-        getters[f"raw_{name}"] = lambda e, n=name: raw(getattr(e, n))
+        get = attrgetter(name)
+        getters[name] = lambda e, get=get: json_number(get(e))  # type: ignore[misc]
+        getters[f"raw_{name}"] = lambda e, get=get: raw(get(e))  # type: ignore[misc]
     return getters
 
 
@@ -225,17 +226,18 @@ def _plan(node: _Node, entity_name: str) -> Plan:
         linked = [k for k in node.keys if k in relations]
         keys = [*scalars, "id", *(relations[k].foreign_key for k in linked), *linked]
         order = list(dict.fromkeys(k for k in keys if k))  # first occurrence wins
-    rows = []
+    rows: list[tuple[str, Getter, Plan | None, bool]] = []
     for key in order:
         relation = relations.get(key)
         if relation is None:
             rows.append((key, entity.columns[key], None, False))
-        elif key in node.keys:
-            rows.append((key, relation.get, _plan(node.keys[key], relation.target), relation.many))
+        elif (child := node.keys.get(key)) is not None:  # a selected relation always has a node
+            rows.append((key, relation.get, _plan(child, relation.target), relation.many))
         else:
             # a slot `*` shows but nothing selected: {"id": <foreign key>}, even when the
             # row it points to is soft-deleted (observed)
-            rows.append((key, _id_object(entity.columns[relation.foreign_key]), None, False))
+            # (only many-to-one relations, which have a foreign key, have a slot in the layout)
+            rows.append((key, _id_object(entity.columns[relation.foreign_key or "id"]), None, False))
     return tuple(rows)
 
 

@@ -101,6 +101,14 @@ class FixtureFile:
     data: dict
 
 
+def yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
+    """Where a YAML document is broken and why, as fixture and spec errors word it:
+    (``"line L, column C"`` or ``""``, ``"not valid YAML: <problem>"``)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+
+
 def files_in(source: Path | str) -> list[Path]:
     source = Path(source)
     if source.is_dir():
@@ -122,9 +130,7 @@ def parse(text: str, path: Path | str = "<fixture>") -> FixtureFile:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise FixtureError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise FixtureError(path, *yaml_error(exc)) from None
     data = {} if data is None else data
     errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -187,7 +193,7 @@ class _Loader:
 
     def load(self) -> None:
         data = self.file.data
-        for i, provider in enumerate(data.get("payment_providers", [])):
+        for provider in data.get("payment_providers", []):
             self.store.providers[provider["id"]] = PaymentProvider(
                 provider["id"], provider.get("is_enabled", True))
         for i, user in enumerate(data.get("users", [])):

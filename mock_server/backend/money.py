@@ -74,7 +74,7 @@ def bignumber_string(value: Decimal) -> str:
         return "0"
     value = value.normalize()
     sign, digits, exponent = value.as_tuple()
-    leading = len(digits) + exponent - 1  # decimal exponent of the first digit
+    leading = len(digits) + exponent - 1  # type: ignore[operator]  # finite: an int exponent
     text = "".join(map(str, digits))
     if leading < -6 or leading >= 21:
         mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")

@@ -16,7 +16,6 @@ the same thing.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .client import Auth, ContractError, add_login_arguments, login  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "schemathesis.toml"
@@ -177,49 +178,7 @@ def bundle_published(folder: Path | str) -> dict:
 
 # ---- running Schemathesis against a backend -----------------------------------------------
 
-class ContractError(Exception):
-    """The run could not be done (exit status 2)."""
-
-
-@dataclass
-class Auth:
-    email: str | None = None
-    password: str | None = None
-    token: str | None = None
-    api_key: str | None = None
-
-    def kind(self) -> str:
-        if self.token:
-            return "token"
-        if self.api_key:
-            return "api-key"
-        if self.email is not None or self.password is not None:
-            return "login"
-        return "none"
-
-    def headers(self, base_url: str) -> dict[str, str]:
-        """Headers that authenticate one of our own requests (used to look up test data)."""
-        kind = self.kind()
-        if kind == "token":
-            return {"Authorization": f"Bearer {self.token}"}
-        if kind == "api-key":
-            return {"Authorization": "Basic " + base64.b64encode(f"{self.api_key}:".encode()).decode()}
-        if kind == "login":
-            return {"Authorization": f"Bearer {login(base_url, self.email or '', self.password or '')}"}
-        return {}
-
-
-def login(base_url: str, email: str, password: str) -> str:
-    import httpx
-
-    try:
-        response = httpx.post(base_url.rstrip("/") + "/auth/user/emailpass",
-                              json={"email": email, "password": password}, timeout=30)
-    except httpx.HTTPError as exc:
-        raise ContractError(f"cannot reach {base_url}: {exc}") from None
-    if response.status_code != 200 or "token" not in response.text:
-        raise ContractError(f"login as {email} refused: {response.status_code} {response.text[:200]}")
-    return response.json()["token"]
+# The login and the errors shared with snapshot and diff live in client.py.
 
 
 def fetch_test_data(base_url: str, headers: dict[str, str], limit: int = 50,
@@ -460,16 +419,6 @@ def _find_checks(node: Any):
 
 
 # ---- the CLI: `mock-server contract` ------------------------------------------------------
-
-def add_login_arguments(parser, email_help: str) -> None:
-    """--base-url and the three ways to log in, shared by `contract` and `snapshot`."""
-    parser.add_argument("--base-url", required=True, help="the backend, e.g. http://127.0.0.1:9001")
-    who = parser.add_mutually_exclusive_group()
-    who.add_argument("--email", help=email_help)
-    who.add_argument("--token", help="a JWT for Authorization: Bearer")
-    who.add_argument("--api-key", help="a secret API key (sk_…), sent with HTTP Basic")
-    parser.add_argument("--password", help="password for --email")
-
 
 def add_arguments(parser) -> None:
     add_login_arguments(parser, "log in with email/password (POST /auth/user/emailpass)")

@@ -29,9 +29,7 @@ fresh seed (``scripts/real-backend.sh seed``; ``make diff`` does it).
 from __future__ import annotations
 
 import argparse
-import base64
 import fnmatch
-import hashlib
 import json
 import os
 import re
@@ -43,6 +41,8 @@ from typing import Any, Callable
 
 import yaml
 
+from ..web.responses import etag as etag_of
+from .client import jwt_claims
 from .process import MockProcess, MockProcessError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -411,7 +411,7 @@ class Normaliser:
             if ISO.match(node):
                 return "<timestamp>"
             if JWT.match(node) and node.startswith("eyJ"):
-                return {"<jwt claims>": self._mask(_jwt_claims(node))}
+                return {"<jwt claims>": self._mask(jwt_claims(node))}
             return ULID_ID.sub(lambda m: m.group(0) if m.group(0) in self.known
                                else f"\x00{m.group(1)}\x00{m.group(0)}\x00", node)
         if isinstance(node, list):
@@ -450,11 +450,6 @@ def _masked(node: Any) -> Any:
     return node
 
 
-def _jwt_claims(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
 def _relative_times(claims: dict) -> dict:
     """`iat` depends on the second the token was made; keep only the lifetime."""
     return {k: ("<iat>" if k == "iat" else f"iat+{claims['exp'] - claims['iat']}" if k == "exp" else v)
@@ -468,14 +463,9 @@ def key_orders(node: Any, path: str = "") -> dict[str, list[str]]:
         for k, v in node.items():
             out.update(key_orders(v, f"{path}/{k}"))
     elif isinstance(node, list):
-        for i, v in enumerate(node[:1]):  # the first item stands for the array's shape
+        for v in node[:1]:  # the first item stands for the array's shape
             out.update(key_orders(v, f"{path}/[]"))
     return out
-
-
-def etag_of(body: bytes) -> str:
-    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()[:27]
-    return f'W/"{len(body):x}-{digest}"'
 
 
 def cookie_shape(value: str) -> str:
@@ -643,7 +633,7 @@ def _walk(a: Any, b: Any, path: str):
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             yield f"{path} (length)", len(a), len(b)
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths: above
             yield from _walk(x, y, f"{path}/{i}")
     elif a != b or type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
         yield path or "/", a, b
@@ -720,11 +710,11 @@ def check_seed(seed: dict, document: dict) -> list[str]:
 def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
         keep_fixture: Path | None = None) -> Outcome:
     from . import snapshot
-    from .contract import login
+    from .client import login
 
     seed = json.loads(seed_path.read_text())
     token = login(real_url, ADMIN["email"], ADMIN["password"])
-    claims = snapshot._claims(token)
+    claims = jwt_claims(token)
     user = {"id": claims.get("actor_id"), **ADMIN} if claims.get("actor_id") else dict(ADMIN)
     document, notes = snapshot.take(real_url, {"Authorization": f"Bearer {token}"}, user=user)
     stale = check_seed(seed, document)
@@ -732,7 +722,7 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
         raise DiffError("the seeded payments are used up (" + "; ".join(stale) +
                         "); run `scripts/real-backend.sh seed` first")
     created = {p["id"]: p.get("created_at") for p in document["payments"]}
-    for label, entry in seed.items():
+    for entry in seed.values():
         if isinstance(entry, dict) and entry.get("payment_id") in created:
             entry["created_at"] = created[entry["payment_id"]]
     seed["_reason"] = next(r["id"] for r in document["refund_reasons"] if not r.get("deleted"))
@@ -819,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcome = run(args.real, args.seed, args.allow, keep_fixture=args.keep_fixture)
     except Exception as exc:  # noqa: BLE001 - any failure to run is exit 2 with the reason
-        from .contract import ContractError
+        from .client import ContractError
         from .snapshot import SnapshotError
 
         if not isinstance(exc, (DiffError, ContractError, SnapshotError, OSError, KeyError)):

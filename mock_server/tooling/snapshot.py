@@ -31,8 +31,6 @@ the token), so the mock accepts the same login.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import sys
 from datetime import datetime, timezone
@@ -62,14 +60,6 @@ def _amount(value: Any, raw: Any = None) -> int | str | float:
     if number == number.to_integral_value():
         return int(number)
     return format(number.normalize(), "f")
-
-
-def _claims(token: str) -> dict:
-    try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
 
 
 class Reader:
@@ -222,14 +212,14 @@ def render(document: dict, base_url: str, notes: list[str]) -> str:
 # ---- the CLI ---------------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
-    from .contract import add_login_arguments
+    from .client import add_login_arguments
 
     add_login_arguments(parser, "log in with email/password (the user is written to the file)")
     parser.add_argument("--output", "-o", help="write to this file instead of stdout")
 
 
 def main(args) -> int:
-    from .contract import Auth, ContractError, login
+    from .client import Auth, ContractError, jwt_claims, login
 
     if args.email is not None and args.password is None:
         print("mock-server snapshot: --email needs --password", file=sys.stderr)
@@ -239,7 +229,7 @@ def main(args) -> int:
         if args.email is not None:
             token = login(args.base_url, args.email, args.password)
             headers = {"Authorization": f"Bearer {token}"}
-            claims = _claims(token)
+            claims = jwt_claims(token)
             user = {"email": args.email, "password": args.password}
             if str(claims.get("actor_id", "")).startswith("user_"):
                 user = {"id": claims["actor_id"], **user}

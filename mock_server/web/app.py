@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from ..backend import errors, fixtures
 from ..backend.fields import Projector
@@ -136,15 +136,15 @@ class Endpoint:
             allow = self.credentials[method]
             session_cookie = request.cookies.get("connect.sid") if has_cookie else None
             # A bearer token verified once is remembered until it expires (see _BearerCache).
-            remember = authorization and not session_cookie and "bearer" in allow
-            if remember:
-                actor = mock.bearer_cache.get(authorization, mock.secrets)
+            bearer = authorization if not session_cookie and "bearer" in allow else None
+            if bearer:
+                actor = mock.bearer_cache.get(bearer, mock.secrets)
             if actor is None:
                 actor = authenticate(mock.store, mock.sessions, mock.secrets,
                                      authorization=authorization, session_cookie=session_cookie,
                                      allow=allow)
-                if remember:
-                    mock.bearer_cache.put(authorization, mock.secrets, actor)
+                if bearer:
+                    mock.bearer_cache.put(bearer, mock.secrets, actor)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
@@ -300,7 +300,7 @@ def create_app(config: Config | None = None, mock: Mock | None = None,
     by_path: dict[str, list[Operation]] = defaultdict(list)
     for op in mock.contract.operations:
         by_path[op.path].append(op)
-    routes = []
+    routes: list[BaseRoute] = []
     # Static segments before parameters: /admin/payments/payment-providers is not an {id}.
     for template in sorted(by_path, key=lambda t: (t.count("{"), t)):
         endpoint = Endpoint(mock, template, by_path[template])
@@ -385,7 +385,7 @@ def _fast_path(app: Starlette) -> None:
                         scope["endpoint"] = route.endpoint
                         scope["path_params"] = path_params
                         try:  # Endpoint.__call__, with ServerErrorMiddleware's 500
-                            response = await route.app.respond(Request(scope, receive))
+                            response = await route.app.respond(Request(scope, receive))  # type: ignore[attr-defined]
                         except Exception as exc:
                             await stack.error_response(Request(scope), exc)(scope, receive, send)
                             raise exc
@@ -396,4 +396,4 @@ def _fast_path(app: Starlette) -> None:
 
         return dispatch
 
-    app.build_middleware_stack = build_middleware_stack
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]

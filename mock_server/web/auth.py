@@ -20,11 +20,11 @@ from urllib.parse import quote, unquote
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
-# Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
-warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
-
 from ..backend.accounts import check_credentials
 from ..backend.store import Store
+
+# Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 TOKEN_TTL = 24 * 3600  # Medusa's jwtExpiresIn default: 1d
 SESSION_TTL = 10 * 3600  # express-session cookie maxAge in Medusa: 10 h
@@ -156,9 +156,9 @@ def authenticate(store: Store, sessions: Sessions, secrets_: Secrets, *,
     if scheme == "bearer" and "bearer" in allow:
         if credential.startswith("sk_"):
             return SECRET_KEY_AS_BEARER
-        claims = verify_token(credential, secrets_)
-        if claims is not None and claims.get("actor_type") == "user" and claims.get("actor_id"):
-            return Actor(claims["actor_id"], "user", claims)
+        token = verify_token(credential, secrets_)
+        if token is not None and token.get("actor_type") == "user" and token.get("actor_id"):
+            return Actor(token["actor_id"], "user", token)
         return None
     if scheme == "basic" and "api-key" in allow:
         key = store.api_keys.get(_basic_username(credential))

@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ..backend.errors import INVALID_DATA, MedusaError
+from ..backend.fixtures import yaml_error
 from ..backend.messages import invalid_request, validation_issues
 
 SPEC_URI = "urn:medusa-mock:spec"
@@ -167,9 +168,7 @@ def load(path: Path | str) -> Contract:
     except OSError as exc:
         raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise SpecError(path, *yaml_error(exc)) from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
         raise SpecError(path, "/openapi", "not an OpenAPI 3.1 document")
     if not isinstance(document.get("paths"), dict):
@@ -211,7 +210,7 @@ def _operation(file, document, registries, template, method, op, pointer, shared
 
     params: dict[str, QueryParam] = {}
     properties: dict[str, Any] = {}
-    for index, param in enumerate([*shared_params, *op.get("parameters", [])]):
+    for param in [*shared_params, *op.get("parameters", [])]:
         param = _deref(document, param)
         if param.get("in") != "query":
             continue

@@ -133,12 +133,14 @@ def login(call: Call) -> Reply:
 
 def create_session(call: Call) -> Reply:
     """The bearer token's claims become the session's auth context."""
-    _, set_cookie = call.mock.sessions.create(call.actor.claims)
-    return Reply(200, {"user": call.actor.claims}, set_cookie=set_cookie)
+    claims = call.actor.claims if call.actor is not None else None
+    _, set_cookie = call.mock.sessions.create(claims or {})
+    return Reply(200, {"user": claims}, set_cookie=set_cookie)
 
 
 def delete_session(call: Call) -> Reply:
-    call.mock.sessions.destroy(call.actor.session_id)
+    if call.actor is not None and call.actor.session_id is not None:
+        call.mock.sessions.destroy(call.actor.session_id)
     return Reply(200, {"success": True}, set_cookie=auth.Sessions.CLEARING_COOKIE,
                  cookie_first=True)
 
