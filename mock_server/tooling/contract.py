@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from .bundle import bundle_published, resolve_spec  # noqa: F401
 from .client import Auth, ContractError, add_login_arguments, login  # noqa: F401
+from .report import Failure, Result, read_reports  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "schemathesis.toml"
@@ -101,82 +98,6 @@ def register_hooks() -> None:
 if "schemathesis" in sys.modules:
     register_hooks()
 
-
-# ---- specs: ours, or the published Medusa one bundled into one document -------------------
-
-def resolve_spec(path: Path | str, workdir: Path) -> Path:
-    """One OpenAPI file Schemathesis can load: a file as is; a folder with one spec file
-    (like ``specs/``) that file; the published Medusa folder (``openapi.full.yaml`` plus
-    ``paths/`` and ``components/``) bundled into ``workdir``."""
-    path = Path(path)
-    if path.is_dir():
-        if (path / "openapi.full.yaml").exists() and (path / "paths").is_dir():
-            bundled = workdir / "published-openapi.bundle.yaml"
-            bundled.write_text(yaml.safe_dump(bundle_published(path), sort_keys=False,
-                                              allow_unicode=True, width=100))
-            return bundled
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
-        if len(files) != 1:
-            raise ContractError(f"{path}: expected one OpenAPI file, found {len(files)}")
-        return files[0]
-    if not path.exists():
-        raise ContractError(f"{path}: no such spec")
-    return path
-
-
-def bundle_published(folder: Path | str) -> dict:
-    """Bundle the published Medusa Admin OpenAPI folder (``/work/shared/reference/medusa-oas``)
-    into one self-contained document: only the paths whose files are present, every relative
-    ``$ref`` turned into a ``#/components/...`` ref, ``x-codeSamples`` dropped. Nothing else is
-    changed."""
-    folder = Path(folder)
-    root = yaml.safe_load((folder / "openapi.full.yaml").read_text())
-    components: dict[str, dict] = defaultdict(dict)
-    loaded: dict[Path, Any] = {}
-
-    def load(file: Path) -> Any:
-        file = file.resolve()
-        if file not in loaded:
-            loaded[file] = yaml.safe_load(file.read_text())
-        return loaded[file]
-
-    def inline(node: Any, base: Path) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                target = (base / ref).resolve()
-                kind = target.parent.name  # schemas / responses / examples / ...
-                name = target.stem
-                if target.parent.parent.name == "components":
-                    if name not in components[kind]:
-                        components[kind][name] = {}  # placeholder against cycles
-                        components[kind][name] = inline(load(target), target.parent)
-                    return {"$ref": f"#/components/{kind}/{name}"}
-                return inline(load(target), target.parent)
-            return {k: inline(v, base) for k, v in node.items() if k != "x-codeSamples"}
-        if isinstance(node, list):
-            return [inline(v, base) for v in node]
-        return node
-
-    paths = {}
-    for template, item in root["paths"].items():
-        ref = (item or {}).get("$ref", "")
-        file = (folder / ref) if ref else None
-        if file is not None and file.exists():
-            paths[template] = inline(load(file), file.parent)
-    schemes = root.get("components", {}).get("securitySchemes", {})
-    document = {
-        "openapi": root["openapi"],
-        "info": root["info"],
-        "servers": root.get("servers", []),
-        "paths": paths,
-        "components": {"securitySchemes": schemes, **{k: dict(sorted(v.items()))
-                                                      for k, v in sorted(components.items())}},
-    }
-    return document
-
-
-# ---- running Schemathesis against a backend -----------------------------------------------
 
 # The login and the errors shared with snapshot and diff live in client.py.
 
@@ -251,53 +172,6 @@ def auth_env(auth: Auth) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Failure:
-    code: str
-    title: str
-    operation: str
-    detail: str
-
-
-@dataclass
-class Result:
-    exit_code: int
-    operations_tested: int = 0
-    test_cases: int = 0
-    test_cases_with_failures: int = 0
-    checks_run: int = 0
-    checks_passed: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    accepted: int = 0  # failures a baseline file accepted
-    errors: list[str] = field(default_factory=list)
-    junit: Path | None = None
-    log: str = ""
-
-    def grouped(self) -> dict[str, dict[str, int]]:
-        groups: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for failure in self.failures:
-            groups[f"{failure.code} {failure.title}"][failure.operation] += 1
-        return {k: dict(v) for k, v in sorted(groups.items())}
-
-    def summary(self) -> str:
-        head = (f"contract: {self.operations_tested} operations, {self.test_cases} test cases, "
-                f"{self.checks_run} checks run, {self.checks_passed} passed, "
-                f"{self.checks_run - self.checks_passed} failed; {len(self.failures)} distinct failures")
-        if self.accepted:
-            head += f" (+{self.accepted} accepted by the baseline)"
-        lines = [head]
-        for group, operations in self.grouped().items():
-            lines.append(f"  {group}")
-            for operation, count in sorted(operations.items()):
-                lines.append(f"    {operation}" + (f"  (x{count})" if count > 1 else ""))
-        for error in self.errors:
-            lines.append(f"  error: {error}")
-        if self.junit:
-            lines.append(f"  JUnit report: {self.junit}")
-        lines.append("  result: " + {0: "PASS", 1: "FAIL"}.get(self.exit_code, "ERROR"))
-        return "\n".join(lines)
-
-
 def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
         config: Path | str = CONFIG, junit_xml: Path | str | None = None,
         max_examples: int = DEFAULT_MAX_EXAMPLES, seed: int = DEFAULT_SEED,
@@ -354,68 +228,6 @@ def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
     finally:
         if own_tmp is not None:
             own_tmp.cleanup()
-
-
-_CHECK_LINE = re.compile(r"^- (ST\d+) (.+?)\s*$", re.M)
-
-
-def read_reports(junit: Path | None, report_json: Path, ndjson: Path, returncode: int) -> Result:
-    result = Result(exit_code=0 if returncode == 0 else 1, junit=junit)
-    if report_json.exists():
-        report = json.loads(report_json.read_text())
-        result.operations_tested = report.get("operations", {}).get("tested", 0)
-        cases = report.get("test_cases", {})
-        result.test_cases = cases.get("generated", 0)
-        result.test_cases_with_failures = cases.get("with_failures", 0)
-        result.errors += [json.dumps(e)[:300] for e in report.get("errors") or []]
-        base = report.get("baseline") or {}
-        result.accepted = int(base.get("accepted", 0) or base.get("known", 0) or 0) \
-            if isinstance(base, dict) else 0
-    if ndjson.exists():
-        result.checks_run, result.checks_passed = _count_checks(ndjson)
-    if junit is not None:
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            operation = case.get("name", "?")
-            for failure in case.findall("failure") + case.findall("error"):
-                text = failure.text or ""
-                found = _CHECK_LINE.findall(text)
-                if not found:
-                    found = [(failure.get("message") or "error", (text.strip().splitlines() or ["error"])[0])]
-                for code, title in found:
-                    title = re.sub(r"\s*\(\d+ \w+\)$", "", title)  # "… (2 violations)"
-                    result.failures.append(Failure(code, title, operation, text))
-    return result
-
-
-def _count_checks(ndjson: Path) -> tuple[int, int]:
-    """Checks run and passed, from the ``ndjson`` event stream (every check of every call)."""
-    run = passed = 0
-    for line in ndjson.read_text().splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        for checks in _find_checks(event):
-            for check in checks:
-                if not isinstance(check, dict) or "status" not in check:
-                    continue
-                run += 1
-                passed += check.get("status") == "success"
-    return run, passed
-
-
-def _find_checks(node: Any):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "checks" and isinstance(value, list):
-                yield value
-            elif key == "checks" and isinstance(value, dict):
-                yield [c for group in value.values() if isinstance(group, list) for c in group]
-            else:
-                yield from _find_checks(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _find_checks(value)
 
 
 # ---- the CLI: `mock-server contract` ------------------------------------------------------
