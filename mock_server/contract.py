@@ -124,7 +124,7 @@ def resolve_spec(path: Path | str, workdir: Path) -> Path:
 
 
 def bundle_published(folder: Path | str) -> dict:
-    """Bundle the published Medusa Admin OpenAPI folder (``/work/shared/reference/medusa-oas``)
+    """Bundle the published Medusa Admin OpenAPI folder (``vendor/medusa-oas``)
     into one self-contained document: only the paths whose files are present, every relative
     ``$ref`` turned into a ``#/components/...`` ref, ``x-codeSamples`` dropped. Nothing else is
     changed."""
