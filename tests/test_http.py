@@ -1,4 +1,5 @@
-"""What goes over the wire: headers, ETag, Express's 404, body parsing before auth (§2, §8, §13, §14)."""
+"""What goes over the wire: headers, ETag, Express's 404, body parsing before auth
+(docs/medusa-behaviour.md §2, §8, §13, §14)."""
 
 from __future__ import annotations
 
