@@ -16,7 +16,7 @@ def default_path(name: str) -> Path:
     """Where the default ``specs``, ``fixtures`` or ``schemathesis.toml`` is: inside the
     installed package (a wheel carries a copy of the top-level ones in ``mock_server/_data``),
     else at the top of the checkout (a source tree or an editable install)."""
-    packaged = resources.files(__package__) / "_data" / name
+    packaged = resources.files("mock_server") / "_data" / name
     if isinstance(packaged, Path) and packaged.exists():
         return packaged
     return ROOT / name
