@@ -1,4 +1,5 @@
-"""``mock-server``: serve the mock, or check fixture files."""
+"""``mock-server``: serve the mock, check fixture files, start a fixtures folder; with the
+``contract`` extra, check a backend against the contract or snapshot it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from pathlib import Path
 from . import __version__, fixtures, spec
 from .config import Config
 from .cors import parse_origins
+from .extras import NEEDS, missing_hint
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in NEEDS:
+        hint = missing_hint(command, prog=f"mock-server {command}")
+        if hint:  # before argparse: its own errors would hide what is really missing
+            print(hint, file=sys.stderr)
+            return 2
     parser = argparse.ArgumentParser(prog="mock-server", description=(
         "A stateful mock of the Medusa 2.21.2 admin payments API."))
     parser.add_argument("--version", action="version", version=__version__)
@@ -36,12 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-fixtures", help="validate fixture files")
     check.add_argument("paths", nargs="+", type=Path)
 
+    init = commands.add_parser(
+        "init", help="write the default fixtures into a folder, to start your own from",
+        description="Write the default fixture files (refund reasons, the admin user, demo "
+        "payments) into DIR, then serve them with `mock-server serve --fixtures DIR`. Only "
+        "fixtures are written: the contract stays the packaged one (`serve --spec` takes "
+        "another). Existing files are left alone unless --force.")
+    init.add_argument("dir", type=Path, metavar="DIR")
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
+
     contract = commands.add_parser("contract", help="check a running backend against the contract "
-                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error")
+                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error. "
+                                   "Needs the contract extra")
     _lazy("contract").add_arguments(contract)
 
     snapshot = commands.add_parser("snapshot", help="read payments and refund reasons from a "
-                                   "running backend and print them as a fixture file")
+                                   "running backend and print them as a fixture file. "
+                                   "Needs the contract extra")
     _lazy("snapshot").add_arguments(snapshot)
 
     args = parser.parse_args(argv)
@@ -49,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return _lazy(args.command).main(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "init":
+        return _init(args.dir, force=args.force)
     return _check(args.paths)
 
 
@@ -84,6 +106,28 @@ def _serve(args) -> int:
     memory.serve_mode()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 server_header=False, access_log=args.log_level == "debug")
+    return 0
+
+
+def _init(folder: Path, *, force: bool) -> int:
+    source = Config.fixtures
+    files = fixtures.files_in(source)
+    targets = [folder / path.name for path in files]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        for target in existing:
+            print(f"mock-server init: {target} exists (--force to overwrite)", file=sys.stderr)
+        return 1
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, target in zip(files, targets):
+            target.write_bytes(path.read_bytes())
+    except OSError as exc:
+        print(f"mock-server init: {exc.filename or folder}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for target in targets:
+        print(f"wrote {target}")
+    print(f"serve them with: mock-server serve --fixtures {folder}")
     return 0
 
 

@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .extras import missing_hint
 from .process import MockProcess, MockProcessError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -816,6 +817,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow", type=Path, default=ALLOW, help="allow-list of differences (YAML)")
     parser.add_argument("--keep-fixture", type=Path, help="also write the snapshot fixture here")
     args = parser.parse_args(argv)
+    hint = missing_hint("diff", prog="python -m mock_server.diff")
+    if hint:
+        print(hint, file=sys.stderr)
+        return 2
     try:
         outcome = run(args.real, args.seed, args.allow, keep_fixture=args.keep_fixture)
     except Exception as exc:  # noqa: BLE001 - any failure to run is exit 2 with the reason
