@@ -23,6 +23,7 @@ from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authe
 from .config import Config
 from .cors import Cors
 from .errors import MedusaError
+from .fields import check as check_fields
 from .parsing import BodyError, parse_body, parse_query
 from .responses import (ExpressResponse, json_response, not_found_html, preflight_response,
                         text_response)
@@ -145,7 +146,8 @@ class Endpoint:
             if op.body is not None:
                 op.body.check(body)
             query = _query_cache.get(op, request)  # coerced and checked
-            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor))
+            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor,
+                                                op))
         except MedusaError as exc:
             status, data = errors.render(exc)
             reply = Reply(status, data)
@@ -255,15 +257,22 @@ class _QueryCache:
         if entry is not None and entry[0] is op:
             query = dict(entry[1])
             if not entry[2]:
-                op.query.check(query)
+                _check_query(op, query)
             return query
         query = op.coerce_query(parse_query(request.url.query))
         if len(self.entries) >= self.SIZE:
             self.entries.clear()
         self.entries[key] = entry = [op, dict(query), False]
-        op.query.check(query)
+        _check_query(op, query)
         entry[2] = True  # checked and valid
         return query
+
+
+def _check_query(op: Operation, query: dict) -> None:
+    """The query against the operation's schema, then ``fields`` against its size limits
+    (before the handler: a refused ``fields`` leaves nothing written)."""
+    op.query.check(query)
+    check_fields(query.get("fields"))
 
 
 _bearer_cache = _BearerCache()

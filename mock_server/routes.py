@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from . import auth, listing, payments, refund_reasons
 from .auth import Actor
-from .fields import project
+from .fields import ENTITIES, project
 from .money import to_decimal
 
 
@@ -22,6 +22,8 @@ class Call:
     body: Any
     query: dict
     actor: Actor | None
+    operation: Any = None  # spec.Operation: what the route's validator takes
+
 
 
 @dataclass
@@ -47,7 +49,10 @@ def _fields(call: Call) -> str | None:
 
 
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
-    page = listing.select(rows, call.query, default_limit=default_limit, search=search)
+    op = call.operation
+    filterable = None if op is None else frozenset(op.query_params) - set(listing.PAGING_KEYS)
+    page = listing.select(rows, call.query, default_limit=default_limit, search=search,
+                          columns=ENTITIES[entity].columns, filterable=filterable)
     fields = _fields(call)
     return Reply(200, {name: [project(entity, row, fields) for row in page.items],
                        "count": page.count, "offset": page.offset, "limit": page.limit})

@@ -243,6 +243,8 @@ def _scalar_kind(document: dict, schema: Any) -> str:
     schema = _deref(document, schema)
     kinds = {schema.get("type")} if "type" in schema else \
         {_deref(document, branch).get("type") for branch in schema.get("anyOf", [])}
+    if len(kinds) == 2 and "string" in kinds:  # a boolean or "true"/"false": read as a boolean
+        kinds.discard("string")
     kind = kinds.pop() if len(kinds) == 1 else None
     return kind if kind in ("integer", "number", "boolean") else "other"
 
@@ -369,6 +371,21 @@ def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
     return out
 
 
+def _union_types(error: ValidationError) -> str | None:
+    """The branch types of a failed union when every branch failed on the value's type."""
+    types: dict[Any, str] = {}
+    for sub in error.context or ():
+        if sub.validator == "type" and not sub.relative_path:
+            expected = sub.validator_value
+            if isinstance(expected, list):
+                expected = next((t for t in expected if t != "null"), expected[0])
+            types[sub.relative_schema_path[0]] = "number" if expected == "integer" else expected
+    branches = {sub.relative_schema_path[0] for sub in error.context or ()}
+    if not types or set(types) != branches:
+        return None
+    return ", ".join(dict.fromkeys(types.values()))
+
+
 def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
     ranked: list[tuple[tuple[int, int], str]] = []
     seen: set[str] = set()
@@ -385,7 +402,17 @@ def _translate(errors: list[ValidationError], instance: Any, order: tuple[str, .
         path = list(error.absolute_path)
         top = position(path[0]) if path else -1
         kind = error.validator
-        if kind == "type" and error.validator_value == "object":
+        union_types = _union_types(error) if kind in ("anyOf", "oneOf") else None
+        if (kind == "type" or union_types) and len(path) > 2 and path[0] in ("$and", "$or"):
+            # inside an `$and`/`$or` item Medusa words any wrong type as a missing field
+            # (observed: `$or[0][id][$like]=x` → Field '$or, 0, id' is required)
+            add((0, top), f"Field '{_field(path)}' is required")
+        elif union_types:
+            # no branch of the union takes the value's type (observed: `id[$like]=x` →
+            # Expected type: 'string, array' for field 'id', got: '[object Object]')
+            add((0, top), f"Expected type: '{union_types}' for field '{_field(path)}', "
+                          f"got: '{js_string(error.instance)}'")
+        elif kind == "type" and error.validator_value == "object":
             # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
             add((0, top), f"Field '{_field(path)}' is required")
         elif kind == "required":
