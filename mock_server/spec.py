@@ -103,17 +103,17 @@ def _shallow(instance: Any) -> Any:
         if isinstance(value, list):
             if depth >= _DEPTH:
                 copy: Any = [js_string(value)]
-            else:
-                copy = [None] * len(value)
-                todo.extend((copy, i, v, depth + 1) for i, v in enumerate(value))
-        elif isinstance(value, dict):
+            else:  # scalars copied as they are; only containers are visited
+                copy = list(value)
+                todo.extend((copy, i, v, depth + 1) for i, v in enumerate(value)
+                            if isinstance(v, (list, dict)))
+        else:
             if depth >= _DEPTH:
                 copy = {}
             else:
-                copy = dict.fromkeys(value)
-                todo.extend((copy, k, v, depth + 1) for k, v in value.items())
-        else:
-            copy = value
+                copy = dict(value)
+                todo.extend((copy, k, v, depth + 1) for k, v in value.items()
+                            if isinstance(v, (list, dict)))
         parent[key] = copy
     return root[0]
 
