@@ -18,13 +18,14 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 
+from . import body as read_body
 from . import control, errors, fixtures, memory, spec
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
 from .config import Config
 from .cors import Cors
 from .errors import MedusaError
 from .fields import check as check_fields
-from .parsing import BodyError, parse_body, parse_query
+from .parsing import BodyError, parse_query
 from .responses import (ExpressResponse, json_response, not_found_html, preflight_response,
                         text_response)
 from .routes import HANDLERS, Call, Reply
@@ -117,7 +118,7 @@ class Endpoint:
                 has_cookie = True
 
         try:
-            body = parse_body(await _read_body(request), content_type)
+            body = await read_body.parse(await _read_body(request), content_type)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
 
@@ -180,27 +181,18 @@ class Endpoint:
 
 
 async def _read_body(request: Request) -> bytes:
-    """``await request.body()`` without Starlette's async generator: the same messages read
-    the same way (``ClientDisconnect`` on a disconnect), and the request left as
-    ``body()`` leaves it, so a later ``request.body()`` gives the same bytes."""
+    """The body as ``body.read`` reads it (bounded, decoded; ``BodyError`` past the limit
+    or for an unsupported encoding, ``ClientDisconnect`` on a disconnect), the request left
+    as ``request.body()`` leaves it, so a later ``request.body()`` gives the same bytes."""
     if hasattr(request, "_body") or request._stream_consumed:
         return await request.body()
-    receive = request.receive
-    chunks = []
-    while True:
-        message = await receive()
-        kind = message["type"]
-        if kind == "http.request":
-            chunk = message.get("body", b"")
-            if chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        elif kind == "http.disconnect":
-            request._is_disconnected = True
-            raise ClientDisconnect()
     request._stream_consumed = True
-    request._body = body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    try:
+        body = await read_body.read(request.receive, request.scope["headers"])
+    except ClientDisconnect:
+        request._is_disconnected = True
+        raise
+    request._body = body
     return body
 
 

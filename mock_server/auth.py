@@ -135,7 +135,9 @@ class Sessions:
         if not value.startswith("s:") or "." not in value:
             return None
         sid, signature = value[2:].rsplit(".", 1)
-        return sid if hmac.compare_digest(signature, self._sign(sid)) else None
+        # As bytes: compare_digest refuses str with non-ASCII characters (a forged cookie
+        # such as ``s%3Aabc.%C3%A9`` is a 401 like any bad signature, not a TypeError).
+        return sid if hmac.compare_digest(signature.encode(), self._sign(sid).encode()) else None
 
     CLEARING_COOKIE = f"{COOKIE_NAME}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 

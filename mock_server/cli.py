@@ -11,6 +11,7 @@ from . import __version__, fixtures, spec
 from .config import Config
 from .cors import parse_origins
 from .extras import NEEDS, missing_hint
+from .transport import Limits, protocol_class
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--auth-cors", help="comma-separated origins allowed on /auth "
                        "(default: $AUTH_CORS or Medusa's starter defaults)")
     serve.add_argument("--no-control", action="store_true", help="disable the /__mock API")
+    limits = Limits()
+    serve.add_argument("--headers-timeout", type=float, default=limits.headers_timeout,
+                       metavar="S", help="close a connection that has not sent a complete "
+                       "request head in S seconds, with 408 (Node's default: 60)")
+    serve.add_argument("--request-timeout", type=float, default=limits.request_timeout,
+                       metavar="S", help="the same for a whole request, body included "
+                       "(Node's default: 300)")
+    serve.add_argument("--keep-alive-timeout", type=float, default=limits.keep_alive_timeout,
+                       metavar="S", help="close an idle keep-alive connection after S seconds "
+                       "(Node's default: 5)")
+    serve.add_argument("--max-connections", type=int, default=limits.max_connections,
+                       metavar="N", help="open connections at most; a new one beyond closes "
+                       "the one idle the longest (kept under the file descriptor limit)")
 
     check = commands.add_parser("check-fixtures", help="validate fixture files")
     check.add_argument("paths", nargs="+", type=Path)
@@ -104,8 +118,12 @@ def _serve(args) -> int:
     from . import memory
 
     memory.serve_mode()
+    limits = Limits(headers_timeout=args.headers_timeout, request_timeout=args.request_timeout,
+                    keep_alive_timeout=args.keep_alive_timeout,
+                    max_connections=args.max_connections)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                server_header=False, access_log=args.log_level == "debug")
+                server_header=False, access_log=args.log_level == "debug",
+                http=protocol_class(limits), timeout_keep_alive=limits.keep_alive_timeout)
     return 0
 
 
