@@ -79,8 +79,11 @@ def _serve(args) -> int:
     except (spec.SpecError, fixtures.FixtureError) as exc:
         print(f"mock-server: cannot start: {exc}", file=sys.stderr)
         return 2
-    from . import memory
+    from . import control, memory
 
+    warning = control.exposure_warning(args.host, not args.no_control)
+    if warning:
+        print(warning, file=sys.stderr)
     memory.serve_mode()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 server_header=False, access_log=args.log_level == "debug")
