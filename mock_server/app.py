@@ -56,8 +56,10 @@ class Mock:
         self.store = fixtures.build(self.fixture_files)
         memory.release_dropped_state()
 
-    def load(self, files: list[fixtures.FixtureFile]) -> None:
-        self.store = fixtures.build(files)
+    def load(self, files: list[fixtures.FixtureFile], store=None) -> None:
+        """The state of ``files``: ``store`` if given (already built from them, e.g. off the
+        event loop), else built here. The swap is two assignments."""
+        self.store = fixtures.build(files) if store is None else store
         self.fixture_files = files
         memory.release_dropped_state()
 
@@ -300,7 +302,7 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> Starle
         routes.append(Route(template, endpoint))
         routes.append(Route(template + "/", endpoint))  # Express accepts a trailing slash
     if mock.config.control:
-        routes.insert(0, Mount("/__mock", routes=control.routes(mock)))
+        routes.insert(0, Mount("/__mock", app=control.app(mock)))
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False
 

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import quote, unquote
@@ -47,6 +48,13 @@ class Secrets:
         self.jwt_secret, self.cookie_secret = jwt_secret, cookie_secret
 
 
+_NO_PASSWORD = secrets.token_bytes(16)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # JSON may carry a lone surrogate
+
+
 def login(store: Store, body: object, secrets_: Secrets) -> str:
     """``POST /auth/user/emailpass``: a token, or Medusa's 401 (password checked first)."""
     body = body if isinstance(body, dict) else {}
@@ -55,7 +63,11 @@ def login(store: Store, body: object, secrets_: Secrets) -> str:
     if not isinstance(body.get("email"), str):
         raise MedusaError(UNAUTHORIZED, "Email should be a string")
     user = store.user_by_email(body["email"])
-    if user is None or not hmac.compare_digest(user.password, body["password"]):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII str (a 500 that told
+    # which emails exist). An unknown email is compared against a random password, so
+    # both answers take the same path and the same work.
+    expected = _NO_PASSWORD if user is None else _utf8(user.password)
+    if not hmac.compare_digest(_utf8(body["password"]), expected) or user is None:
         raise MedusaError(UNAUTHORIZED, "Invalid email or password")
     issued = int(time.time())
     claims = {
@@ -84,11 +96,18 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
 
 
 class Sessions:
-    """express-session's memory store: sid → the auth context stored at login."""
+    """express-session's memory store: sid → the auth context stored at login.
+
+    Kept in creation order, which is expiry order (one TTL for all), so expired sessions
+    are dropped from the front: creating one costs O(1) amortised, however many exist. At
+    most ``MAX`` live sessions; past that the oldest is evicted first (its cookie then
+    answers 401, as an expired one does)."""
+
+    MAX = 10_000
 
     def __init__(self, secrets_: Secrets) -> None:
         self.secrets = secrets_
-        self._by_sid: dict[str, tuple[dict, float]] = {}
+        self._by_sid: OrderedDict[str, tuple[dict, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def create(self, claims: dict) -> tuple[str, str]:
@@ -97,6 +116,8 @@ class Sessions:
         expires = time.time() + SESSION_TTL
         with self._lock:
             self._purge()
+            while len(self._by_sid) >= self.MAX:
+                self._by_sid.popitem(last=False)
             self._by_sid[sid] = (claims, expires)
         value = "s:" + sid + "." + self._sign(sid)
         header = (f"{COOKIE_NAME}={quote(value, safe='')}; Path=/; "
@@ -120,9 +141,15 @@ class Sessions:
         return len(self._by_sid)
 
     def _purge(self) -> None:
+        """Drop expired sessions from the oldest on, stopping at the first live one (if the
+        clock stepped back, a few stay a little longer; ``lookup`` checks expiry anyway)."""
         now = time.time()
-        for sid in [s for s, (_, exp) in self._by_sid.items() if exp < now]:
-            del self._by_sid[sid]
+        by_sid = self._by_sid
+        while by_sid:
+            sid = next(iter(by_sid))
+            if by_sid[sid][1] >= now:
+                break
+            del by_sid[sid]
 
     def _sign(self, sid: str) -> str:
         mac = hmac.new(self.secrets.cookie_secret.encode(), sid.encode(), hashlib.sha256).digest()

@@ -115,8 +115,11 @@ def _serve(args) -> int:
     except (spec.SpecError, fixtures.FixtureError) as exc:
         print(f"mock-server: cannot start: {exc}", file=sys.stderr)
         return 2
-    from . import memory
+    from . import control, memory
 
+    warning = control.exposure_warning(args.host, not args.no_control)
+    if warning:
+        print(warning, file=sys.stderr)
     memory.serve_mode()
     limits = Limits(headers_timeout=args.headers_timeout, request_timeout=args.request_timeout,
                     keep_alive_timeout=args.keep_alive_timeout,
