@@ -186,13 +186,13 @@ def parse_rule(data: Any) -> FaultRule:
             problems.append(f"path: {exc}")
     times = data.get("times")
     if times is not None:
-        if not _is_int(times) or not 1 <= times <= MAX_TIMES:
+        if not is_int(times) or not 1 <= times <= MAX_TIMES:
             problems.append(f"times must be an integer from 1 to {MAX_TIMES} (or null: until removed)")
         else:
             rule.times = times
     status = data.get("status")
     if status is not None:
-        if not _is_int(status) or not 200 <= status <= 599:
+        if not is_int(status) or not 200 <= status <= 599:
             problems.append("status must be an integer from 200 to 599")
         else:
             rule.status = status
@@ -202,11 +202,11 @@ def parse_rule(data: Any) -> FaultRule:
             problems.append("body needs a status")
         elif rule.status in (204, 304):
             problems.append(f"a {rule.status} answer has no body")
-        elif _depth(rule.body) > MAX_BODY_DEPTH:
+        elif json_depth(rule.body) > MAX_BODY_DEPTH:
             problems.append(f"body is nested more than {MAX_BODY_DEPTH} levels deep")
     delay = data.get("delay_ms")
     if delay is not None:
-        if not _is_int(delay) or not 0 <= delay <= MAX_DELAY_MS:
+        if not is_int(delay) or not 0 <= delay <= MAX_DELAY_MS:
             problems.append(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
         else:
             rule.delay_ms = delay
@@ -230,11 +230,11 @@ def parse_rule(data: Any) -> FaultRule:
     return rule
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _depth(value: Any) -> int:
+def json_depth(value: Any) -> int:
     """Nesting depth of a JSON value, without recursion."""
     deepest, stack = 0, [(value, 1)]
     while stack:

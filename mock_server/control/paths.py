@@ -40,7 +40,7 @@ class PatternError(ValueError):
 class PathPattern:
     """A compiled pattern; ``pattern.matches(path)`` → bool."""
 
-    __slots__ = ("source", "kind", "_literal", "_segments", "_has_any_depth")
+    __slots__ = ("source", "kind", "_literal", "_segments", "_has_any_depth", "_regex")
 
     def __init__(self, source: str) -> None:
         if not isinstance(source, str):
@@ -55,6 +55,7 @@ class PathPattern:
             self._literal = source
             self._segments = ()
             self._has_any_depth = False
+            self._regex = None
             return
         self._literal = None
         segments = []
@@ -78,6 +79,7 @@ class PathPattern:
                 segments.append((_LITERAL, segment))
         self._segments = tuple(segments)
         self._has_any_depth = any(kind == _ANY_DEPTH for kind, _ in segments)
+        self._regex = _segment_regex(self._segments)
         self.kind = "template" if templated and "*" not in source else "glob"
 
     def __repr__(self) -> str:
@@ -92,6 +94,8 @@ class PathPattern:
     def matches(self, path: str) -> bool:
         if self._literal is not None:
             return path == self._literal
+        if self._regex is not None:
+            return self._regex(path) is not None
         parts = path.split("/")
         segments = self._segments
         if not self._has_any_depth:
@@ -102,6 +106,23 @@ class PathPattern:
                     return False
             return True
         return _match_any_depth(segments, parts)
+
+
+def _segment_regex(segments):
+    """For a pattern of literal segments, ``{name}`` and lone ``*`` only: one regular
+    expression (C speed). Each wildcard is ``[^/]+`` or ``[^/]*`` between literal ``/``
+    that it cannot match, so the engine never has a choice to backtrack over."""
+    parts = []
+    for kind, value in segments:
+        if kind == _LITERAL:
+            parts.append(re.escape(value))
+        elif kind == _ONE:
+            parts.append("[^/]+")
+        elif kind == _GLOB and value == ("", ""):
+            parts.append("[^/]*")
+        else:
+            return None
+    return re.compile("/".join(parts)).fullmatch
 
 
 def compile_pattern(source: str) -> PathPattern:
