@@ -122,6 +122,11 @@ def test_bad_latency(text, message):
     ({"status": 500, "times": 0}, "times must be an integer from 1 to"),
     ({"status": 500, "method": "BREW"}, "method must be one of"),
     ({"status": 500, "method": 1}, "method must be one of"),
+    ({"status": 500, "method": "post"}, "method must be one of"),   # as HTTP sends it
+    ({"status": None}, "status must be an integer from 200 to 599"),   # null is not "absent"
+    ({"delay_ms": None}, "delay_ms must be an integer from 0 to 60000"),
+    ({"drop": None}, "drop must be true or false"),
+    ({"status": 500, "when": None}, "when must be"),
     ({"status": 500, "path": "admin"}, "path: a path pattern starts with '/'"),
     ({"status": 500, "path": 5}, "path: a path pattern must be a string"),
 ])
@@ -140,7 +145,7 @@ def test_every_problem_is_reported_at_once():
 def test_rules_match_by_method_path_and_when_in_order():
     faults = Faults()
     after = faults.add({"path": REFUND, "status": 500, "when": "after"})
-    get_any = faults.add({"method": "get", "delay_ms": 100})
+    get_any = faults.add({"method": "GET", "delay_ms": 100})
     refund = faults.add({"method": "POST", "path": "/admin/payments/*/refund", "status": 503})
     assert (after.id, get_any.id, refund.id) == ("fault_1", "fault_2", "fault_3")
     assert get_any.method == "GET" and get_any.delay == 0.1

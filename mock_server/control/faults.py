@@ -174,10 +174,10 @@ def parse_rule(data: Any) -> FaultRule:
 
     method = data.get("method")
     if method is not None:
-        if not isinstance(method, str) or method.upper() not in METHODS:
+        if method not in METHODS:
             problems.append(f"method must be one of {', '.join(METHODS)} or null")
         else:
-            rule.method = method.upper()
+            rule.method = method
     path = data.get("path")
     if path is not None:
         try:
@@ -191,39 +191,39 @@ def parse_rule(data: Any) -> FaultRule:
         else:
             rule.times = times
     status = data.get("status")
-    if status is not None:
+    if "status" in data:
         if not is_int(status) or not 200 <= status <= 599:
             problems.append("status must be an integer from 200 to 599")
         else:
             rule.status = status
     if "body" in data:
         rule.body, rule.has_body = data["body"], True
-        if status is None:
+        if "status" not in data:
             problems.append("body needs a status")
         elif rule.status in (204, 304):
             problems.append(f"a {rule.status} answer has no body")
         elif json_depth(rule.body) > MAX_BODY_DEPTH:
             problems.append(f"body is nested more than {MAX_BODY_DEPTH} levels deep")
     delay = data.get("delay_ms")
-    if delay is not None:
+    if "delay_ms" in data:
         if not is_int(delay) or not 0 <= delay <= MAX_DELAY_MS:
             problems.append(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
         else:
             rule.delay_ms = delay
     drop = data.get("drop")
-    if drop is not None:
+    if "drop" in data:
         if not isinstance(drop, bool):
             problems.append("drop must be true or false")
         else:
             rule.drop = drop
-            if drop and (status is not None or "body" in data):
+            if drop and ("status" in data or "body" in data):
                 problems.append("drop sends no answer, so it takes no status or body")
     when = data.get("when", "before")
     if when not in WHEN:
         problems.append("when must be \"before\" or \"after\"")
     else:
         rule.when = when
-    if status is None and delay is None and drop is not True:
+    if "status" not in data and "delay_ms" not in data and drop is not True:
         problems.append("a fault rule needs at least one of status, delay_ms or drop: true")
     if problems:
         raise RuleError(problems)

@@ -95,7 +95,7 @@ MAX_SEQ = 2**63 - 1
 MAX_OPERATION = 200
 QUERY_FILTERS = ("method", "path", "operation", "status", "since", "limit")
 VERIFY_KEYS = ("method", "path", "operation", "status", "since", "body", "times", "at_least", "at_most")
-_STATUS = re.compile(r"^[1-5](?:[0-9]{2}|xx)$")
+_STATUS = re.compile(r"[1-5](?:[0-9]{2}|xx)")
 
 
 class BadInput(Exception):
@@ -133,34 +133,34 @@ async def _read_json(request: Request) -> Any:
 
 
 def _filters(source: dict, keys: tuple[str, ...]) -> tuple[dict, list[str]]:
-    """Filter values checked and converted; the problems found."""
+    """Filter values checked and converted; the problems found. A key given must hold a
+    valid value (``null`` is not "no filter": leave the key out)."""
     out: dict[str, Any] = {}
     problems = []
     unknown = [k for k in source if k not in keys]
     if unknown:
         problems.append(f"unknown parameter(s): {', '.join(map(str, unknown))} (known: {', '.join(keys)})")
-    method = source.get("method")
-    if method is not None:
-        if not isinstance(method, str) or method.upper() not in METHODS:
+    if "method" in source:
+        method = source["method"]
+        if method not in METHODS:
             problems.append(f"method must be one of {', '.join(METHODS)}")
         else:
-            out["method"] = method.upper()
-    path = source.get("path")
-    if path is not None:
+            out["method"] = method
+    if "path" in source:
         try:
-            out["path"] = PathPattern(path)
+            out["path"] = PathPattern(source["path"])
         except PatternError as exc:
             problems.append(f"path: {exc}")
-    operation = source.get("operation")
-    if operation is not None:
+    if "operation" in source:
+        operation = source["operation"]
         if not isinstance(operation, str) or not 0 < len(operation) <= MAX_OPERATION:
             problems.append(f"operation must be an operationId of 1 to {MAX_OPERATION} characters")
         else:
             out["operation"] = operation
-    status = source.get("status")
-    if status is not None:
+    if "status" in source:
+        status = source["status"]
         text = str(status) if is_int(status) else status
-        if not isinstance(text, str) or not _STATUS.match(text):
+        if not isinstance(text, str) or not _STATUS.fullmatch(text):
             problems.append("status must be a status from 100 to 599 or a class such as 4xx")
         else:
             out["status"] = int(text) if text.isdigit() else text
@@ -169,10 +169,10 @@ def _filters(source: dict, keys: tuple[str, ...]) -> tuple[dict, list[str]]:
 
 def _count(source: dict, name: str, problems: list[str], high: int, text: bool = True) -> int | None:
     """An integer from 0 to ``high`` (from a query string's text when ``text``)."""
-    value = source.get(name)
-    if value is None:
+    if name not in source:
         return None
-    if text and isinstance(value, str) and value.isdigit() and len(value) <= 19:
+    value = source[name]
+    if text and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
     if not is_int(value) or not 0 <= value <= high:
         problems.append(f"{name} must be an integer from 0 to {high}")
