@@ -114,6 +114,7 @@ def test_bad_latency(text, message):
     ({"delay_ms": -1}, "delay_ms must be an integer from 0 to 60000"),
     ({"delay_ms": 60001}, "delay_ms must be an integer from 0 to 60000"),
     ({"delay_ms": 1.5}, "delay_ms must be an integer from 0 to 60000"),
+    ({"delay_ms": "5"}, "delay_ms must be an integer from 0 to 60000"),
     ({"drop": "yes"}, "drop must be true or false"),
     ({"drop": True, "status": 500}, "drop sends no answer, so it takes no status or body"),
     ({"body": {}}, "body needs a status"),

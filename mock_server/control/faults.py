@@ -186,13 +186,14 @@ def parse_rule(data: Any) -> FaultRule:
             problems.append(f"path: {exc}")
     times = data.get("times")
     if times is not None:
-        if not is_int(times) or not 1 <= times <= MAX_TIMES:
+        times = as_int(times)
+        if times is None or not 1 <= times <= MAX_TIMES:
             problems.append(f"times must be an integer from 1 to {MAX_TIMES} (or null: until removed)")
         else:
             rule.times = times
-    status = data.get("status")
+    status = as_int(data.get("status"))
     if "status" in data:
-        if not is_int(status) or not 200 <= status <= 599:
+        if status is None or not 200 <= status <= 599:
             problems.append("status must be an integer from 200 to 599")
         else:
             rule.status = status
@@ -204,9 +205,9 @@ def parse_rule(data: Any) -> FaultRule:
             problems.append(f"a {rule.status} answer has no body")
         elif json_depth(rule.body) > MAX_BODY_DEPTH:
             problems.append(f"body is nested more than {MAX_BODY_DEPTH} levels deep")
-    delay = data.get("delay_ms")
+    delay = as_int(data.get("delay_ms"))
     if "delay_ms" in data:
-        if not is_int(delay) or not 0 <= delay <= MAX_DELAY_MS:
+        if delay is None or not 0 <= delay <= MAX_DELAY_MS:
             problems.append(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
         else:
             rule.delay_ms = delay
@@ -230,8 +231,15 @@ def parse_rule(data: Any) -> FaultRule:
     return rule
 
 
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def as_int(value: Any) -> int | None:
+    """A JSON integer as JSON Schema counts them (``5`` and ``5.0``, never ``true``), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def json_depth(value: Any) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 MAX_PATTERN = 1024
-_PLACEHOLDER = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_-]*\}$")
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_-]*\}")
 
 # Segment kinds
 _LITERAL, _ONE, _GLOB, _ANY_DEPTH = range(4)
@@ -66,7 +66,7 @@ class PathPattern:
             elif "**" in segment:
                 raise PatternError("'**' must be a whole path segment (as in /admin/**)")
             elif "{" in segment or "}" in segment:
-                if not _PLACEHOLDER.match(segment):
+                if not _PLACEHOLDER.fullmatch(segment):
                     raise PatternError(
                         f"a template placeholder is a whole segment such as {{id}}, not {segment!r}")
                 segments.append((_ONE, None))

@@ -16,6 +16,7 @@ reset/state/load routes (the paths below are relative to that mount):
   "count": N}`` when the count holds; else 409 ``{"ok": false, "message", "expected",
   "actual", "near_misses"}`` where each near miss is a request that met the most criteria,
   with ``differences`` naming, per criterion, what was expected and what was sent.
+* ``GET /openapi.json``: the OpenAPI 3.1 description of all of ``/__mock`` (openapi.yaml).
 * ``POST /faults``: adds a rule (see ``faults.py``), 201 with the rule and its ``id``.
   ``GET /faults``: ``{"faults": [...]}`` with ``fired`` counts. ``DELETE /faults/{id}``: the
   removed rule (404 for an unknown id). ``DELETE /faults``: ``{"deleted": N}``.
@@ -78,14 +79,17 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, Faults, RuleError, json_depth, is_int, error_body
+from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, Faults, RuleError, json_depth, as_int, error_body
 from .journal import Journal, make_filters
 from .paths import PathPattern, PatternError
 
@@ -93,6 +97,7 @@ MAX_BODY = 64 * 1024
 MAX_LIMIT = 100_000
 MAX_SEQ = 2**63 - 1
 MAX_OPERATION = 200
+SPEC_FILE = Path(__file__).with_name("openapi.yaml")
 QUERY_FILTERS = ("method", "path", "operation", "status", "since", "limit")
 VERIFY_KEYS = ("method", "path", "operation", "status", "since", "body", "times", "at_least", "at_most")
 _STATUS = re.compile(r"[1-5](?:[0-9]{2}|xx)")
@@ -159,7 +164,8 @@ def _filters(source: dict, keys: tuple[str, ...]) -> tuple[dict, list[str]]:
             out["operation"] = operation
     if "status" in source:
         status = source["status"]
-        text = str(status) if is_int(status) else status
+        number = as_int(status)
+        text = str(number) if number is not None else status
         if not isinstance(text, str) or not _STATUS.fullmatch(text):
             problems.append("status must be a status from 100 to 599 or a class such as 4xx")
         else:
@@ -174,7 +180,8 @@ def _count(source: dict, name: str, problems: list[str], high: int, text: bool =
     value = source[name]
     if text and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if not is_int(value) or not 0 <= value <= high:
+    value = None if isinstance(value, str) else as_int(value)
+    if value is None or not 0 <= value <= high:
         problems.append(f"{name} must be an integer from 0 to {high}")
         return None
     return value
@@ -261,15 +268,35 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
     async def clear_faults(request: Request) -> Response:
         return _json({"deleted": faults.clear()})
 
+    spec = openapi_json()
+
+    async def openapi(request: Request) -> Response:
+        return Response(spec, media_type="application/json")
+
+    def by_method(**handlers):
+        """One route per path, so a 405 names every method the path has (``Allow``)."""
+        async def endpoint(request: Request) -> Response:
+            return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+        return endpoint, list(handlers)
+
+    def route(path: str, **handlers) -> Route:
+        endpoint, methods = by_method(**handlers)
+        return Route(path, endpoint, methods=methods)
+
     return [
-        Route("/requests", list_requests, methods=["GET"]),
-        Route("/requests", clear_requests, methods=["DELETE"]),
-        Route("/requests/verify", verify, methods=["POST"]),
-        Route("/faults", list_faults, methods=["GET"]),
-        Route("/faults", add_fault, methods=["POST"]),
-        Route("/faults", clear_faults, methods=["DELETE"]),
-        Route("/faults/{id}", remove_fault, methods=["DELETE"]),
+        route("/requests", GET=list_requests, DELETE=clear_requests),
+        route("/requests/verify", POST=verify),
+        route("/faults", GET=list_faults, POST=add_fault, DELETE=clear_faults),
+        route("/faults/{id}", DELETE=remove_fault),
+        route("/openapi.json", GET=openapi),
     ]
+
+
+@lru_cache(maxsize=1)
+def openapi_json() -> bytes:
+    """The control API's OpenAPI document (openapi.yaml beside this module) as JSON bytes,
+    read and encoded once."""
+    return orjson.dumps(yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8")))
 
 
 def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:
