@@ -3,8 +3,9 @@ the ``--latency`` setting: the data and the decisions, no HTTP.
 
 A rule: ``{"method", "path", "times", "status", "body", "delay_ms", "drop", "when"}``.
 
-* ``method`` (``null`` or absent: any) and ``path`` (a literal, glob or template, see
-  ``paths.py``; absent: any path) select the requests;
+* ``method`` (upper case, as HTTP sends it; ``null`` or absent: any) and ``path`` (a
+  literal, glob or template, see ``paths.py``; ``null`` or absent: any path) select the
+  requests;
 * ``times``: how many requests it fires on (absent or ``null``: until removed). A rule whose
   ``times`` are used up stays listed, with its ``fired`` count, but no longer fires;
 * ``status`` (200-599) answers that status; the body is ``body`` when given (any JSON

@@ -26,12 +26,14 @@ Bad input (unknown or repeated query parameters, a body that is not JSON or larg
 ``{"type": "invalid_data", "message"}`` and changes nothing. With the journal off (size 0)
 the journal routes answer 409 ``not_allowed``.
 
-How the request pipeline calls these (for each Medusa request; the control API itself is
-not journalled and not faulted):
+How the request pipeline calls these, for every request on the Medusa surface (routed or
+not: a preflight, an unknown path's 404 and a 401 before routing are journalled too, with
+operation None); never for ``/__mock`` itself, which is neither journalled nor faulted:
 
-1. Route the request (operation or none). Then, before anything is applied (before the body
-   is parsed, authenticated or handled): ``rule = faults.match(method, path, "before")``
-   and ``code = prefer_code(headers.get("prefer"))``. A rule wins over ``Prefer``.
+1. Route the request (operation or none) and read the raw body (bounded, as now), so the
+   journal has it. Then, before anything is parsed, authenticated or applied:
+   ``rule = faults.match(method, path, "before")`` and, when there is no rule,
+   ``code = prefer_code(<the Prefer header>)`` (a rule wins over ``Prefer``).
    - ``rule.delay_ms``: ``await asyncio.sleep(rule.delay)`` (never ``time.sleep``: the
      loop serves other requests meanwhile). A rule with only a delay then goes on to the
      normal pipeline.
@@ -41,17 +43,20 @@ not journalled and not faulted):
      state. A 1xx-3xx ``Prefer`` code is ignored and the request served as usual: the
      mock's success answers come from its state, not from examples, so the answer already
      is the one the route gives.
-2. Run the pipeline (body, auth, validation, handler) as usual; 4xx/5xx answers included.
-3. After the handler has run and state has changed, ``faults.match(method, path,
-   "after")``: a rule found replaces the answer built in 2 (delay, then drop or its status
-   answer; a delay alone delays the real answer). It fires whatever the handler answered.
-4. ``latency`` (``--latency``): ``await asyncio.sleep(latency())`` before sending every
-   Medusa answer, faulted ones included, when ``latency`` is truthy.
-5. Record, last, once the answer is final (faulted answers, 4xx and 5xx too):
-   ``journal.record(method, path, scope["query_string"], operation_id_or_None,
-   scope["headers"], body_bytes, status, response_body_bytes, time.perf_counter() - start,
-   fault=rule.id or "prefer" or None)``; a dropped request is recorded with ``status``
-   None and an empty response. Skip the call when ``not journal.enabled``.
+   With no rules, ``match`` costs one list check; ``prefer_code(None)`` returns at once.
+2. Run the pipeline (parse, auth, validation, handler) as usual; 4xx/5xx answers included.
+3. After the handler has run and state has changed: ``faults.match(method, path,
+   "after")``; a rule found replaces the answer built in 2 (its delay, then drop or its
+   status answer; a delay alone delays the real answer). It fires whatever the handler
+   answered.
+4. ``latency`` (``--latency``): ``await asyncio.sleep(latency())`` before every Medusa
+   answer, faulted ones and drops included, when ``latency`` is truthy.
+5. Record once the answer is final and built, just before sending it (faulted answers,
+   drops, 4xx and 5xx too): ``journal.record(method, path, scope["query_string"],
+   operation_id_or_None, scope["headers"], raw_body, status, response.body,
+   time.perf_counter() - start, fault=rule.id, or "prefer", or None)``. A dropped request
+   is recorded with ``status`` None and ``b""`` as the response. ``record`` returns at once
+   when the journal is off; it copies nothing, so pass the objects the request already has.
 
 A faulted answer carries the same headers as a real one: ``json_response(status, data,
 cors=cors)`` with the CORS headers the pipeline computes for this path and Origin (its CORS
@@ -72,7 +77,9 @@ The client sees the connection closed with no status line ("Server disconnected 
 sending a response" in httpx, ``TypeError: Failed to fetch`` in a browser).
 tests/test_faults.py checks this against a real uvicorn on a loopback port. In process
 (httpx's ASGITransport) there is no connection to close; ``Droppable(app,
-raise_on_drop=True)`` raises ``ConnectionDropped`` there instead.
+raise_on_drop=True)`` raises ``ConnectionDropped`` there instead. One server setting
+loses the return value: ``--log-level trace`` wraps the app in uvicorn's message logger,
+which discards it, and a drop then becomes uvicorn's 500.
 """
 
 from __future__ import annotations
