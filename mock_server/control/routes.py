@@ -20,9 +20,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 
-from . import fixtures
-from .cors import Cors, Origins
-from .responses import preflight_response
+from .. import fixtures
+from ..cors import Cors, Origins
+from ..responses import preflight_response
 
 POSTED = "<posted fixture>"
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
