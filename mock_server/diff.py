@@ -17,8 +17,8 @@
    normalised), the session cookie's value and expiry. Compared: the status; the headers that
    matter (Content-Type, Vary, Access-Control-*, X-Powered-By, Set-Cookie shape, the HTML 404's
    CSP and nosniff, Content-Length, and ETag — its length part and that it is the hash of its
-   own body); the body (values *and* key order; relation arrays, whose order Medusa does not
-   guarantee, are compared sorted).
+   own body); the body (values *and* key order; relation arrays at any depth, whose order Medusa does not
+   guarantee, are compared as multisets; list pages keep their order).
 5. Print every difference; exit 0 when each one is in the allow-list (``diff-allowlist.yaml``:
    step, where, reason), 1 otherwise, 2 when the run could not be done.
 
@@ -387,26 +387,33 @@ HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-RELATIONS = ("captures", "refunds", "payment_sessions")  # relation arrays inside an entity
-
-
 class Normaliser:
     """Ids the snapshot holds stay as they are (both sides have them); any other id (created
     during the run, so different on each side) becomes `<new prefix>`. Timestamps become
-    `<timestamp>`, a JWT `{"<jwt claims>": {…}}`. Relation arrays (`captures`, `refunds`, …), whose
-    order Medusa does not guarantee (docs/medusa-behaviour.md §6), are sorted on their content with
-    new ids masked; list pages keep their order (it is part of the contract)."""
+    `<timestamp>`, a JWT `{"<jwt claims>": {…}}`.
+
+    Relation arrays (an array of objects inside an entity, at any depth: `captures`, `refunds`,
+    `payment_collection.payments`, `payment_collection.payment_providers`, …) are compared as
+    multisets: PostgreSQL returns relation rows in no guaranteed order (docs/medusa-behaviour.md
+    §6), so each such array is sorted on its whole normalised content, snapshot ids included.
+    Two arrays holding the same items therefore normalise alike whatever their order, and items
+    equal but for their id cannot tie on an order the backend happened to answer. A list page
+    (an array directly in the response's top-level object: `payments`, `refund_reasons`,
+    `payment_providers`) keeps its order: with `order=` it is what was asked for, and without
+    it Medusa orders by the primary key (`applyDefaultOrdering` in its internal service, the
+    same `id` order the mock uses), so both are part of the contract. `metadata` is user data,
+    stored as given, and keeps its order too."""
 
     def __init__(self, known: set[str]) -> None:
         self.known = known
 
     def value(self, node: Any) -> Any:
-        return _renumber(self._mask(node), lambda m: f"<new {m.group(1)}>")
+        return _sort_relations(_renumber(self._mask(node), lambda m: f"<new {m.group(1)}>"))
 
     def text(self, value: str) -> str:
         return _renumber(self._mask(value), lambda m: f"<new {m.group(1)}>")
 
-    def _mask(self, node: Any, key: str = "") -> Any:
+    def _mask(self, node: Any) -> Any:
         if isinstance(node, str):
             if ISO.match(node):
                 return "<timestamp>"
@@ -415,15 +422,25 @@ class Normaliser:
             return ULID_ID.sub(lambda m: m.group(0) if m.group(0) in self.known
                                else f"\x00{m.group(1)}\x00{m.group(0)}\x00", node)
         if isinstance(node, list):
-            items = [self._mask(v) for v in node]
-            if key in RELATIONS and all(isinstance(v, dict) for v in items):
-                return sorted(items, key=lambda v: json.dumps(_masked(v), sort_keys=True))
-            return items
+            return [self._mask(v) for v in node]
         if isinstance(node, dict):
             if isinstance(node.get("iat"), int) and isinstance(node.get("exp"), int):
                 node = _relative_times(node)  # JWT claims (POST /auth/session answers them too)
-            return {k: self._mask(v, k) for k, v in node.items()}
+            return {k: self._mask(v) for k, v in node.items()}
         return node
+
+
+def _sort_relations(node: Any, depth: int = 0) -> Any:
+    """Sort every relation array below the top-level object on its items' whole content
+    (see ``Normaliser``); ``depth`` is how many objects enclose ``node``."""
+    if isinstance(node, dict):
+        return {k: v if k == "metadata" else _sort_relations(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_sort_relations(v, depth) for v in node]
+        if depth >= 2 and items and all(isinstance(v, dict) for v in items):
+            items.sort(key=lambda v: json.dumps(v, sort_keys=True))
+        return items
+    return node
 
 
 _NEW = re.compile("\x00([a-z_]+)\x00([^\x00]+)\x00")
@@ -436,17 +453,6 @@ def _renumber(node: Any, number: Callable[[re.Match], str]) -> Any:
         return [_renumber(v, number) for v in node]
     if isinstance(node, dict):
         return {k: _renumber(v, number) for k, v in node.items()}
-    return node
-
-
-def _masked(node: Any) -> Any:
-    """For sorting only: the content without new ids."""
-    if isinstance(node, dict):
-        return {k: _masked(v) for k, v in node.items() if k != "id"}
-    if isinstance(node, list):
-        return [_masked(v) for v in node]
-    if isinstance(node, str):
-        return _NEW.sub(lambda m: f"<{m.group(1)}>", node)
     return node
 
 
