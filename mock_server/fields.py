@@ -162,9 +162,13 @@ Plan = tuple[tuple[str, Getter, "Plan | None", bool], ...]
 
 
 def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
-    """The list of paths a ``fields`` value selects, from the entity's defaults."""
-    if not fields:
+    """The list of paths a ``fields`` value selects, from the entity's defaults. Absent
+    ``fields`` selects the defaults; a present one with no item (``fields=``, ``fields=,``)
+    replaces them with nothing, leaving only ``id``, as Medusa's FieldParser does."""
+    if fields is None:
         return list(defaults)
+    if not any(fields.split(",")):
+        return []
     plain: list[str] = []
     added: list[str] = []
     removed: list[str] = []
