@@ -206,6 +206,7 @@ SCENARIO: list[Step] = [
     S("fields remove refunds", "GET", "/admin/payments/{A}?fields=-refunds"),
     S("fields relation column", "GET", "/admin/payments/{A}?fields=id,refunds.amount"),
     S("fields relation star (replace mode)", "GET", "/admin/payments/{A}?fields=id,refunds.*"),
+    S("fields relation star alone (add mode)", "GET", "/admin/payments/{A}?fields=refunds.*"),
     S("fields add and replace mixed", "GET", "/admin/payments/{A}?fields=%2Brefunds.*,amount"),
     S("fields remove a default column", "GET", "/admin/payments/{A}?fields=-payment_session_id"),
     S("fields collection star", "GET", "/admin/payments/{A}?fields=id,payment_collection.*"),

@@ -180,6 +180,8 @@ def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
             added.append(item[1:].strip())
         elif item[:1] == "-":
             removed.append(item[1:].strip())
+        elif item.strip().endswith(".*"):  # `rel.*` adds, as `+rel.*` does (observed on 2.21.2)
+            added.append(item.strip())
         elif item.strip():
             replace = True
             plain.append(item.strip())

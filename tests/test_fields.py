@@ -160,3 +160,11 @@ def test_empty_fields_on_capture(client, auth):
     response = client.post(f"/admin/payments/{AUTHORIZED}/capture?fields=", json={"amount": 1}, headers=auth)
     assert response.status_code == 200, response.text
     assert response.json() == {"payment": {"id": AUTHORIZED}}
+
+
+def test_a_bare_relation_star_adds_to_the_defaults(client, auth):
+    # observed on 2.21.2: `rel.*` does not switch to replace mode (Medusa's FieldParser), so
+    # `refunds.*` alone is the defaults with every refund column
+    assert get(client, auth, "refunds.*") == get(client, auth, "+refunds.*")
+    assert list(get(client, auth, "refunds.*")) == list(get(client, auth, None))
+    assert list(get(client, auth, "id,refunds.*")) == ["id", "refunds"]
