@@ -709,11 +709,16 @@ def allowed(diff: Difference, allow: list[dict]) -> str | None:
 
 # ---- the mock process -----------------------------------------------------------------------
 
+# How long the mock may take to answer /health: it loads the whole snapshot, and CI machines
+# under load (a load average of 15 on two cores was seen) can need far more than the default.
+START_TIMEOUT = float(os.environ.get("DIFF_MOCK_START_TIMEOUT", "180"))
+
+
 def start_mock(fixture: Path) -> MockProcess:
     """The mock on a free port, from ``fixture``, with the real server's CORS lists and secrets."""
     try:
         return MockProcess("--fixtures", str(fixture), "--admin-cors", REAL_CORS,
-                           "--auth-cors", REAL_CORS,
+                           "--auth-cors", REAL_CORS, timeout=START_TIMEOUT,
                            env={"JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"})
     except MockProcessError as exc:
         raise DiffError(str(exc)) from None
