@@ -4,15 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean check-fixtures lint
+.PHONY: run test install clean check-fixtures lock lint
 
-$(STAMP): pyproject.toml
+# The exact versions CI tests (requirements.lock), then the project itself, editable, without
+# resolving again. pyproject.toml keeps the compatible ranges a pip install resolves within.
+$(STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve requirements.lock from pyproject.toml (the test extra, which brings contract):
+# versions already locked are kept where they still fit; `make lock LOCK_ARGS=--upgrade`
+# moves everything to the newest versions the ranges allow. The file is replaced only when
+# its content changes (a new file would make the next `make` reinstall the venv).
+LOCK_ARGS ?=
+lock: $(STAMP)
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	cp requirements.lock $(VENV)/requirements.lock.new
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --quiet \
+	    --custom-compile-command "make lock" --annotation-style line \
+	    -o $(VENV)/requirements.lock.new $(LOCK_ARGS)
+	cmp -s $(VENV)/requirements.lock.new requirements.lock \
+	    || cp $(VENV)/requirements.lock.new requirements.lock
 
 run: $(STAMP)  ## serve the mock on 127.0.0.1:9000 with specs/ and fixtures/
 	$(BIN)/mock-server serve --host 127.0.0.1 --port 9000 --spec specs --fixtures fixtures
@@ -20,10 +37,12 @@ run: $(STAMP)  ## serve the mock on 127.0.0.1:9000 with specs/ and fixtures/
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
 
+# The lint tools are pinned in the lint extra and kept out of requirements.lock (they never
+# run in a test); installed on first use, with the locked versions left as they are.
 LINT_STAMP := $(VENV)/.lint-installed
 
-$(LINT_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,lint]'
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[lint]'
 	touch $(LINT_STAMP)
 
 lint: $(LINT_STAMP)  ## ruff (lint and format) and mypy over the package, tests and benchmarks

@@ -21,6 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402
 
+# The checkout this script belongs to; frames under it are shown relative to it.
+REPO_ROOT = str(Path(__file__).resolve().parent.parent) + "/"
+
 
 def top(collapsed: Path, n: int) -> tuple[int, list, list]:
     own: collections.Counter = collections.Counter()
@@ -38,11 +41,13 @@ def top(collapsed: Path, n: int) -> tuple[int, list, list]:
 
 
 def _short(frame: str) -> str:
-    # "respond (mock_server/app.py:97)" -> "respond (mock_server/app.py)"; keep library paths short
+    # "respond (mock_server/web/app.py:97)" -> "respond (mock_server/web/app.py)"; keep library paths short
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
     path, _, _line = where.rpartition(":")
-    for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
+    if path.startswith(REPO_ROOT):
+        path = path[len(REPO_ROOT):]
+    for marker in ("site-packages/", "lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{name} ({path})" if path else name

@@ -602,7 +602,7 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
             f"{median([r['p50'] for r in b]):.2f} ms, p99 {median([r['p99'] for r in a]):.2f} vs "
             f"{median([r['p99'] for r in b]):.2f} ms. Loading that fixture took "
             f"{many['startup_s']:.1f} s; RSS with it {many['rss_mb']:.0f} MB.")
-    lines += ["", "## Targets (issue: Performance)", ""]
+    lines += ["", "## Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for ok, text in checks]
     lines += ["", "What the profile shows about these figures, what each optimisation bought and "
               "why a target is missed: `benchmarks/PROFILE.md`.", ""]

@@ -1,4 +1,4 @@
-# Contract testing against a real Medusa 2.21.2 (issue 3). Included by the main Makefile,
+# Contract testing against a real Medusa 2.21.2. Included by the main Makefile,
 # which defines $(STAMP) (the venv is installed) and $(BIN) (.venv/bin); mk/real-backend.mk
 # brings the backend up. The in-process conformance run is part of `make test`
 # (tests/test_conformance.py).
@@ -14,14 +14,14 @@
 #                        evidence behind docs/drift.md. Informational, never fails.
 #
 # Knobs: REAL_URL, CONTRACT_ARGS (e.g. "--max-examples 50 --verbose"), CONTRACT_REPORTS,
-# MEDUSA_OAS (the published spec folder).
+# MEDUSA_OAS (the published Medusa admin spec folder; default: the copy in vendor/medusa-oas).
 
 REAL_URL ?= http://127.0.0.1:9001
 REAL_BACKEND_SH ?= scripts/real-backend.sh
 CONTRACT_LOGIN ?= --email admin@example.com --password supersecret
 CONTRACT_ARGS ?=
 CONTRACT_REPORTS ?= reports
-MEDUSA_OAS ?= ../shared/reference/medusa-oas
+MEDUSA_OAS ?= vendor/medusa-oas
 
 .PHONY: contract-real diff drift
 

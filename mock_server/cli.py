@@ -1,4 +1,5 @@
-"""``mock-server``: serve the mock, or check fixture files."""
+"""``mock-server``: serve the mock, check fixture files, start a fixtures folder; with the
+``contract`` extra, check a backend against the contract or snapshot it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from . import __version__
 from .backend import fixtures
 from .web import contract as spec
 from .config import Config
+from .extras import NEEDS, missing_hint
 from .web.cors import parse_origins
+from .web.transport import Limits, protocol_class
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in NEEDS:
+        hint = missing_hint(command, prog=f"mock-server {command}")
+        if hint:  # before argparse: its own errors would hide what is really missing
+            print(hint, file=sys.stderr)
+            return 2
     parser = argparse.ArgumentParser(prog="mock-server", description=(
         "A stateful mock of the Medusa 2.21.2 admin payments API."))
     parser.add_argument("--version", action="version", version=__version__)
@@ -34,16 +44,40 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--auth-cors", help="comma-separated origins allowed on /auth "
                        "(default: $AUTH_CORS or Medusa's starter defaults)")
     serve.add_argument("--no-control", action="store_true", help="disable the /__mock API")
+    limits = Limits()
+    serve.add_argument("--headers-timeout", type=float, default=limits.headers_timeout,
+                       metavar="S", help="close a connection that has not sent a complete "
+                       "request head in S seconds, with 408 (Node's default: 60)")
+    serve.add_argument("--request-timeout", type=float, default=limits.request_timeout,
+                       metavar="S", help="the same for a whole request, body included "
+                       "(Node's default: 300)")
+    serve.add_argument("--keep-alive-timeout", type=float, default=limits.keep_alive_timeout,
+                       metavar="S", help="close an idle keep-alive connection after S seconds "
+                       "(Node's default: 5)")
+    serve.add_argument("--max-connections", type=int, default=limits.max_connections,
+                       metavar="N", help="open connections at most; a new one beyond closes "
+                       "the one idle the longest (kept under the file descriptor limit)")
 
     check = commands.add_parser("check-fixtures", help="validate fixture files")
     check.add_argument("paths", nargs="+", type=Path)
 
+    init = commands.add_parser(
+        "init", help="write the default fixtures into a folder, to start your own from",
+        description="Write the default fixture files (refund reasons, the admin user, demo "
+        "payments) into DIR, then serve them with `mock-server serve --fixtures DIR`. Only "
+        "fixtures are written: the contract stays the packaged one (`serve --spec` takes "
+        "another). Existing files are left alone unless --force.")
+    init.add_argument("dir", type=Path, metavar="DIR")
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
+
     contract = commands.add_parser("contract", help="check a running backend against the contract "
-                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error")
+                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error. "
+                                   "Needs the contract extra")
     _lazy("contract").add_arguments(contract)
 
     snapshot = commands.add_parser("snapshot", help="read payments and refund reasons from a "
-                                   "running backend and print them as a fixture file")
+                                   "running backend and print them as a fixture file. "
+                                   "Needs the contract extra")
     _lazy("snapshot").add_arguments(snapshot)
 
     args = parser.parse_args(argv)
@@ -51,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return _lazy(args.command).main(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "init":
+        return _init(args.dir, force=args.force)
     return _check(args.paths)
 
 
@@ -81,11 +117,41 @@ def _serve(args) -> int:
     except (spec.SpecError, fixtures.FixtureError) as exc:
         print(f"mock-server: cannot start: {exc}", file=sys.stderr)
         return 2
+    from . import control
     from .web import memory
 
+    warning = control.exposure_warning(args.host, not args.no_control)
+    if warning:
+        print(warning, file=sys.stderr)
     memory.serve_mode()
+    limits = Limits(headers_timeout=args.headers_timeout, request_timeout=args.request_timeout,
+                    keep_alive_timeout=args.keep_alive_timeout,
+                    max_connections=args.max_connections)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                server_header=False, access_log=args.log_level == "debug")
+                server_header=False, access_log=args.log_level == "debug",
+                http=protocol_class(limits), timeout_keep_alive=limits.keep_alive_timeout)
+    return 0
+
+
+def _init(folder: Path, *, force: bool) -> int:
+    source = Config.fixtures
+    files = fixtures.files_in(source)
+    targets = [folder / path.name for path in files]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        for target in existing:
+            print(f"mock-server init: {target} exists (--force to overwrite)", file=sys.stderr)
+        return 1
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, target in zip(files, targets):
+            target.write_bytes(path.read_bytes())
+    except OSError as exc:
+        print(f"mock-server init: {exc.filename or folder}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for target in targets:
+        print(f"wrote {target}")
+    print(f"serve them with: mock-server serve --fixtures {folder}")
     return 0
 
 

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .web.cors import parse_origins
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the checkout, when run from one
+
+
+def default_path(name: str) -> Path:
+    """Where the default ``specs``, ``fixtures`` or ``schemathesis.toml`` is: inside the
+    installed package (a wheel carries a copy of the top-level ones in ``mock_server/_data``),
+    else at the top of the checkout (a source tree or an editable install)."""
+    packaged = resources.files("mock_server") / "_data" / name
+    if isinstance(packaged, Path) and packaged.exists():
+        return packaged
+    return ROOT / name
 
 
 @dataclass
 class Config:
-    spec: Path = ROOT / "specs"
-    fixtures: Path = ROOT / "fixtures"
+    spec: Path = default_path("specs")
+    fixtures: Path = default_path("fixtures")
     host: str = "127.0.0.1"
     port: int = 9000
     validate_responses: bool = False

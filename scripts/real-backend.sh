@@ -12,7 +12,7 @@
 #   REAL_HEALTH_TIMEOUT (s, default 120), ADMIN_CORS / AUTH_CORS (see
 #   realbackend/medusa-config.ts), REAL_FORCE_MIGRATE=1 (always run db:migrate).
 # Files: realbackend/.state/{medusa.pid,medusa-server.log,seed.json,seed.log,...}
-# Recipe: /work/shared/reference/real-medusa.md
+# What a run of it does, and what the backend answered: docs/real-backend-observations.md
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,4 +1,5 @@
-"""What goes over the wire: headers, ETag, Express's 404, body parsing before auth (§2, §8, §13, §14)."""
+"""What goes over the wire: headers, ETag, Express's 404, body parsing before auth
+(docs/medusa-behaviour.md §2, §8, §13, §14)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,34 @@ def test_cors_preflight(client):
     assert response.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
     assert response.headers["access-control-allow-headers"] == "authorization,content-type"
     assert response.headers["vary"] == "Origin, Access-Control-Request-Headers"
+
+
+def test_head_answers_the_gets_headers_without_a_body_or_cors(client, auth):
+    # observed on 2.21.2: HEAD is served by the GET route; Content-Length and ETag are those of
+    # the GET's body, no body follows, and no CORS headers are sent (even for an allowed Origin)
+    url = f"/admin/payments/{CAPTURED}"
+    got = client.get(url, headers=auth)
+    for headers in (auth, {**auth, "Origin": "http://localhost:5173"}):
+        head = client.head(url, headers=headers)
+        assert head.status_code == 200
+        assert head.content == b""
+        assert list(head.headers) == ["x-powered-by", "content-type", "content-length", "etag",
+                                      "connection", "keep-alive"]
+        assert head.headers["content-type"] == "application/json; charset=utf-8"
+        assert head.headers["content-length"] == str(len(got.content))
+        assert head.headers["etag"] == got.headers["etag"]
+
+
+def test_head_on_lists_and_errors(client, auth):
+    for url in ("/admin/payments", "/admin/payments/payment-providers", "/admin/refund-reasons"):
+        head, got = client.head(url, headers=auth), client.get(url, headers=auth)
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["etag"] == got.headers["etag"]
+    head = client.head("/admin/payments?limit=abc", headers=auth)
+    got = client.get("/admin/payments?limit=abc", headers=auth)
+    assert (head.status_code, head.content, head.headers["etag"]) == (400, b"", got.headers["etag"])
+    head = client.head(f"/admin/payments/{CAPTURED}")
+    assert (head.status_code, head.content) == (401, b"")
+    assert head.headers["content-length"] == "26"
+    assert head.headers["etag"] == 'W/"1a-pljHtlo127JYJR4E/RYOPb6ucbw"'
+    assert "vary" not in head.headers

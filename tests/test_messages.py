@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.backend.messages import invalid_request, js_string, strict_violation, v8_message
+from mock_server.backend.messages import invalid_request, js_string, strict_violation
+from mock_server.web.parsing import v8_message
 
 
 # Each message as Node 20's JSON.parse words it for the same text (checked with node v20).

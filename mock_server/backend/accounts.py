@@ -4,11 +4,19 @@ Medusa's 401 (the password's type is checked first, then the email's, then the p
 from __future__ import annotations
 
 import hmac
+import secrets
 
 from . import messages
 from .errors import UNAUTHORIZED, MedusaError
 from .models import User
 from .store import Store
+
+
+_NO_PASSWORD = secrets.token_bytes(16)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # JSON may carry a lone surrogate
 
 
 def check_credentials(store: Store, body: object) -> User:
@@ -19,6 +27,10 @@ def check_credentials(store: Store, body: object) -> User:
     if not isinstance(body.get("email"), str):
         raise MedusaError(UNAUTHORIZED, messages.EMAIL_NOT_STRING)
     user = store.user_by_email(body["email"])
-    if user is None or not hmac.compare_digest(user.password, body["password"]):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII str (a 500 that told
+    # which emails exist). An unknown email is compared against a random password, so
+    # both answers take the same path and the same work.
+    expected = _NO_PASSWORD if user is None else _utf8(user.password)
+    if not hmac.compare_digest(_utf8(body["password"]), expected) or user is None:
         raise MedusaError(UNAUTHORIZED, messages.INVALID_CREDENTIALS)
     return user

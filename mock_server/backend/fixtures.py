@@ -11,12 +11,14 @@ A bad fixture raises ``FixtureError`` naming the file, the path inside it and th
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -87,12 +89,30 @@ SCHEMA: dict[str, Any] = {
     },
 }
 _VALIDATOR = Draft202012Validator(SCHEMA)
+# The same schema compiled by jsonschema_rs: a valid document (the usual case) is passed in
+# milliseconds, where the Python validator takes about a millisecond per payment. Only a
+# document it refuses goes to the Python validator, whose errors give the path and reason.
+_FAST_VALIDATOR = jsonschema_rs.Draft202012Validator(SCHEMA)
+
+# Bounds on one fixture document, posted or read from disk (docs/threat-model.md). The
+# demo fixtures are 3 kB; a state dump runs to about 700 bytes a payment.
+MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_DEPTH = 64  # nested collections (a payment's metadata sits at depth 4)
+MAX_NODES = 100_000  # values, aliases counted at every use
+MAX_TEXT = 2 * MAX_DOCUMENT_BYTES  # characters of scalars, aliases counted at every use
+MAX_INT_CHARS = 100  # longer integers are refused before int() (sexagesimal ones are quadratic)
+MAX_ECHO = 200  # characters of a reason echoed back (values quoted in it are cut)
 
 
 class FixtureError(Exception):
     def __init__(self, file: Path | str, path: str, reason: str) -> None:
+        path, reason = _cut(path), _cut(reason)  # never echo a document back at length
         super().__init__(f"{file}: at {path or '(top)'}: {reason}")
         self.file, self.path, self.reason = str(file), path, reason
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 1] + "…"
 
 
 @dataclass
@@ -104,9 +124,9 @@ class FixtureFile:
 def yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
     """Where a YAML document is broken and why, as fixture and spec errors word it:
     (``"line L, column C"`` or ``""``, ``"not valid YAML: <problem>"``)."""
-    mark = getattr(exc, "problem_mark", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    return where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+    return where, f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
 
 
 def files_in(source: Path | str) -> list[Path]:
@@ -120,25 +140,262 @@ def files_in(source: Path | str) -> list[Path]:
 
 
 def read(path: Path) -> FixtureFile:
+    """A fixture file from disk, under the same limits as a posted document."""
     try:
-        return parse(path.read_text(), path)
+        with open(path, "rb") as f:
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as exc:
         raise FixtureError(path, "", f"cannot read: {exc.strerror}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise FixtureError(path, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")
+    return parse(data, path)
 
 
-def parse(text: str, path: Path | str = "<fixture>") -> FixtureFile:
+def parse(text: str | bytes, path: Path | str = "<fixture>") -> FixtureFile:
+    """A fixture document (YAML or JSON), checked against ``SCHEMA``. Bounded: at most
+    ``MAX_DOCUMENT_BYTES`` (bytes are decoded as UTF-8), nesting ``MAX_DEPTH``, and
+    ``MAX_NODES`` values and ``MAX_TEXT`` characters with every alias counted each time it
+    is used, so a small document cannot stand for a huge one (an alias bomb). Only JSON
+    values come out: no NaN or infinity, no binary, no sets, string keys only (unquoted
+    timestamps stay the strings they were written as)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FixtureError(path, "", f"not valid UTF-8: byte 0x{exc.object[exc.start]:02x} "
+                                         f"at offset {exc.start}") from None
+    if len(text) > MAX_DOCUMENT_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
+        raise FixtureError(path, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
-        data = yaml.safe_load(text)
+        data = _load_json(text)
+        if data is _NOT_JSON:
+            data = _load_yaml(text)
     except yaml.YAMLError as exc:
         raise FixtureError(path, *yaml_error(exc)) from None
+    except _TooLarge as exc:
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark else ""
+        raise FixtureError(path, where, exc.reason) from None
     data = {} if data is None else data
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    problem = _not_json(data)
+    if problem is not None:
+        raise FixtureError(path, _dotted(problem[0]), problem[1])
+    try:
+        valid = _FAST_VALIDATOR.is_valid(data)
+    except Exception:  # a value jsonschema_rs cannot take (a very large integer): ask jsonschema
+        valid = False
+    errors = [] if valid else sorted(_VALIDATOR.iter_errors(data),
+                                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem
         if error.validator in ("anyOf", "not") and error.context:
             error = max(error.context, key=lambda e: len(e.absolute_path))
         raise FixtureError(path, _dotted(error.absolute_path), _reason(error))
     return FixtureFile(Path(str(path)), data)
+
+
+class _TooLarge(Exception):
+    def __init__(self, reason: str, mark) -> None:
+        super().__init__(reason)
+        self.reason, self.mark = reason, mark
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+
+class _BoundedLoader(_BaseLoader):
+    """PyYAML's safe loader, parsing with libyaml when available, composed by
+    ``_compose`` (iterative, bounded) instead of PyYAML's recursive composer (libyaml's
+    one crashes the process on deep nesting; the Python one raises RecursionError)."""
+
+    def construct_yaml_int(self, node):
+        value = self.construct_scalar(node)
+        if len(value) > MAX_INT_CHARS:
+            raise _TooLarge(f"an integer longer than {MAX_INT_CHARS} characters", node.start_mark)
+        return super().construct_yaml_int(node)
+
+    def construct_timestamp_as_text(self, node):
+        return self.construct_scalar(node)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                               _BoundedLoader.construct_timestamp_as_text)
+
+
+_NOT_JSON = object()
+
+
+def _load_json(text: str):
+    """A document in strict JSON (a state dump) by the json module, fifty times faster than
+    YAML; ``_NOT_JSON`` for anything else (YAML, or JSON that YAML may still read or word the
+    error for). ``parse`` then bounds it as it bounds YAML."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return _NOT_JSON
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError:  # not JSON, NaN/Infinity, an integer over Python's digit limit
+        return _NOT_JSON
+    except RecursionError:
+        raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels", None) from None
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
+
+
+def _load_yaml(text: str):
+    loader = _BoundedLoader(text)
+    try:
+        node = _compose(loader)
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _compose(loader) -> yaml.Node | None:
+    """The single document's node graph, as PyYAML's composer builds it, without recursion
+    and within ``MAX_DEPTH``/``MAX_NODES``/``MAX_TEXT``. An anchor is usable once its node
+    is complete, so an alias inside its own anchor is an undefined alias (no cycles)."""
+    from yaml.composer import ComposerError
+    from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent,
+                             ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+
+    loader.get_event()  # StreamStartEvent
+    if loader.check_event(StreamEndEvent):
+        return None
+    loader.get_event()  # DocumentStartEvent
+    anchors: dict[str, tuple[yaml.Node, int, int]] = {}  # node, its values, its characters
+    open_: list[list] = []  # [node, anchor, values before it, characters before it, key]
+    root = None
+    nodes = text = 0
+
+    def count(n: int, chars: int, mark) -> None:
+        nonlocal nodes, text
+        nodes += n
+        text += chars
+        if nodes > MAX_NODES:
+            raise _TooLarge(f"more than {MAX_NODES} values (aliases counted at every use)", mark)
+        if text > MAX_TEXT:
+            raise _TooLarge(f"more than {MAX_TEXT} characters of text (aliases counted at "
+                            "every use)", mark)
+
+    def attach(node: yaml.Node) -> None:
+        nonlocal root
+        if not open_:
+            root = node
+            return
+        frame = open_[-1]
+        parent = frame[0]
+        if isinstance(parent, yaml.SequenceNode):
+            parent.value.append(node)
+        elif frame[4] is None:
+            frame[4] = node
+        else:
+            parent.value.append((frame[4], node))
+            frame[4] = None
+
+    def anchor(name: str | None, node: yaml.Node, n: int, chars: int, mark) -> None:
+        if name is None:
+            return
+        if name in anchors:
+            raise ComposerError(f"found duplicate anchor {name!r}; first occurrence",
+                                anchors[name][0].start_mark, "second occurrence", mark)
+        anchors[name] = (node, n, chars)
+
+    while True:
+        event = loader.get_event()
+        if isinstance(event, ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                   style=event.style)
+            count(1, len(event.value), event.start_mark)
+            anchor(event.anchor, node, 1, len(event.value), event.start_mark)
+            attach(node)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in anchors:
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                    event.start_mark)
+            node, n, chars = anchors[event.anchor]
+            count(n, chars, event.start_mark)
+            attach(node)
+        elif isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            if len(open_) >= MAX_DEPTH:
+                raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            sequence = isinstance(event, SequenceStartEvent)
+            kind = yaml.SequenceNode if sequence else yaml.MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            count(1, 0, event.start_mark)
+            attach(node)
+            open_.append([node, event.anchor, nodes - 1, text, None])
+        elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            node, name, nodes_before, text_before, _ = open_.pop()
+            node.end_mark = event.end_mark
+            anchor(name, node, nodes - nodes_before, text - text_before, node.start_mark)
+        elif isinstance(event, DocumentEndEvent):
+            break
+    if not loader.check_event(StreamEndEvent):
+        event = loader.get_event()
+        raise ComposerError("expected a single document in the stream", root.start_mark,
+                            "but found another document", event.start_mark)
+    return root
+
+
+def _not_json(data) -> tuple[list, str] | None:
+    """The first value that is not plain JSON, or the place a limit is crossed: (path,
+    reason), or None. The walk follows aliases as often as they are used (``_compose`` has
+    bounded that for YAML; for JSON this walk is the bound)."""
+    stack = [(data, [])]
+    nodes = text = 0
+    while stack:
+        value, where = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return where, f"more than {MAX_NODES} values (aliases counted at every use)"
+        if isinstance(value, str):
+            text += len(value)
+            if text > MAX_TEXT:
+                return where, (f"more than {MAX_TEXT} characters of text (aliases counted at "
+                               "every use)")
+            if not value.isascii() and not _encodable(value):
+                return where, "a string with an unpaired surrogate is not valid text"
+        elif isinstance(value, (dict, list)):
+            if len(where) >= MAX_DEPTH:
+                return where, f"nested deeper than {MAX_DEPTH} levels"
+            if isinstance(value, list):
+                stack.extend((value[i], [*where, i]) for i in reversed(range(len(value))))
+                continue
+            for key in reversed(list(value)):
+                if not isinstance(key, str):
+                    return where, f"a key must be a string, not {_describe(key)}"
+                if not key.isascii() and not _encodable(key):
+                    return where, "a key with an unpaired surrogate is not valid text"
+                stack.append((value[key], [*where, key]))
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                return where, f"{value} is not a JSON number"
+        elif value is not None and not isinstance(value, int):
+            return where, f"{_describe(value)} is not a JSON value"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", bytes: "binary data",
+            set: "a set", tuple: "a list"}.get(type(value), type(value).__name__)
 
 
 def _reason(error) -> str:

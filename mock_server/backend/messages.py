@@ -5,7 +5,6 @@ as body-parser passes them on. No HTTP here; callers raise or answer with these 
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Iterable
 
@@ -77,10 +76,33 @@ def js_string(value: Any) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
     if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
+        return _js_join(value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def _js_join(value: list) -> str:
+    """``String(array)``: the elements' strings joined with ``,`` (null as ``""``), nested
+    arrays flattened the same way; without recursion, as a body may nest 50,000 deep."""
+    out: list[str] = []
+    stack = [iter(value)]
+    first = [True]
+    while stack:
+        for item in stack[-1]:
+            if first[-1]:
+                first[-1] = False
+            else:
+                out.append(",")
+            if isinstance(item, list):
+                stack.append(iter(item))
+                first.append(True)
+                break
+            out.append("" if item is None else js_string(item))
+        else:
+            stack.pop()
+            first.pop()
+    return "".join(out)
 
 
 def _field(path: Iterable[Any]) -> str:
@@ -105,6 +127,21 @@ def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
     return out
 
 
+def _union_types(error: ValidationError) -> str | None:
+    """The branch types of a failed union when every branch failed on the value's type."""
+    types: dict[Any, str] = {}
+    for sub in error.context or ():
+        if sub.validator == "type" and not sub.relative_path:
+            expected = sub.validator_value
+            if isinstance(expected, list):
+                expected = next((t for t in expected if t != "null"), expected[0])
+            types[sub.relative_schema_path[0]] = "number" if expected == "integer" else expected
+    branches = {sub.relative_schema_path[0] for sub in error.context or ()}
+    if not types or set(types) != branches:
+        return None
+    return ", ".join(dict.fromkeys(types.values()))
+
+
 def validation_issues(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
     ranked: list[tuple[tuple[int, int], str]] = []
     seen: set[str] = set()
@@ -121,7 +158,17 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
         path = list(error.absolute_path)
         top = position(path[0]) if path else -1
         kind = error.validator
-        if kind == "type" and error.validator_value == "object":
+        union_types = _union_types(error) if kind in ("anyOf", "oneOf") else None
+        if (kind == "type" or union_types) and len(path) > 2 and path[0] in ("$and", "$or"):
+            # inside an `$and`/`$or` item Medusa words any wrong type as a missing field
+            # (observed: `$or[0][id][$like]=x` → Field '$or, 0, id' is required)
+            add((0, top), f"Field '{_field(path)}' is required")
+        elif union_types:
+            # no branch of the union takes the value's type (observed: `id[$like]=x` →
+            # Expected type: 'string, array' for field 'id', got: '[object Object]')
+            add((0, top), f"Expected type: '{union_types}' for field '{_field(path)}', "
+                          f"got: '{js_string(error.instance)}'")
+        elif kind == "type" and error.validator_value == "object":
             # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
             add((0, top), f"Field '{_field(path)}' is required")
         elif kind == "required":
@@ -157,27 +204,8 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
 
 # ---- Node's JSON.parse, as body-parser reports it --------------------------------------------
 
-def v8_message(text: str) -> str:
-    """Node 20's ``JSON.parse`` error message for ``text`` (the common cases)."""
-    try:
-        json.loads(text, parse_constant=_reject_constant)
-    except _Constant as exc:
-        return _unexpected_token(text, max(text.find(exc.name), 0))
-    except json.JSONDecodeError as exc:
-        return _v8_translate(text, exc.msg, exc.pos)
-    return _unexpected_token(text, 0)
-
-
-class _Constant(ValueError):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-def _reject_constant(name: str) -> Any:
-    raise _Constant(name)
-
-
-def _v8_translate(text: str, msg: str, pos: int) -> str:
+def v8_translate(text: str, msg: str, pos: int) -> str:
+    """V8's wording for the standard library's ``json.JSONDecodeError`` ``msg`` at ``pos``."""
     at = f"in JSON at position {pos}"
     if msg.startswith("Expecting property name"):
         before = text[:pos].rstrip()
@@ -205,7 +233,7 @@ def _v8_translate(text: str, msg: str, pos: int) -> str:
         return f"Unexpected non-whitespace character after JSON at position {pos}"
     if pos >= len(text):
         return "Unexpected end of JSON input"
-    return _unexpected_token(text, pos)
+    return unexpected_token(text, pos)
 
 
 def _innermost(text: str, pos: int) -> str:
@@ -226,7 +254,8 @@ def _innermost(text: str, pos: int) -> str:
     return stack[-1] if stack else "{"
 
 
-def _unexpected_token(text: str, pos: int) -> str:
+def unexpected_token(text: str, pos: int) -> str:
+    """V8's ``Unexpected token`` message, with its 10-character context on long texts."""
     token = text[pos] if pos < len(text) else ""
     if len(text) < 21:
         return f"Unexpected token '{token}', \"{text}\" is not valid JSON"
@@ -238,6 +267,6 @@ def _unexpected_token(text: str, pos: int) -> str:
 def strict_violation(text: str, first: str) -> str:
     index = text.index(first) if first else 0
     placeholder = "#" * (len(text) - index)
-    message = _unexpected_token(text[:index] + placeholder, index)
+    message = unexpected_token(text[:index] + placeholder, index)
     # body-parser puts the real characters back where its placeholder stood
     return message.replace(placeholder, text[index:]).replace("'#'", f"'{first}'")

@@ -8,7 +8,7 @@ exceed what was captured.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from . import ids, messages
 from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
@@ -95,5 +95,10 @@ def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: 
     return payment
 
 
+# Wide enough for any finite double (up to ~1.8e308) at any currency's digits: the default
+# 28 digits make ``quantize`` raise InvalidOperation on a request's 1e26.
+_WIDE = Context(prec=400)
+
+
 def _round(value: Decimal, digits: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE)

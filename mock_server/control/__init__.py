@@ -1,1 +1,3 @@
-"""The control plane, ``/__mock``: apart from the Medusa surface."""
+"""The control plane, ``/__mock``: reset, load, state, the request journal and faults."""
+
+from .routes import Guard, HostCheck, app, exposure_warning, routes  # noqa: F401

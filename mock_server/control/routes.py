@@ -1,18 +1,48 @@
 """The control plane, ``/__mock/*``: reset to the fixtures, load other fixtures, dump the
-state. Apart from the Medusa surface; nothing in the rules imports it."""
+state. Apart from the Medusa surface; nothing in the rules imports it.
+
+It can rewrite everything (users, passwords, secret keys) and ``/state`` shows it all, so it
+answers only callers that are the developer's own (docs/threat-model.md): a ``Host`` that is
+a loopback name or the address the server was bound to (no DNS rebinding), and no
+``Origin`` the CORS lists do not allow (no page on another site, whose "simple" ``text/plain``
+POST needs no preflight). An allowed origin gets CORS headers, preflights included, so a
+browser test runner on the app's origin can call it."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import asyncio
+import ipaddress
+import socket
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
 from ..backend import fixtures
+from ..web.cors import Cors, Origins
+from ..web.responses import preflight_response
+
+POSTED = "<posted fixture>"
+_WILDCARDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def app(mock) -> "Guard":
+    """The ``/__mock`` ASGI app: the routes behind the caller checks."""
+    return Guard(Router(routes=routes(mock)), mock)
 
 
 def routes(mock) -> list[Route]:
+    # One load or reset at a time: each builds a whole store (off the event loop), and the
+    # last to finish must be the one that was asked for last.
+    swap = asyncio.Lock()
+
     async def reset(request: Request) -> JSONResponse:
-        mock.reset()
+        async with swap:
+            files = mock.fixture_files
+            store = await run_in_threadpool(fixtures.build, files)
+            mock.load(files, store)
         return JSONResponse(_counts(mock))
 
     async def state(request: Request) -> JSONResponse:
@@ -20,13 +50,19 @@ def routes(mock) -> list[Route]:
 
     async def load(request: Request) -> JSONResponse:
         """Replace the state with the posted fixture document (YAML or JSON); reset then
-        returns to it. A bad document changes nothing and answers 400 with the reason."""
-        try:
-            files = [fixtures.parse((await request.body()).decode(), "<posted fixture>")]
-            mock.load(files)
-        except fixtures.FixtureError as exc:
-            return JSONResponse({"type": "invalid_data", "message": str(exc),
-                                 "path": exc.path}, status_code=400)
+        returns to it. A bad document changes nothing and answers 400 with the reason; one
+        over ``fixtures.MAX_DOCUMENT_BYTES`` answers 413 unread."""
+        body = await _read_bounded(request, fixtures.MAX_DOCUMENT_BYTES)
+        if body is None:
+            error = fixtures.FixtureError(POSTED, "", f"larger than {fixtures.MAX_DOCUMENT_BYTES} "
+                                                      "bytes (the limit of a fixture document)")
+            return _fixture_error(error, 413)
+        async with swap:
+            try:
+                files, store = await run_in_threadpool(_parse_and_build, body)
+            except fixtures.FixtureError as exc:
+                return _fixture_error(exc, 400)
+            mock.load(files, store)  # the swap itself: two assignments, on the event loop
         return JSONResponse(_counts(mock))
 
     return [
@@ -36,7 +72,171 @@ def routes(mock) -> list[Route]:
     ]
 
 
+def _parse_and_build(body: bytes):
+    files = [fixtures.parse(body, POSTED)]
+    return files, fixtures.build(files)
+
+
+def _fixture_error(exc: fixtures.FixtureError, status: int) -> JSONResponse:
+    return JSONResponse({"type": "invalid_data", "message": str(exc), "path": exc.path},
+                        status_code=status)
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it is known to exceed ``limit`` bytes: from Content-Length
+    before reading anything, else while reading (nothing past the limit is kept)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        return None
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""  # nobody to answer; an empty document changes nothing here
+    return b"".join(chunks)
+
+
 def _counts(mock) -> dict:
     store = mock.store
     return {"payments": len(store.payments), "refund_reasons": len(store.refund_reasons),
             "users": len(store.users), "api_keys": len(store.api_keys)}
+
+
+# --- who may call ----------------------------------------------------------------------
+
+def host_name(host: str) -> str:
+    """The name in a ``Host`` header value, without the port, lower case, without a final
+    dot (``[::1]:9000`` → ``[::1]``, ``LocalHost.:80`` → ``localhost``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[:end + 1] if end != -1 else host
+    name, colon, port = host.rpartition(":")
+    if colon and name and ":" not in name:
+        host = name
+    return host[:-1] if host.endswith(".") else host
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761: always the loopback interface) or a
+    loopback address (127.0.0.0/8, ``::1``), in a Host value or a ``--host`` option."""
+    name = host_name(host)
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _ip(name)
+    return address is not None and address.is_loopback
+
+
+def _ip(name: str):
+    try:
+        return ipaddress.ip_address(name[1:-1] if name.startswith("[") else name)
+    except ValueError:
+        return None
+
+
+class HostCheck:
+    """Which ``Host`` values the control plane answers. Loopback names always. Bound to a
+    non-loopback name or address: that one too. Bound to every interface (0.0.0.0, ::):
+    any address literal and this machine's host name. Never an arbitrary name, as a DNS
+    rebinding page (its own name resolved to this machine) would send."""
+
+    def __init__(self, bound: str) -> None:
+        bound = bound.strip().lower()
+        self.any_address = bound in _WILDCARDS
+        self.names: set[str] = set()
+        if self.any_address:
+            self.names.add(_canonical(host_name(socket.gethostname())))
+        elif not is_loopback(bound):
+            self.names.add(_canonical(host_name(bound)))
+
+    def allows(self, host: str | None) -> bool:
+        if host is None:
+            return True  # not from a browser: browsers always send Host
+        name = host_name(host)
+        if is_loopback(name) or _canonical(name) in self.names:
+            return True
+        return self.any_address and _ip(name) is not None
+
+
+def _canonical(name: str) -> str:
+    """One spelling per address (``[::0:1]`` and ``::1`` alike), names as they are."""
+    address = _ip(name)
+    return str(address) if address is not None else name
+
+
+class Guard:
+    """ASGI wrapper of the control routes: refuses a foreign ``Host``, an ``Origin`` that
+    neither CORS list allows, and a cross-site browser request without an allowed
+    ``Origin`` (``Sec-Fetch-Site: cross-site``), with a 403 JSON error; answers preflights
+    and adds CORS headers for allowed origins."""
+
+    def __init__(self, inner, mock) -> None:
+        self.inner = inner
+        config = mock.config
+        self.hosts = HostCheck(config.host)
+        self.origins = Origins(tuple(config.admin_cors) + tuple(config.auth_cors))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        refusal = self.refusal(headers.get("host"), origin, headers.get("sec-fetch-site"))
+        if refusal is not None:
+            response = JSONResponse({"type": "forbidden", "message": refusal}, status_code=403,
+                                    headers={"Vary": "Origin"})
+            await response(scope, receive, send)
+            return
+        if origin is None:
+            await self.inner(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await preflight_response(Cors.preflight(
+                self.origins, origin, headers.get("access-control-request-headers")))(
+                    scope, receive, send)
+            return
+        cors = [(k.encode(), v.encode()) for k, v in Cors.headers(self.origins, origin)]
+
+        async def send_with_cors(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
+            await send(message)
+
+        await self.inner(scope, receive, send_with_cors)
+
+    def refusal(self, host: str | None, origin: str | None, fetch_site: str | None) -> str | None:
+        """Why this caller may not use the control plane, or None if it may."""
+        if not self.hosts.allows(host):
+            return (f"Host {_quoted(host)} is not allowed on /__mock: it answers only "
+                    "loopback names (localhost, 127.0.0.1, [::1], *.localhost) and the "
+                    "address the server is bound to")
+        if origin is not None:
+            if origin in self.origins:
+                return None
+            return (f"Origin {_quoted(origin)} is not allowed on /__mock: only origins "
+                    "in ADMIN_CORS or AUTH_CORS (--admin-cors, --auth-cors) may call it")
+        if fetch_site == "cross-site":
+            return ("Cross-site requests are not allowed on /__mock: a browser request "
+                    "from another site needs an Origin in ADMIN_CORS or AUTH_CORS")
+        return None
+
+
+def _quoted(value: str | None, limit: int = 100) -> str:
+    value = value or ""
+    return repr(value if len(value) <= limit else value[:limit - 1] + "…")
+
+
+def exposure_warning(host: str, control: bool) -> str | None:
+    """The one-line start-up warning for a server reachable beyond loopback, or None."""
+    if is_loopback(host):
+        return None
+    what = ("read and rewrite its whole state through /__mock (the demo password and the "
+            "secret API key included) and " if control else "")
+    return (f"mock-server: warning: --host {host} is not a loopback address: anyone on the "
+            f"network can {what}log in with the demo credentials; use --host 127.0.0.1 "
+            "unless that is intended")

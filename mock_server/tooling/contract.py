@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 
+from ..config import default_path
 from .bundle import bundle_published, resolve_spec  # noqa: F401
 from .client import Auth, ContractError, add_login_arguments, login  # noqa: F401
 from .report import Failure, Result, read_reports  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CONFIG = ROOT / "schemathesis.toml"
-SPEC = ROOT / "specs"
+CONFIG = default_path("schemathesis.toml")
+SPEC = default_path("specs")
 DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_SEED = 20261126
 
@@ -186,16 +187,19 @@ def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="contract-")
         workdir = own_tmp.name
-    workdir = Path(workdir)
+    workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    # Schemathesis runs in the checkout (where `make contract-real` runs it), or, installed
+    # from a wheel, in the work folder: every path it is given is absolute.
+    cwd = ROOT if (ROOT / "schemathesis.toml").is_file() else workdir
     try:
-        spec_file = resolve_spec(spec, workdir)
+        spec_file = resolve_spec(spec, workdir).resolve()
         headers = auth.headers(base_url)
         data = fetch_test_data(base_url, headers) if test_data else {}
         cfg = workdir / "schemathesis.toml"
         cfg.write_text(Path(config).read_text() + "\n# ---- added by mock-server contract\n"
                        + config_overlay(auth, data))
-        junit = Path(junit_xml) if junit_xml else workdir / "junit.xml"
+        junit = Path(junit_xml).resolve() if junit_xml else workdir / "junit.xml"
         report_json = workdir / "report.json"
         ndjson = workdir / "events.ndjson"
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(cfg), "run",
@@ -211,7 +215,7 @@ def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
             command += ["--phases", phases]
         env = {**os.environ, **auth_env(auth), "PYTHONPATH": os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=not echo, text=True,
+        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=not echo, text=True,
                               timeout=timeout)
         log = "" if echo else (proc.stdout + proc.stderr)
         result = read_reports(junit if junit.exists() else None, report_json, ndjson,

@@ -17,8 +17,8 @@
    normalised), the session cookie's value and expiry. Compared: the status; the headers that
    matter (Content-Type, Vary, Access-Control-*, X-Powered-By, Set-Cookie shape, the HTML 404's
    CSP and nosniff, Content-Length, and ETag — its length part and that it is the hash of its
-   own body); the body (values *and* key order; relation arrays, whose order Medusa does not
-   guarantee, are compared sorted).
+   own body); the body (values *and* key order; relation arrays at any depth, whose order Medusa does not
+   guarantee, are compared as multisets; list pages keep their order).
 5. Print every difference; exit 0 when each one is in the allow-list (``diff-allowlist.yaml``:
    step, where, reason), 1 otherwise, 2 when the run could not be done.
 
@@ -41,8 +41,6 @@ from typing import Any, Callable
 
 import yaml
 
-from ..web.responses import etag as etag_of
-from .client import jwt_claims
 from .process import MockProcess, MockProcessError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -206,6 +204,7 @@ SCENARIO: list[Step] = [
     S("fields remove refunds", "GET", "/admin/payments/{A}?fields=-refunds"),
     S("fields relation column", "GET", "/admin/payments/{A}?fields=id,refunds.amount"),
     S("fields relation star (replace mode)", "GET", "/admin/payments/{A}?fields=id,refunds.*"),
+    S("fields relation star alone (add mode)", "GET", "/admin/payments/{A}?fields=refunds.*"),
     S("fields add and replace mixed", "GET", "/admin/payments/{A}?fields=%2Brefunds.*,amount"),
     S("fields remove a default column", "GET", "/admin/payments/{A}?fields=-payment_session_id"),
     S("fields collection star", "GET", "/admin/payments/{A}?fields=id,payment_collection.*"),
@@ -220,6 +219,12 @@ SCENARIO: list[Step] = [
     S("fields unencoded plus", "GET", "/admin/payments/{A}?fields=+provider_id"),
     S("fields on refund", "POST", "/admin/payments/{D}/refund?fields=%2Bpayment_collection.refunded_amount",
       {"amount": 1}),
+    # an empty `fields` is a selection of nothing (only `id`), not the defaults
+    S("fields empty", "GET", "/admin/payments/{A}?fields="),
+    S("fields empty item", "GET", "/admin/payments/{A}?fields=,"),
+    S("fields empty on refund", "POST", "/admin/payments/{D}/refund?fields=", {"amount": 1}),
+    S("fields empty on capture", "POST", "/admin/payments/{B}/capture?fields=", {"amount": 5}),
+    S("fields empty on a failed refund", "POST", "/admin/payments/{B}/refund?fields=", {"amount": 1000}),
 
     # --- retrieve -------------------------------------------------------------------------
     S("retrieve A", "GET", "/admin/payments/{A}"),
@@ -229,6 +234,16 @@ SCENARIO: list[Step] = [
     S("refund route GET (404 HTML)", "GET", "/admin/payments/{A}/refund"),
     S("refund route PUT (404 HTML)", "PUT", "/admin/payments/{A}/refund", {"amount": 1}),
     S("unknown route", "GET", "/admin/nothing-here"),
+    # HEAD: the GET's status and headers (Content-Length, ETag), no body, no CORS headers
+    S("HEAD retrieve A", "HEAD", "/admin/payments/{A}"),
+    S("HEAD retrieve A, allowed origin", "HEAD", "/admin/payments/{A}", headers={"Origin": ALLOWED_ORIGIN}),
+    S("HEAD retrieve unknown", "HEAD", "/admin/payments/pay_does_not_exist"),
+    S("HEAD without credentials", "HEAD", "/admin/payments/{A}", auth="none"),
+    S("HEAD list payments", "HEAD", "/admin/payments?fields=id&" + SINCE),
+    S("HEAD list payments limit abc", "HEAD", "/admin/payments?limit=abc"),
+    S("HEAD providers", "HEAD", "/admin/payments/payment-providers"),
+    S("HEAD reasons", "HEAD", "/admin/refund-reasons?fields=id&limit=1"),
+    S("HEAD refund route (no GET)", "HEAD", "/admin/payments/{A}/refund"),
 
     # --- payment lists --------------------------------------------------------------------
     S("list payments, whole backend", "GET", "/admin/payments", unscoped=True),
@@ -238,6 +253,7 @@ SCENARIO: list[Step] = [
     S("list payments page", "GET", "/admin/payments?limit=2&offset=2&" + SINCE),
     S("list payments last page", "GET", "/admin/payments?limit=5&offset=10&fields=id&" + SINCE),
     S("list payments fields=id", "GET", "/admin/payments?fields=id&" + SINCE),
+    S("list payments fields empty", "GET", "/admin/payments?fields=&" + SINCE),
     S("list payments by id", "GET", "/admin/payments?id={A}"),
     S("list payments by ids (brackets)", "GET", "/admin/payments?id%5B0%5D={A}&id%5B1%5D={B}&fields=id"),
     S("list payments by ids (comma)", "GET", "/admin/payments?id={A},{C}&fields=id"),
@@ -296,6 +312,7 @@ SCENARIO: list[Step] = [
     S("list providers by id", "GET", "/admin/payments/payment-providers?id=pp_system_default&fields=id"),
     S("list providers unknown id", "GET", "/admin/payments/payment-providers?id=0"),
     S("list providers q not accepted", "GET", "/admin/payments/payment-providers?q=x"),
+    S("list providers fields empty", "GET", "/admin/payments/payment-providers?fields="),
 
     # --- refund reasons -------------------------------------------------------------------
     S("create reason", "POST", "/admin/refund-reasons",
@@ -305,6 +322,8 @@ SCENARIO: list[Step] = [
       save={"R2": "refund_reason.id"}),
     S("create reason null description, fields", "POST", "/admin/refund-reasons?fields=id,label",
       {"label": "Diff null", "code": "diff_null", "description": None}, save={"R3": "refund_reason.id"}),
+    S("create reason fields empty", "POST", "/admin/refund-reasons?fields=",
+      {"label": "Diff fields", "code": "diff_fields"}),
     S("create reason without code", "POST", "/admin/refund-reasons", {"label": "No code"}),
     S("create reason empty", "POST", "/admin/refund-reasons", {}),
     S("create reason no body", "POST", "/admin/refund-reasons", None),
@@ -315,12 +334,14 @@ SCENARIO: list[Step] = [
       "refunds.refund_reason.label", {"amount": 1, "refund_reason_id": "{R1}", "note": "with R1"}),
     S("retrieve reason", "GET", "/admin/refund-reasons/{R1}"),
     S("retrieve reason fields", "GET", "/admin/refund-reasons/{R1}?fields=label,metadata"),
+    S("retrieve reason fields empty", "GET", "/admin/refund-reasons/{R1}?fields="),
     S("retrieve reason with list params", "GET", "/admin/refund-reasons/{R1}?limit=1&order=foo&q=zz"),
     S("retrieve reason unknown", "GET", "/admin/refund-reasons/refr_does_not_exist"),
     S("update reason", "POST", "/admin/refund-reasons/{R1}", {"label": "Diff reason 2", "description": None}),
     S("update reason empty", "POST", "/admin/refund-reasons/{R1}", {}),
     S("update reason no body", "POST", "/admin/refund-reasons/{R1}", None),
     S("update reason code", "POST", "/admin/refund-reasons/{R1}?fields=code", {"code": "diff_reason_2"}),
+    S("update reason fields empty", "POST", "/admin/refund-reasons/{R1}?fields=", {"description": "x"}),
     S("update reason label null", "POST", "/admin/refund-reasons/{R1}", {"label": None}),
     S("update reason metadata", "POST", "/admin/refund-reasons/{R1}", {"metadata": {"a": 1}}),
     S("update reason list query", "POST", "/admin/refund-reasons/{R1}?limit=1", {}),
@@ -339,6 +360,7 @@ SCENARIO: list[Step] = [
     S("list reasons q two tokens", "GET", "/admin/refund-reasons?q=Refund%20goodwill&fields=id,code"),
     S("list reasons q description", "GET", "/admin/refund-reasons?q=make%20diff&fields=id,code"),
     S("list reasons by id", "GET", "/admin/refund-reasons?id={R1}&fields=id"),
+    S("list reasons fields empty", "GET", "/admin/refund-reasons?fields=&id={R1}"),
     S("list reasons with_deleted", "GET", "/admin/refund-reasons?with_deleted=true&id={R2}&fields=id"),
     S("list reasons deleted_at filter", "GET",
       "/admin/refund-reasons?with_deleted=true&deleted_at%5B%24ne%5D=null&fields=id&limit=1"),
@@ -387,26 +409,33 @@ HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-RELATIONS = ("captures", "refunds", "payment_sessions")  # relation arrays inside an entity
-
-
 class Normaliser:
     """Ids the snapshot holds stay as they are (both sides have them); any other id (created
     during the run, so different on each side) becomes `<new prefix>`. Timestamps become
-    `<timestamp>`, a JWT `{"<jwt claims>": {…}}`. Relation arrays (`captures`, `refunds`, …), whose
-    order Medusa does not guarantee (docs/medusa-behaviour.md §6), are sorted on their content with
-    new ids masked; list pages keep their order (it is part of the contract)."""
+    `<timestamp>`, a JWT `{"<jwt claims>": {…}}`.
+
+    Relation arrays (an array of objects inside an entity, at any depth: `captures`, `refunds`,
+    `payment_collection.payments`, `payment_collection.payment_providers`, …) are compared as
+    multisets: PostgreSQL returns relation rows in no guaranteed order (docs/medusa-behaviour.md
+    §6), so each such array is sorted on its whole normalised content, snapshot ids included.
+    Two arrays holding the same items therefore normalise alike whatever their order, and items
+    equal but for their id cannot tie on an order the backend happened to answer. A list page
+    (an array directly in the response's top-level object: `payments`, `refund_reasons`,
+    `payment_providers`) keeps its order: with `order=` it is what was asked for, and without
+    it Medusa orders by the primary key (`applyDefaultOrdering` in its internal service, the
+    same `id` order the mock uses), so both are part of the contract. `metadata` is user data,
+    stored as given, and keeps its order too."""
 
     def __init__(self, known: set[str]) -> None:
         self.known = known
 
     def value(self, node: Any) -> Any:
-        return _renumber(self._mask(node), lambda m: f"<new {m.group(1)}>")
+        return _sort_relations(_renumber(self._mask(node), lambda m: f"<new {m.group(1)}>"))
 
     def text(self, value: str) -> str:
         return _renumber(self._mask(value), lambda m: f"<new {m.group(1)}>")
 
-    def _mask(self, node: Any, key: str = "") -> Any:
+    def _mask(self, node: Any) -> Any:
         if isinstance(node, str):
             if ISO.match(node):
                 return "<timestamp>"
@@ -415,15 +444,25 @@ class Normaliser:
             return ULID_ID.sub(lambda m: m.group(0) if m.group(0) in self.known
                                else f"\x00{m.group(1)}\x00{m.group(0)}\x00", node)
         if isinstance(node, list):
-            items = [self._mask(v) for v in node]
-            if key in RELATIONS and all(isinstance(v, dict) for v in items):
-                return sorted(items, key=lambda v: json.dumps(_masked(v), sort_keys=True))
-            return items
+            return [self._mask(v) for v in node]
         if isinstance(node, dict):
             if isinstance(node.get("iat"), int) and isinstance(node.get("exp"), int):
                 node = _relative_times(node)  # JWT claims (POST /auth/session answers them too)
-            return {k: self._mask(v, k) for k, v in node.items()}
+            return {k: self._mask(v) for k, v in node.items()}
         return node
+
+
+def _sort_relations(node: Any, depth: int = 0) -> Any:
+    """Sort every relation array below the top-level object on its items' whole content
+    (see ``Normaliser``); ``depth`` is how many objects enclose ``node``."""
+    if isinstance(node, dict):
+        return {k: v if k == "metadata" else _sort_relations(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_sort_relations(v, depth) for v in node]
+        if depth >= 2 and items and all(isinstance(v, dict) for v in items):
+            items.sort(key=lambda v: json.dumps(v, sort_keys=True))
+        return items
+    return node
 
 
 _NEW = re.compile("\x00([a-z_]+)\x00([^\x00]+)\x00")
@@ -439,15 +478,9 @@ def _renumber(node: Any, number: Callable[[re.Match], str]) -> Any:
     return node
 
 
-def _masked(node: Any) -> Any:
-    """For sorting only: the content without new ids."""
-    if isinstance(node, dict):
-        return {k: _masked(v) for k, v in node.items() if k != "id"}
-    if isinstance(node, list):
-        return [_masked(v) for v in node]
-    if isinstance(node, str):
-        return _NEW.sub(lambda m: f"<{m.group(1)}>", node)
-    return node
+from ..extras import missing_hint
+from ..web.responses import etag as etag_of
+from .client import jwt_claims
 
 
 def _relative_times(claims: dict) -> dict:
@@ -582,7 +615,10 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def compare(step: str, mock: Reply, real: Reply, mside: Side, rside: Side) -> list[Difference]:
+def compare(step: str, mock: Reply, real: Reply, mside: Side, rside: Side, *,
+            head: bool = False) -> list[Difference]:
+    """``head``: answers to HEAD, whose ETag is that of the GET body not sent (its length part is
+    still compared, through Content-Length)."""
     diffs: list[Difference] = []
     if mock.status != real.status:
         diffs.append(Difference(step, "status", mock.status, real.status))
@@ -595,7 +631,7 @@ def compare(step: str, mock: Reply, real: Reply, mside: Side, rside: Side) -> li
         diffs.append(Difference(step, "header set-cookie (shape)", a and cookie_shape(a), b and cookie_shape(b)))
     for reply, side in ((mock, "mock"), (real, "real")):
         etag = reply.header("etag")
-        if etag and etag != etag_of(reply.body):
+        if etag and not head and etag != etag_of(reply.body):
             diffs.append(Difference(step, f"header etag ({side}: not the hash of its body)",
                                     etag if side == "mock" else None, etag if side == "real" else None))
     if (mock.header("etag") is None) != (real.header("etag") is None):
@@ -666,11 +702,16 @@ def allowed(diff: Difference, allow: list[dict]) -> str | None:
 
 # ---- the mock process -----------------------------------------------------------------------
 
+# How long the mock may take to answer /health: it loads the whole snapshot, and CI machines
+# under load (a load average of 15 on two cores was seen) can need far more than the default.
+START_TIMEOUT = float(os.environ.get("DIFF_MOCK_START_TIMEOUT", "180"))
+
+
 def start_mock(fixture: Path) -> MockProcess:
     """The mock on a free port, from ``fixture``, with the real server's CORS lists and secrets."""
     try:
         return MockProcess("--fixtures", str(fixture), "--admin-cors", REAL_CORS,
-                           "--auth-cors", REAL_CORS,
+                           "--auth-cors", REAL_CORS, timeout=START_TIMEOUT,
                            env={"JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"})
     except MockProcessError as exc:
         raise DiffError(str(exc)) from None
@@ -772,7 +813,7 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
                         side.vars[name] = _get(json.loads(reply.body), dotted)
                     except (ValueError, KeyError, TypeError):
                         side.vars[name] = f"<no {name}>"
-            diffs = compare(step.name, mreply, rreply, mside, rside)
+            diffs = compare(step.name, mreply, rreply, mside, rside, head=step.method == "HEAD")
             for d in diffs:
                 d.allowed = allowed(d, allow)
             outcome.differences += diffs
@@ -806,6 +847,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow", type=Path, default=ALLOW, help="allow-list of differences (YAML)")
     parser.add_argument("--keep-fixture", type=Path, help="also write the snapshot fixture here")
     args = parser.parse_args(argv)
+    hint = missing_hint("diff", prog="python -m mock_server.tooling.diff")
+    if hint:
+        print(hint, file=sys.stderr)
+        return 2
     try:
         outcome = run(args.real, args.seed, args.allow, keep_fixture=args.keep_fixture)
     except Exception as exc:  # noqa: BLE001 - any failure to run is exit 2 with the reason

@@ -11,8 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -31,6 +29,8 @@ class MockProcess:
     Its output goes to a temporary file (``output()``), so a chatty server never blocks."""
 
     def __init__(self, *args: str, env: dict | None = None, timeout: float = 20) -> None:
+        import httpx  # the contract/test extra: the serving path never imports this module
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()

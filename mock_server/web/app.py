@@ -20,13 +20,15 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ..backend import errors, fixtures
 from ..backend.fields import Projector
-from ..control import routes as control
+from ..backend.fields import check as check_fields
+from .. import control
+from . import body as read_body
 from . import contract as spec, memory
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
 from ..config import Config
 from .cors import Cors
 from ..backend.errors import MedusaError
-from .parsing import BodyError, parse_body, parse_query
+from .parsing import BodyError, parse_query
 from .responses import (ExpressResponse, json_response, not_found_html, preflight_response,
                         text_response)
 from .handlers import HANDLERS, Call, Reply
@@ -63,8 +65,10 @@ class Mock:
         self.store = fixtures.build(self.fixture_files)
         memory.release_dropped_state()
 
-    def load(self, files: list[fixtures.FixtureFile]) -> None:
-        self.store = fixtures.build(files)
+    def load(self, files: list[fixtures.FixtureFile], store=None) -> None:
+        """The state of ``files``: ``store`` if given (already built from them, e.g. off the
+        event loop), else built here. The swap is two assignments."""
+        self.store = fixtures.build(files) if store is None else store
         self.fixture_files = files
         memory.release_dropped_state()
 
@@ -95,6 +99,12 @@ class Endpoint:
         await response(scope, receive, send)
 
     async def respond(self, request: Request) -> ExpressResponse:
+        response = await self._respond(request)
+        if request.scope["method"] == "HEAD":  # the GET's headers (Content-Length, ETag), no body
+            response.body = b""
+        return response
+
+    async def _respond(self, request: Request) -> ExpressResponse:
         scope = request.scope
         method = scope["method"]
         op = self.operations.get(method)
@@ -125,11 +135,14 @@ class Endpoint:
                 has_cookie = True
 
         try:
-            body = parse_body(await _read_body(request), content_type)
+            body = await read_body.parse(await _read_body(request), content_type)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
 
-        cors = self.mock.cors.headers(self.origins, origin) if self.origins is not None else []
+        # HEAD is served by the GET handler, without Medusa's CORS headers (observed on 2.21.2:
+        # no Vary, no Access-Control-*, with or without Origin).
+        cors = self.mock.cors.headers(self.origins, origin) \
+            if self.origins is not None and method != "HEAD" else []
         mock = self.mock
         actor = None
         if op.security:
@@ -154,7 +167,8 @@ class Endpoint:
             if op.body is not None:
                 op.body.check(body)
             query = mock.query_cache.get(op, request)  # coerced and checked
-            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor))
+            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor,
+                                                op))
         except MedusaError as exc:
             status, data = errors.render(exc)
             reply = Reply(status, data)
@@ -167,7 +181,7 @@ class Endpoint:
         if reply.text is not None:
             return text_response(reply.status, reply.text)
         if self.validate:
-            reply = self._checked(method, reply)
+            reply = self._checked(op.method, reply)  # HEAD is checked as the GET it is
         return json_response(reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie,
                              cookie_first=reply.cookie_first)
 
@@ -187,27 +201,18 @@ class Endpoint:
 
 
 async def _read_body(request: Request) -> bytes:
-    """``await request.body()`` without Starlette's async generator: the same messages read
-    the same way (``ClientDisconnect`` on a disconnect), and the request left as
-    ``body()`` leaves it, so a later ``request.body()`` gives the same bytes."""
+    """The body as ``body.read`` reads it (bounded, decoded; ``BodyError`` past the limit
+    or for an unsupported encoding, ``ClientDisconnect`` on a disconnect), the request left
+    as ``request.body()`` leaves it, so a later ``request.body()`` gives the same bytes."""
     if hasattr(request, "_body") or request._stream_consumed:
         return await request.body()
-    receive = request.receive
-    chunks = []
-    while True:
-        message = await receive()
-        kind = message["type"]
-        if kind == "http.request":
-            chunk = message.get("body", b"")
-            if chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        elif kind == "http.disconnect":
-            request._is_disconnected = True
-            raise ClientDisconnect()
     request._stream_consumed = True
-    request._body = body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    try:
+        body = await read_body.read(request.receive, request.scope["headers"])
+    except ClientDisconnect:
+        request._is_disconnected = True
+        raise
+    request._body = body
     return body
 
 
@@ -264,15 +269,22 @@ class _QueryCache:
         if entry is not None and entry[0] is op:
             query = dict(entry[1])
             if not entry[2]:
-                op.query.check(query)
+                _check_query(op, query)
             return query
         query = op.coerce_query(parse_query(request.url.query))
         if len(self.entries) >= self.SIZE:
             self.entries.clear()
         self.entries[key] = entry = [op, dict(query), False]
-        op.query.check(query)
+        _check_query(op, query)
         entry[2] = True  # checked and valid
         return query
+
+
+def _check_query(op: Operation, query: dict) -> None:
+    """The query against the operation's schema, then ``fields`` against its size limits
+    (before the handler: a refused ``fields`` leaves nothing written)."""
+    op.query.check(query)
+    check_fields(query.get("fields"))
 
 
 def unrouted(mock: Mock, request: Request) -> ExpressResponse:
@@ -307,7 +319,7 @@ def create_app(config: Config | None = None, mock: Mock | None = None,
         routes.append(Route(template, endpoint))
         routes.append(Route(template + "/", endpoint))  # Express accepts a trailing slash
     if mock.config.control:
-        routes.insert(0, Mount("/__mock", routes=control.routes(mock)))
+        routes.insert(0, Mount("/__mock", app=control.app(mock)))
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False
 

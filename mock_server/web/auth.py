@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import quote, unquote
@@ -77,11 +78,18 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
 
 
 class Sessions:
-    """express-session's memory store: sid → the auth context stored at login."""
+    """express-session's memory store: sid → the auth context stored at login.
+
+    Kept in creation order, which is expiry order (one TTL for all), so expired sessions
+    are dropped from the front: creating one costs O(1) amortised, however many exist. At
+    most ``MAX`` live sessions; past that the oldest is evicted first (its cookie then
+    answers 401, as an expired one does)."""
+
+    MAX = 10_000
 
     def __init__(self, secrets_: Secrets) -> None:
         self.secrets = secrets_
-        self._by_sid: dict[str, tuple[dict, float]] = {}
+        self._by_sid: OrderedDict[str, tuple[dict, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def create(self, claims: dict) -> tuple[str, str]:
@@ -90,6 +98,8 @@ class Sessions:
         expires = time.time() + SESSION_TTL
         with self._lock:
             self._purge()
+            while len(self._by_sid) >= self.MAX:
+                self._by_sid.popitem(last=False)
             self._by_sid[sid] = (claims, expires)
         value = "s:" + sid + "." + self._sign(sid)
         header = (f"{COOKIE_NAME}={quote(value, safe='')}; Path=/; "
@@ -113,9 +123,15 @@ class Sessions:
         return len(self._by_sid)
 
     def _purge(self) -> None:
+        """Drop expired sessions from the oldest on, stopping at the first live one (if the
+        clock stepped back, a few stay a little longer; ``lookup`` checks expiry anyway)."""
         now = time.time()
-        for sid in [s for s, (_, exp) in self._by_sid.items() if exp < now]:
-            del self._by_sid[sid]
+        by_sid = self._by_sid
+        while by_sid:
+            sid = next(iter(by_sid))
+            if by_sid[sid][1] >= now:
+                break
+            del by_sid[sid]
 
     def _sign(self, sid: str) -> str:
         mac = hmac.new(self.secrets.cookie_secret.encode(), sid.encode(), hashlib.sha256).digest()
@@ -128,7 +144,9 @@ class Sessions:
         if not value.startswith("s:") or "." not in value:
             return None
         sid, signature = value[2:].rsplit(".", 1)
-        return sid if hmac.compare_digest(signature, self._sign(sid)) else None
+        # As bytes: compare_digest refuses str with non-ASCII characters (a forged cookie
+        # such as ``s%3Aabc.%C3%A9`` is a 401 like any bad signature, not a TypeError).
+        return sid if hmac.compare_digest(signature.encode(), self._sign(sid).encode()) else None
 
     CLEARING_COOKIE = f"{COOKIE_NAME}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 

@@ -11,6 +11,7 @@ pointer inside it and what is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +21,14 @@ from urllib.parse import quote
 
 import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import yaml_error
-from ..backend.messages import invalid_request, validation_issues
+from ..backend.messages import invalid_request, js_string, validation_issues
 
 SPEC_URI = "urn:medusa-mock:spec"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -65,15 +66,16 @@ class SchemaCheck:
                     return []
             except Exception:  # an instance jsonschema_rs cannot take: ask the Python validator
                 pass
-            key = repr(instance)
-            known = self._rejected.get(key)
+            key = _cache_key(instance)
+            known = self._rejected.get(key) if key is not None else None
             if known is not None:
                 return list(known)
+        instance = _shallow(instance)
         errors = list(self.validator.iter_errors(instance))
         if not errors:
             return []
         issues = validation_issues(errors, instance, self.property_order)
-        if fast is not None and len(key) <= 4096:
+        if fast is not None and key is not None and len(key) <= 4096:
             if len(self._rejected) >= 64:
                 self._rejected.clear()
             self._rejected[key] = tuple(issues)
@@ -83,6 +85,54 @@ class SchemaCheck:
         issues = self.issues(instance)
         if issues:
             raise MedusaError(INVALID_DATA, invalid_request(issues))
+
+
+_DEPTH = 32  # deeper than any schema of the contract looks
+
+
+def _shallow(instance: Any) -> Any:
+    """``instance`` as the Python validator may see it: nothing below ``_DEPTH`` levels
+    (its messages ``repr`` the instance, recursively). A list there becomes the one string
+    JavaScript's ``String()`` gives it, an object ``{}``: the same type at every level a
+    schema looks at, and the same ``js_string`` for Medusa's messages."""
+    if not isinstance(instance, (list, dict)):
+        return instance
+    root: list = [None]
+    todo = [(root, 0, instance, 0)]  # (parent, key, value, depth)
+    while todo:
+        parent, key, value, depth = todo.pop()
+        if isinstance(value, list):
+            if depth >= _DEPTH:
+                copy: Any = [js_string(value)]
+            else:  # scalars copied as they are; only containers are visited
+                copy = list(value)
+                todo.extend((copy, i, v, depth + 1) for i, v in enumerate(value)
+                            if isinstance(v, (list, dict)))
+        else:
+            if depth >= _DEPTH:
+                copy = {}
+            else:
+                copy = dict(value)
+                todo.extend((copy, k, v, depth + 1) for k, v in value.items()
+                            if isinstance(v, (list, dict)))
+        parent[key] = copy
+    return root[0]
+
+
+def _cache_key(instance: Any) -> str | None:
+    """``repr(instance)`` for a small, shallow instance; None for one that is not worth
+    remembering (``repr`` recurses, and a 10,000-deep body would exceed Python's limit)."""
+    count, todo = 0, [instance]
+    while todo:
+        item = todo.pop()
+        count += 1
+        if count > 256:
+            return None
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return repr(instance)
 
 
 @dataclass
@@ -239,6 +289,8 @@ def _scalar_kind(document: dict, schema: Any) -> str:
     schema = _deref(document, schema)
     kinds = {schema.get("type")} if "type" in schema else \
         {_deref(document, branch).get("type") for branch in schema.get("anyOf", [])}
+    if len(kinds) == 2 and "string" in kinds:  # a boolean or "true"/"false": read as a boolean
+        kinds.discard("string")
     kind = kinds.pop() if len(kinds) == 1 else None
     return kind if kind in ("integer", "number", "boolean") else "other"
 
@@ -259,7 +311,22 @@ def _validator(schema: dict, registries: Registries, file: Any, pointer: str) ->
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
-    return Draft202012Validator(schema, registry=registries.python)
+    return _JsValidator(schema, registry=registries.python)
+
+
+def _finite(checker, instance: Any) -> bool:
+    # Zod (Medusa's validators) takes no Infinity for a number; JSON.parse gives Infinity
+    # for a number beyond a double (1e400, 5,000 digits), and so does the mock's parser.
+    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") \
+        and not (isinstance(instance, float) and not math.isfinite(instance))
+
+
+def _finite_integer(checker, instance: Any) -> bool:
+    return _finite(checker, instance) and Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
+
+
+_JsValidator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER
+                                 .redefine_many({"number": _finite, "integer": _finite_integer}))
 
 
 def _fast_validator(schema: dict, registries: Registries) -> Any:

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..backend import listing, payments, refund_reasons
 from . import auth
 from .auth import Actor
+from ..backend.fields import ENTITIES
 from ..backend.money import to_decimal
 
 if TYPE_CHECKING:
     from .app import Mock
+    from .contract import Operation
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Call:
     body: Any
     query: dict
     actor: Actor | None
+    operation: Operation | None = None  # what the route's validator takes
+
 
 
 @dataclass
@@ -53,7 +57,10 @@ def _project(call: Call, entity: str, row: Any) -> dict:
 
 
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
-    page = listing.select(rows, call.query, default_limit=default_limit, search=search)
+    op = call.operation
+    filterable = None if op is None else frozenset(op.query_params) - set(listing.PAGING_KEYS)
+    page = listing.select(rows, call.query, default_limit=default_limit, search=search,
+                          columns=ENTITIES[entity].columns, filterable=filterable)
     fields = _fields(call)
     return Reply(200, {name: [call.mock.projector.project(entity, row, fields) for row in page.items],
                        "count": page.count, "offset": page.offset, "limit": page.limit})

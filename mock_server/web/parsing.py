@@ -4,12 +4,16 @@
 
 from __future__ import annotations
 
+import json
+import json.decoder
+import json.scanner
+import re
 from typing import Any
 
 import orjson
 import qs_codec
 
-from ..backend.messages import strict_violation, v8_message
+from ..backend.messages import strict_violation, unexpected_token, v8_translate
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
 
@@ -22,7 +26,6 @@ class BodyError(Exception):
         self.status, self.message, self.type = status, message, type
 
 
-TOO_LARGE = BodyError(413, "request entity too large", "unknown_error")
 _NOT_PARSED = object()
 
 
@@ -33,11 +36,21 @@ def is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def parse_body(raw: bytes, content_type: str | None) -> Any:
+class SlowParse(Exception):
+    """``parse_body(..., quick=True)`` would need the pure-Python parser on a large body."""
+
+
+# Bodies up to this size may take the pure-Python parser inline (well under a millisecond).
+QUICK_LIMIT = 2048
+
+
+def parse_body(raw: bytes, content_type: str | None, quick: bool = False) -> Any:
     """The request body as Medusa's validators see it: ``{}`` when empty, the parsed JSON
-    for a JSON content type, the raw text otherwise (which then fails validation)."""
-    if len(raw) > BODY_LIMIT:
-        raise TOO_LARGE
+    for a JSON content type, the raw text otherwise (which then fails validation).
+    With ``quick``, a body over ``QUICK_LIMIT`` bytes that orjson refuses raises
+    ``SlowParse`` instead of being parsed here (the caller parses it off the event loop)."""
+    if len(raw) > BODY_LIMIT:  # a fresh error each time: a shared one keeps every traceback
+        raise BodyError(413, "request entity too large", "unknown_error")
     if not raw.strip():
         return {}
     if not is_json(content_type):
@@ -48,8 +61,116 @@ def parse_body(raw: bytes, content_type: str | None) -> Any:
         raise BodyError(400, strict_violation(text, first), "invalid_data")
     try:
         return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BodyError(400, v8_message(text), "invalid_data") from None
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+    if quick and len(raw) > QUICK_LIMIT:
+        raise SlowParse()
+    try:
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        raise BodyError(400, v8_translate(text, exc.msg, exc.pos), "invalid_data") from None
+    if reason.startswith(_JS_ACCEPTS):  # valid JSON orjson will not take; JSON.parse does
+        return value
+    raise BodyError(400, unexpected_token(text, 0), "invalid_data")
+
+
+# orjson's refusals of JSON that V8's JSON.parse takes: nesting deeper than 1024 and
+# numbers beyond a double (JSON.parse: Infinity).
+_JS_ACCEPTS = ("depth limit exceeded", "number is infinity when parsed as double")
+
+
+def v8_message(text: str) -> str:
+    """Node 20's ``JSON.parse`` error message for ``text`` (the common cases)."""
+    try:
+        loads(text)
+    except json.JSONDecodeError as exc:
+        return v8_translate(text, exc.msg, exc.pos)
+    return unexpected_token(text, 0)
+
+
+_NUMBER = json.scanner.NUMBER_RE
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def loads(text: str) -> Any:
+    """``JSON.parse`` without recursion: any depth in linear time (V8's parser is not
+    recursive either), numbers as doubles where they leave 64-bit integers (a 5,000-digit
+    number is ``inf``, as JSON.parse gives Infinity). Errors are ``json.JSONDecodeError``
+    with the standard library's wording and positions (``messages.v8_translate`` words them as V8)."""
+    end = len(text)
+    stack: list[list] = []  # [container, key] of each open object or array
+    pos = _SPACE.match(text, 0).end()
+    while True:
+        char = text[pos:pos + 1]
+        if char == "{":
+            pos = _SPACE.match(text, pos + 1).end()
+            if text[pos:pos + 1] == "}":
+                value, pos = {}, pos + 1
+            else:
+                key, pos = _key(text, pos)
+                stack.append([{}, key])
+                continue
+        elif char == "[":
+            pos = _SPACE.match(text, pos + 1).end()
+            if text[pos:pos + 1] == "]":
+                value, pos = [], pos + 1
+            else:
+                stack.append([[], None])
+                continue
+        elif char == '"':
+            value, pos = json.decoder.scanstring(text, pos + 1, True)
+        else:
+            match = _NUMBER.match(text, pos)
+            if match:
+                integer, fraction, exponent = match.groups()
+                if fraction or exponent:
+                    value = float(match.group())
+                else:
+                    value = int(integer) if len(integer) < 20 and abs(int(integer)) < 2 ** 64 \
+                        else float(integer)
+                pos = match.end()
+            elif text.startswith("null", pos):
+                value, pos = None, pos + 4
+            elif text.startswith("true", pos):
+                value, pos = True, pos + 4
+            elif text.startswith("false", pos):
+                value, pos = False, pos + 5
+            else:
+                raise json.JSONDecodeError("Expecting value", text, pos)
+        while True:  # a value is complete: put it in its container, close what closes
+            pos = _SPACE.match(text, pos).end()
+            if not stack:
+                if pos != end:
+                    raise json.JSONDecodeError("Extra data", text, pos)
+                return value
+            top = stack[-1]
+            container = top[0]
+            if top[1] is None:
+                container.append(value)
+            else:
+                container[top[1]] = value
+            char = text[pos:pos + 1]
+            if char == ",":
+                pos = _SPACE.match(text, pos + 1).end()
+                if top[1] is not None:
+                    top[1], pos = _key(text, pos)
+                break
+            if char == ("]" if top[1] is None else "}"):
+                stack.pop()
+                value, pos = container, pos + 1
+                continue
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+
+def _key(text: str, pos: int) -> tuple[str, int]:
+    """An object's key and the position of its value (after the colon)."""
+    if text[pos:pos + 1] != '"':
+        raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+    key, pos = json.decoder.scanstring(text, pos + 1, True)
+    pos = _SPACE.match(text, pos).end()
+    if text[pos:pos + 1] != ":":
+        raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+    return key, _SPACE.match(text, pos + 1).end()
 
 
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped

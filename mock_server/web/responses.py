@@ -1,5 +1,6 @@
 """Responses shaped like Medusa's Express server sends them: compact JSON, Express's
-headers in Express's order, a weak ETag, and Express's HTML 404 (§13, §14, §8.4)."""
+headers in Express's order, a weak ETag, and Express's HTML 404 (docs/medusa-behaviour.md §13,
+§14, §8.4)."""
 
 from __future__ import annotations
 

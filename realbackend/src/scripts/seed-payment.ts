@@ -9,7 +9,7 @@
  * writes their ids to $SEED_OUTPUT (default: .state/seed.json, written
  * atomically), and logs one line `SEED RESULT {...}` with the same JSON.
  *
- * Scenarios (see docs/real-backend-observations.md and the recipe §8):
+ * Scenarios (the table "Seed output" in docs/real-backend-observations.md):
  *   A captured 100            B authorized 100, not captured   C captured 30
  *   D captured 50             E captured 100, NO order link    F, G captured 100
  *   H authorized 100 only     I captured 30                    J captured 50

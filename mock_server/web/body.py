@@ -1,0 +1,125 @@
+"""Reading a request body the way body-parser 1.x (Medusa's Express stack) reads it, with
+its limit enforced before the bytes are kept:
+
+* a ``Content-Length`` over the limit is a 413 before a byte of the body is read (the
+  server discards the rest, and the connection stays usable, as in Node);
+* a body without a length (chunked) is read until it passes the limit, then a 413;
+* ``Content-Encoding``: ``identity``, ``gzip`` and ``deflate`` (any case) are accepted and
+  inflated, the limit counting inflated bytes (a small gzip of a huge body is a 413, not a
+  huge buffer); anything else is a 415 ``unsupported content encoding "<value>"``. As in
+  Medusa, that applies to the types body-parser reads (JSON, ``text/plain``, URL-encoded);
+  other bodies are read under the same limit and their encoding header is ignored.
+
+So no request holds more than ``BODY_LIMIT`` (+ one network chunk) of body in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from typing import Any
+
+from starlette.requests import ClientDisconnect
+
+from .parsing import BODY_LIMIT, BodyError, SlowParse, is_json, parse_body
+
+_INFLATE = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def too_large() -> BodyError:
+    return BodyError(413, "request entity too large", "unknown_error")
+
+
+def _is_read_by_body_parser(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return is_json(content_type) or media in ("text/plain", "application/x-www-form-urlencoded")
+
+
+def plan(headers) -> tuple[int | None, str | None]:
+    """From the request head (ASGI header pairs): the declared length and the inflation to
+    apply (``None`` for identity). Raises the 415 and the early 413 as body-parser does,
+    before anything is read."""
+    content_type = content_length = encoding = None
+    chunked = False
+    for key, value in headers:
+        if key == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+        elif key == b"content-length" and content_length is None:
+            content_length = value
+        elif key == b"content-encoding" and encoding is None:
+            encoding = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    length = None
+    if content_length is not None:
+        try:
+            length = int(content_length)
+        except ValueError:
+            length = None
+    inflate = None
+    # type-is's hasBody: a Transfer-Encoding or a Content-Length (even 0) means a body
+    if _is_read_by_body_parser(content_type) and (chunked or content_length is not None):
+        name = (encoding or "identity").lower()
+        if name in _INFLATE:
+            inflate = name
+        elif name != "identity":
+            raise BodyError(415, f'unsupported content encoding "{encoding}"', "unknown_error")
+    if inflate is None and length is not None and length > BODY_LIMIT:
+        raise too_large()
+    return length, inflate
+
+
+async def read(receive, headers) -> bytes:
+    """The body of one request, decoded, at most ``BODY_LIMIT`` bytes (``BodyError``
+    otherwise; ``ClientDisconnect`` if the client goes away)."""
+    _, inflate = plan(headers)
+    decoder = zlib.decompressobj(_INFLATE[inflate]) if inflate else None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                if decoder is None:
+                    size += len(chunk)
+                    if size > BODY_LIMIT:
+                        raise too_large()
+                    chunks.append(chunk)
+                else:
+                    size = _inflate(decoder, chunk, chunks, size)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            raise ClientDisconnect()
+    if decoder is not None and not decoder.eof:
+        raise BodyError(400, "unexpected end of file", "invalid_data")  # zlib's Z_BUF_ERROR in Node
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _inflate(decoder, data: bytes, chunks: list[bytes], size: int) -> int:
+    while data and not decoder.eof:
+        try:
+            out = decoder.decompress(data, BODY_LIMIT + 1 - size)  # never 0 (= unbounded)
+        except zlib.error as exc:  # "Error -3 while decompressing data: incorrect header check"
+            raise BodyError(400, str(exc).split(": ", 1)[-1], "invalid_data") from None
+        size += len(out)
+        if size > BODY_LIMIT:
+            raise too_large()
+        if out:
+            chunks.append(out)
+        data = decoder.unconsumed_tail
+    return size
+
+
+async def parse(raw: bytes, content_type: str | None) -> Any:
+    """``parsing.parse_body``, with the rare large body orjson refuses (nesting deeper than
+    1024, numbers beyond a double, malformed JSON whose V8 message is worked out) parsed in
+    a worker thread, so the event loop keeps serving meanwhile."""
+    try:
+        return parse_body(raw, content_type, quick=True)
+    except SlowParse:
+        return await asyncio.to_thread(parse_body, raw, content_type)
