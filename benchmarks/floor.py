@@ -31,16 +31,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--response", required=True,
-                        help="JSON file: {status, headers: [[name, value], ...], body_b64}")
+    parser.add_argument(
+        "--response", required=True, help="JSON file: {status, headers: [[name, value], ...], body_b64}"
+    )
     args = parser.parse_args()
     with open(args.response) as f:
         spec = json.load(f)
-    app = make_app(spec["status"], [tuple(h) for h in spec["headers"]],
-                   base64.b64decode(spec["body_b64"]))
+    app = make_app(spec["status"], [tuple(h) for h in spec["headers"]], base64.b64decode(spec["body_b64"]))
     # The same uvicorn settings as `mock-server serve --log-level warning`.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                server_header=False, access_log=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", server_header=False, access_log=False
+    )
 
 
 if __name__ == "__main__":

@@ -34,11 +34,18 @@ OUT = ROOT / "benchmarks" / ".work" / "golden.json"
 FIXED = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=timezone.utc)
 API_KEY = "sk_66b7a02d48f0cd3ef0c220f8a446126eb0d1a7908e518c86a812a5e64a91fe23"
 CAPTURED = "pay_01KDEM0CAPTVRED00000000000"
-PAYMENTS = ["pay_01KDEM0CAPTVRED00000000000", "pay_01KDEM0PARTCAPT00000000000",
-            "pay_01KDEM0AVTH0R1ZED000000000", "pay_01KDEM0PARTREFVND000000000",
-            "pay_01KDEM0REFVNDED00000000000", "pay_01KDEM0CANCE1ED00000000000",
-            "pay_01KDEM0N00RDER00000000000", "pay_01KDEM0JPY0000000000000000",
-            "pay_01KDEM0KWD0000000000000000", "pay_01KDEM0EPS1L0N000000000000"]
+PAYMENTS = [
+    "pay_01KDEM0CAPTVRED00000000000",
+    "pay_01KDEM0PARTCAPT00000000000",
+    "pay_01KDEM0AVTH0R1ZED000000000",
+    "pay_01KDEM0PARTREFVND000000000",
+    "pay_01KDEM0REFVNDED00000000000",
+    "pay_01KDEM0CANCE1ED00000000000",
+    "pay_01KDEM0N00RDER00000000000",
+    "pay_01KDEM0JPY0000000000000000",
+    "pay_01KDEM0KWD0000000000000000",
+    "pay_01KDEM0EPS1L0N000000000000",
+]
 JSON = {"content-type": "application/json"}
 
 
@@ -69,9 +76,19 @@ def requests(token: str) -> list[tuple]:
     add(("PUT", "/admin/payments", bearer, None))
     add(("DELETE", f"/admin/payments/{CAPTURED}", bearer, None))
     # login variants
-    for body in (b'{"email":"admin@example.com","password":"nope"}', b'{"email":"admin@example.com"}',
-                 b'{"password":"x"}', b'{"email":1,"password":"supersecret"}', b"[]", b"", b"{",
-                 b'{"email":"x@y.z","password":"supersecret"}', b"null", b'"str"', b"  {} x"):
+    for body in (
+        b'{"email":"admin@example.com","password":"nope"}',
+        b'{"email":"admin@example.com"}',
+        b'{"password":"x"}',
+        b'{"email":1,"password":"supersecret"}',
+        b"[]",
+        b"",
+        b"{",
+        b'{"email":"x@y.z","password":"supersecret"}',
+        b"null",
+        b'"str"',
+        b"  {} x",
+    ):
         add(("POST", "/auth/user/emailpass", JSON, body))
     add(("POST", "/auth/user/emailpass", {"content-type": "text/plain"}, b"hello"))
     # sessions
@@ -83,27 +100,69 @@ def requests(token: str) -> list[tuple]:
     for origin in ("http://localhost:5173", "http://evil.example", None):
         h = {"origin": origin} if origin else {}
         add(("OPTIONS", "/admin/payments", {**h, "access-control-request-method": "GET"}, None))
-        add(("OPTIONS", "/auth/user/emailpass",
-             {**h, "access-control-request-headers": "content-type,authorization"}, None))
+        add(
+            (
+                "OPTIONS",
+                "/auth/user/emailpass",
+                {**h, "access-control-request-headers": "content-type,authorization"},
+                None,
+            )
+        )
         add(("GET", f"/admin/payments/{CAPTURED}", {**bearer, **h}, None))
         add(("OPTIONS", "/health", h, None))
     # list payments
-    for qs in ("", "?limit=20", "?limit=2&offset=3", "?offset=8", "?limit=0", "?limit=-1",
-               "?limit=abc", "?limit=1.5", "?limit=%2012", "?offset=-2", "?order=-created_at",
-               "?order=amount", "?order=-id,created_at", "?order=nope", "?fields=id,amount",
-               "?fields=*captures", "?fields=%2Braw_amount", "?fields=+raw_amount",
-               "?fields=-captures", "?fields=*", "?fields=refunds.*", "?fields=payment_collection",
-               "?fields=payment_session.*", "?fields=captures.payment.id", "?fields=foo.bar",
-               "?fields=nope", "?fields=refunds.refund_reason.*",
-               "?fields=payment_collection.payments.id",
-               f"?id={CAPTURED}", f"?id[0]={CAPTURED}&id[1]={PAYMENTS[1]}",
-               f"?id={CAPTURED},{PAYMENTS[2]}", "?created_at[$gt]=2020-01-01",
-               "?created_at[$lt]=2020-01-01", "?created_at[$bogus]=x", "?q=foo", "?bogus=1",
-               "?bogus=1&other=2&limit=x", "?with_deleted=true", "?with_deleted=maybe",
-               "?$and[0][id]=" + CAPTURED, "?$or[0][id]=" + CAPTURED + "&$or[1][id]=x",
-               "?payment_session_id=x", "?updated_at[$gte]=2026-01-01T00:00:00Z",
-               "?deleted_at=null", "?limit=5&fields=id", "?fields=", "?fields=id&fields=amount",
-               "?limit[a]=1", "?created_at=2026", "?id[$in][0]=" + CAPTURED):
+    for qs in (
+        "",
+        "?limit=20",
+        "?limit=2&offset=3",
+        "?offset=8",
+        "?limit=0",
+        "?limit=-1",
+        "?limit=abc",
+        "?limit=1.5",
+        "?limit=%2012",
+        "?offset=-2",
+        "?order=-created_at",
+        "?order=amount",
+        "?order=-id,created_at",
+        "?order=nope",
+        "?fields=id,amount",
+        "?fields=*captures",
+        "?fields=%2Braw_amount",
+        "?fields=+raw_amount",
+        "?fields=-captures",
+        "?fields=*",
+        "?fields=refunds.*",
+        "?fields=payment_collection",
+        "?fields=payment_session.*",
+        "?fields=captures.payment.id",
+        "?fields=foo.bar",
+        "?fields=nope",
+        "?fields=refunds.refund_reason.*",
+        "?fields=payment_collection.payments.id",
+        f"?id={CAPTURED}",
+        f"?id[0]={CAPTURED}&id[1]={PAYMENTS[1]}",
+        f"?id={CAPTURED},{PAYMENTS[2]}",
+        "?created_at[$gt]=2020-01-01",
+        "?created_at[$lt]=2020-01-01",
+        "?created_at[$bogus]=x",
+        "?q=foo",
+        "?bogus=1",
+        "?bogus=1&other=2&limit=x",
+        "?with_deleted=true",
+        "?with_deleted=maybe",
+        "?$and[0][id]=" + CAPTURED,
+        "?$or[0][id]=" + CAPTURED + "&$or[1][id]=x",
+        "?payment_session_id=x",
+        "?updated_at[$gte]=2026-01-01T00:00:00Z",
+        "?deleted_at=null",
+        "?limit=5&fields=id",
+        "?fields=",
+        "?fields=id&fields=amount",
+        "?limit[a]=1",
+        "?created_at=2026",
+        "?id[$in][0]=" + CAPTURED,
+    ):
         add(("GET", "/admin/payments" + qs, bearer, None))
         add(("GET", "/admin/payments/" + qs, bearer, None))
     add(("GET", "/admin/payments/payment-providers", bearer, None))
@@ -112,35 +171,95 @@ def requests(token: str) -> list[tuple]:
     add(("GET", "/admin/payments/payment-providers?zzz=true", bearer, None))
     # retrieve
     for pid in [*PAYMENTS, "pay_unknown"]:
-        for qs in ("", "?fields=*", "?fields=id", "?fields=+raw_amount,-captures",
-                   "?fields=refunds.*,captures.*", "?fields=*payment_collection",
-                   "?fields=payment_session.payment.id"):
+        for qs in (
+            "",
+            "?fields=*",
+            "?fields=id",
+            "?fields=+raw_amount,-captures",
+            "?fields=refunds.*,captures.*",
+            "?fields=*payment_collection",
+            "?fields=payment_session.payment.id",
+        ):
             add(("GET", f"/admin/payments/{pid}{qs}", bearer, None))
     add(("GET", f"/admin/payments/{CAPTURED}?bogus=1", bearer, None))
     add(("GET", f"/admin/payments/{CAPTURED}?fields=x.y", bearer, None))
     add(("HEAD", f"/admin/payments/{CAPTURED}", bearer, None))
     # refund bodies
-    bodies = [b'{"amount":1}', b'{"amount":"abc"}', b'{"amount":null}', b'{"amount":0}',
-              b'{"amount":-1}', b'{"amount":true}', b'{"amount":1.5}', b'{"amount":1e400}',
-              b"{}", b'{"extra":1}', b'{"metadata":{}}', b'{"refund_reason_id":1}',
-              b'{"refund_reason_id":null}', b'{"note":5}', b'{"note":null,"amount":"x","refund_reason_id":[]}',
-              b'{"amount":"x","note":1,"zzz":1,"yyy":2}', b"[]", b"[1,2]", b'"x"', b"1", b"null",
-              b'{"amount":', b'{"amount":1,}', b'{"amount" 1}', b"{'a':1}", b'{"a":"\x01"}',
-              b'{"a":"\\q"}', b"{} {}", b"", b"   ", b'{"amount":1,"refund_reason_id":"nope"}',
-              b'{"amount":1,"refund_reason_id":""}', b'{"amount":1,"note":"hi"}',
-              b'{"amount":100000}', b'{"amount":10.004}', b'{"amount":0.0000001}',
-              b'{"amount":12345678901234567890}', b'{"amount":[1]}', b'{"amount":{"a":1}}',
-              b'{"amount":1' + b" " * 40 + b",}", b"x" * (100 * 1024 + 1)]
-    for pid in (PAYMENTS[3], PAYMENTS[0], PAYMENTS[6], PAYMENTS[7], PAYMENTS[8], PAYMENTS[9],
-                PAYMENTS[2], "pay_unknown"):
+    bodies = [
+        b'{"amount":1}',
+        b'{"amount":"abc"}',
+        b'{"amount":null}',
+        b'{"amount":0}',
+        b'{"amount":-1}',
+        b'{"amount":true}',
+        b'{"amount":1.5}',
+        b'{"amount":1e400}',
+        b"{}",
+        b'{"extra":1}',
+        b'{"metadata":{}}',
+        b'{"refund_reason_id":1}',
+        b'{"refund_reason_id":null}',
+        b'{"note":5}',
+        b'{"note":null,"amount":"x","refund_reason_id":[]}',
+        b'{"amount":"x","note":1,"zzz":1,"yyy":2}',
+        b"[]",
+        b"[1,2]",
+        b'"x"',
+        b"1",
+        b"null",
+        b'{"amount":',
+        b'{"amount":1,}',
+        b'{"amount" 1}',
+        b"{'a':1}",
+        b'{"a":"\x01"}',
+        b'{"a":"\\q"}',
+        b"{} {}",
+        b"",
+        b"   ",
+        b'{"amount":1,"refund_reason_id":"nope"}',
+        b'{"amount":1,"refund_reason_id":""}',
+        b'{"amount":1,"note":"hi"}',
+        b'{"amount":100000}',
+        b'{"amount":10.004}',
+        b'{"amount":0.0000001}',
+        b'{"amount":12345678901234567890}',
+        b'{"amount":[1]}',
+        b'{"amount":{"a":1}}',
+        b'{"amount":1' + b" " * 40 + b",}",
+        b"x" * (100 * 1024 + 1),
+    ]
+    for pid in (
+        PAYMENTS[3],
+        PAYMENTS[0],
+        PAYMENTS[6],
+        PAYMENTS[7],
+        PAYMENTS[8],
+        PAYMENTS[9],
+        PAYMENTS[2],
+        "pay_unknown",
+    ):
         for body in bodies:
             add(("POST", f"/admin/payments/{pid}/refund", auth_json, body))
     add(("POST", f"/admin/payments/{PAYMENTS[9]}/refund", auth_json, b'{"amount":30.01}'))
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund?fields=id", auth_json, b'{"amount":1}'))
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund?fields=id&x=1", auth_json, b'{"amount":1}'))
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund?fields=*refunds", auth_json, b'{"amount":1}'))
-    add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund", {**bearer, "content-type": "text/plain"}, b"amount=1"))
-    add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund", {**bearer, "content-type": "application/vnd+json"}, b"[]"))
+    add(
+        (
+            "POST",
+            f"/admin/payments/{PAYMENTS[0]}/refund",
+            {**bearer, "content-type": "text/plain"},
+            b"amount=1",
+        )
+    )
+    add(
+        (
+            "POST",
+            f"/admin/payments/{PAYMENTS[0]}/refund",
+            {**bearer, "content-type": "application/vnd+json"},
+            b"[]",
+        )
+    )
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund", auth_json, b'{"amount":"abc"}'))
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund", {**JSON}, b'{"amount":"abc"}'))
     add(("POST", f"/admin/payments/{PAYMENTS[0]}/refund", {**JSON}, b'{"amount":'))
@@ -149,12 +268,26 @@ def requests(token: str) -> list[tuple]:
         for body in (b'{"amount":10}', b'{"amount":"x"}', b"{}", b'{"amount":1000}', b'{"zz":1}'):
             add(("POST", f"/admin/payments/{pid}/capture", auth_json, body))
     # refund reasons
-    for qs in ("", "?q=ship", "?q=zzz", "?limit=1", "?fields=id,label", "?order=-label",
-               "?code=pricing_error", "?bogus=1", "?fields=*"):
+    for qs in (
+        "",
+        "?q=ship",
+        "?q=zzz",
+        "?limit=1",
+        "?fields=id,label",
+        "?order=-label",
+        "?code=pricing_error",
+        "?bogus=1",
+        "?fields=*",
+    ):
         add(("GET", "/admin/refund-reasons" + qs, bearer, None))
-    for body in (b'{"label":"L","code":"c"}', b'{"label":"L"}', b'{"label":1,"code":2}',
-                 b'{"label":"L","code":"c","description":"d"}', b'{"label":"L","code":"c","x":1}',
-                 b"[]"):
+    for body in (
+        b'{"label":"L","code":"c"}',
+        b'{"label":"L"}',
+        b'{"label":1,"code":2}',
+        b'{"label":"L","code":"c","description":"d"}',
+        b'{"label":"L","code":"c","x":1}',
+        b"[]",
+    ):
         add(("POST", "/admin/refund-reasons", auth_json, body))
         add(("POST", "/admin/refund-reasons?fields=id", auth_json, body))
     rr = "refr_01KGOLDEN00000000000000035"  # the first created above (ids pinned by _pin)
@@ -198,8 +331,9 @@ async def run(validate: bool) -> list[dict]:
     transport = httpx.ASGITransport(app=app)
     out = []
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000") as client:
-        login = await client.post("/auth/user/emailpass",
-                                  json={"email": "admin@example.com", "password": "supersecret"})
+        login = await client.post(
+            "/auth/user/emailpass", json={"email": "admin@example.com", "password": "supersecret"}
+        )
         token = login.json()["token"]
         for method, url, headers, body in requests(token):
             r = await client.request(method, url, headers=headers, content=body)
@@ -210,9 +344,14 @@ async def run(validate: bool) -> list[dict]:
                 if masked and k.lower() in (b"etag", b"content-length"):
                     v = b"<masked>"
                 headers_out.append([k.decode("latin-1"), v.decode("latin-1")])
-            out.append({"request": f"{method} {url} {body[:80]!r}" if body else f"{method} {url}",
-                        "status": r.status_code, "headers": headers_out,
-                        "body": content.decode("utf-8", "replace")})
+            out.append(
+                {
+                    "request": f"{method} {url} {body[:80]!r}" if body else f"{method} {url}",
+                    "status": r.status_code,
+                    "headers": headers_out,
+                    "body": content.decode("utf-8", "replace"),
+                }
+            )
     return out
 
 
@@ -239,7 +378,9 @@ def main() -> int:
                     print(f"[{mode}] {want['request']}")
                     for key in ("status", "headers", "body"):
                         if want[key] != got[key]:
-                            print(f"  {key}:\n    want {str(want[key])[:600]}\n    got  {str(got[key])[:600]}")
+                            print(
+                                f"  {key}:\n    want {str(want[key])[:600]}\n    got  {str(got[key])[:600]}"
+                            )
         if len(expected[mode]) != len(result[mode]):
             differences += 1
             print(f"[{mode}] {len(expected[mode])} recorded, {len(result[mode])} now")

@@ -25,10 +25,20 @@ from run import ADMIN, SCENARIOS  # noqa: E402
 
 def scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict:
     path, _, query = target.partition("?")
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-            "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-            "query_string": query.encode(), "headers": headers,
-            "server": ("127.0.0.1", 9000), "client": ("127.0.0.1", 50000)}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": headers,
+        "server": ("127.0.0.1", 9000),
+        "client": ("127.0.0.1", 50000),
+    }
 
 
 async def call(app, method: str, target: str, headers, body: bytes) -> tuple[int, bytes]:
@@ -46,14 +56,21 @@ async def call(app, method: str, target: str, headers, body: bytes) -> tuple[int
 
 async def main_async(n: int, validate: bool, repeat: int) -> None:
     app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate))
-    status, body = await call(app, "POST", "/auth/user/emailpass",
-                              [(b"content-type", b"application/json")], json.dumps(ADMIN).encode())
+    status, body = await call(
+        app,
+        "POST",
+        "/auth/user/emailpass",
+        [(b"content-type", b"application/json")],
+        json.dumps(ADMIN).encode(),
+    )
     token = json.loads(body)["token"]
     for s in SCENARIOS:
         headers = [(b"host", b"127.0.0.1:9000"), (b"authorization", f"Bearer {token}".encode())]
         if s.body:
-            headers += [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(s.body)).encode())]
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(s.body)).encode()),
+            ]
         body = s.body.encode()
         status, _ = await call(app, s.method, s.path, headers, body)
         best = float("inf")

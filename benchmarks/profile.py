@@ -46,7 +46,7 @@ def _short(frame: str) -> str:
     where = where.rstrip(")")
     path, _, _line = where.rpartition(":")
     if path.startswith(REPO_ROOT):
-        path = path[len(REPO_ROOT):]
+        path = path[len(REPO_ROOT) :]
     for marker in ("site-packages/", "lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
@@ -70,15 +70,37 @@ def main() -> int:
             auth = "Bearer " + run.login(server.port)
             run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=2)  # warm-up
             result = {}
-            load = threading.Thread(target=lambda: result.setdefault("run", run.wrk(  # noqa: B023 (joined below)
-                server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2)))  # noqa: B023
+            load = threading.Thread(
+                target=lambda: result.setdefault(
+                    "run",
+                    run.wrk(  # noqa: B023 (joined below)
+                        server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2
+                    ),
+                )
+            )  # noqa: B023
             load.start()
             out = run.WORK / f"profile-{name}{args.tag}"
             for fmt, suffix in (("raw", ".txt"),):
-                subprocess.run([str(py_spy), "record", "--pid", str(server.pid), "--rate",
-                                str(args.rate), "--duration", str(args.seconds), "--nonblocking",
-                                "--format", fmt, "--output", str(out) + suffix],
-                               check=True, capture_output=True, timeout=args.seconds + 60)
+                subprocess.run(
+                    [
+                        str(py_spy),
+                        "record",
+                        "--pid",
+                        str(server.pid),
+                        "--rate",
+                        str(args.rate),
+                        "--duration",
+                        str(args.seconds),
+                        "--nonblocking",
+                        "--format",
+                        fmt,
+                        "--output",
+                        str(out) + suffix,
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=args.seconds + 60,
+                )
             load.join()
         finally:
             server.stop()

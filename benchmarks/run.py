@@ -69,17 +69,27 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("refund", "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds)",
-             "POST", f"/admin/payments/{REFUND_ID}/refund?fields=id", '{"amount":1}'),
-    Scenario("get", "GET /admin/payments/{id} (default fields)", "GET",
-             f"/admin/payments/{GET_ID}"),
+    Scenario(
+        "refund",
+        "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds)",
+        "POST",
+        f"/admin/payments/{REFUND_ID}/refund?fields=id",
+        '{"amount":1}',
+    ),
+    Scenario("get", "GET /admin/payments/{id} (default fields)", "GET", f"/admin/payments/{GET_ID}"),
     Scenario("list", "GET /admin/payments?limit=20", "GET", "/admin/payments?limit=20"),
-    Scenario("rejected", 'POST /admin/payments/{id}/refund?fields=id, amount "abc" (400)',
-             "POST", f"/admin/payments/{REFUND_ID}/refund?fields=id", '{"amount":"abc"}'),
+    Scenario(
+        "rejected",
+        'POST /admin/payments/{id}/refund?fields=id, amount "abc" (400)',
+        "POST",
+        f"/admin/payments/{REFUND_ID}/refund?fields=id",
+        '{"amount":"abc"}',
+    ),
 ]
 
 
 # ---- tools ---------------------------------------------------------------------------------
+
 
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
@@ -96,8 +106,9 @@ def ensure_prism() -> Path:
     if not PRISM_JS.exists():
         print("installing Prism (npm ci in benchmarks/prism) ...", flush=True)
         # --ignore-scripts: the only install script in the tree is a telemetry ping
-        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                       cwd=PRISM_DIR, check=True)
+        subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=PRISM_DIR, check=True
+        )
     return PRISM_JS
 
 
@@ -107,8 +118,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(port: int, method: str, path: str, headers: dict | None = None,
-            body: bytes | str | None = None, timeout: float = 30) -> tuple[int, list, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes | str | None = None,
+    timeout: float = 30,
+) -> tuple[int, list, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -128,16 +145,25 @@ def rss_mb(pid: int) -> float:
 
 # ---- servers -------------------------------------------------------------------------------
 
+
 class Server:
     """A contender process pinned to the server CPU; ``pid`` is the server itself."""
 
-    def __init__(self, name: str, argv: list[str], port: int, ready_status: int | None = 200,
-                 timeout: float = 60, cwd: Path = ROOT) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        ready_status: int | None = 200,
+        timeout: float = 60,
+        cwd: Path = ROOT,
+    ) -> None:
         self.name, self.port = name, port
         self.log = open(WORK / f"{name}.log", "wb")
         started = time.perf_counter()
-        self.process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv], cwd=cwd,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            ["taskset", "-c", SERVER_CPU, *argv], cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT
+        )
         self.startup = self._wait(ready_status, timeout, started)
 
     @property
@@ -184,27 +210,56 @@ MOCK_ROOT = ROOT  # where `python -m mock_server` is run from (--mock-root: anot
 
 def start_mock(name: str, fixtures: Path, *extra: str, timeout: float = 60) -> Server:
     port = free_port()
-    return Server(name, [PYTHON, "-m", "mock_server", "serve", "--host", "127.0.0.1",
-                         "--port", str(port), "--spec", str(SPEC), "--fixtures", str(fixtures),
-                         "--log-level", "warning", *extra], port, timeout=timeout, cwd=MOCK_ROOT)
+    return Server(
+        name,
+        [
+            PYTHON,
+            "-m",
+            "mock_server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--spec",
+            str(SPEC),
+            "--fixtures",
+            str(fixtures),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        port,
+        timeout=timeout,
+        cwd=MOCK_ROOT,
+    )
 
 
 def start_floor(name: str, response_file: Path) -> Server:
     port = free_port()
-    return Server(name, [PYTHON, str(HERE / "floor.py"), "--port", str(port),
-                         "--response", str(response_file)], port, ready_status=None)
+    return Server(
+        name,
+        [PYTHON, str(HERE / "floor.py"), "--port", str(port), "--response", str(response_file)],
+        port,
+        ready_status=None,
+    )
 
 
 def start_prism(name: str = "prism") -> Server:
     port = free_port()
     # -v warn: no per-request log lines (the mock runs with --log-level warning too)
-    return Server(name, ["node", str(PRISM_JS), "mock", "-h", "127.0.0.1", "-p", str(port),
-                         "-v", "warn", str(SPEC)], port, ready_status=200)
+    return Server(
+        name,
+        ["node", str(PRISM_JS), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn", str(SPEC)],
+        port,
+        ready_status=200,
+    )
 
 
 def login(port: int) -> str:
-    status, _, body = request(port, "POST", "/auth/user/emailpass",
-                              {"Content-Type": "application/json"}, json.dumps(ADMIN))
+    status, _, body = request(
+        port, "POST", "/auth/user/emailpass", {"Content-Type": "application/json"}, json.dumps(ADMIN)
+    )
     if status != 200:
         raise RuntimeError(f"login failed: {status} {body[:200]!r}")
     return json.loads(body)["token"]
@@ -242,25 +297,44 @@ def parse_wrk(out: str) -> Run:
     requests, seconds = int(m.group(1)), _ms(m.group(2) + m.group(3)) / 1000
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return Run(rps, p50, p99, requests, seconds, int(non2xx.group(1)) if non2xx else 0,
-               sum(map(int, errors.groups())) if errors else 0)
+    return Run(
+        rps,
+        p50,
+        p99,
+        requests,
+        seconds,
+        int(non2xx.group(1)) if non2xx else 0,
+        sum(map(int, errors.groups())) if errors else 0,
+    )
 
 
-def wrk(port: int, method: str, path: str, *, body: str = "", auth: str = "",
-        seconds: float, limit: int = 0) -> Run:
-    env = {**os.environ, "WRK_METHOD": method, "WRK_BODY": body, "WRK_AUTH": auth,
-           "WRK_LIMIT": str(limit)}
-    argv = ["taskset", "-c", WRK_CPU, "wrk", f"-t{THREADS}", f"-c{CONNECTIONS}",
-            f"-d{max(1, round(seconds))}s", "--timeout", "5s", "--latency", "-s", str(LUA),
-            f"http://127.0.0.1:{port}{path}"]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True,
-                          timeout=seconds + 60)
+def wrk(
+    port: int, method: str, path: str, *, body: str = "", auth: str = "", seconds: float, limit: int = 0
+) -> Run:
+    env = {**os.environ, "WRK_METHOD": method, "WRK_BODY": body, "WRK_AUTH": auth, "WRK_LIMIT": str(limit)}
+    argv = [
+        "taskset",
+        "-c",
+        WRK_CPU,
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
 
 
 # ---- the parts of the run ------------------------------------------------------------------
+
 
 @dataclass
 class Contender:
@@ -278,13 +352,13 @@ def capture_floor_responses(mock: Server, auth: str) -> dict[str, Path]:
         headers = {"Authorization": auth}
         if s.body:
             headers["Content-Type"] = "application/json"
-        status, raw_headers, body = request(mock.port, s.method, s.path, headers,
-                                            s.body or None)
+        status, raw_headers, body = request(mock.port, s.method, s.path, headers, s.body or None)
         # The date uvicorn adds is added by the floor's uvicorn too.
         kept = [(k, v) for k, v in raw_headers if k.lower() != "date"]
         path = WORK / f"floor-{s.name}.json"
-        path.write_text(json.dumps({"status": status, "headers": kept,
-                                    "body_b64": base64.b64encode(body).decode()}))
+        path.write_text(
+            json.dumps({"status": status, "headers": kept, "body_b64": base64.b64encode(body).decode()})
+        )
         files[s.name] = path
     return files
 
@@ -298,8 +372,9 @@ def probe(contender: Contender, s: Scenario) -> tuple[int, int]:
     return status, len(body)
 
 
-def run_rounds(contenders: list[Contender], scenarios: list[Scenario], rounds: int,
-               seconds: float, warmup: float) -> None:
+def run_rounds(
+    contenders: list[Contender], scenarios: list[Scenario], rounds: int, seconds: float, warmup: float
+) -> None:
     for s in scenarios:
         for c in contenders:
             c.statuses[s.name] = probe(c, s)
@@ -308,24 +383,29 @@ def run_rounds(contenders: list[Contender], scenarios: list[Scenario], rounds: i
                 wrk(server.port, s.method, s.path, body=s.body, auth=c.auth, seconds=warmup)
     for r in range(rounds):
         for s in scenarios:
-            order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
+            order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
             for c in order:
                 server = c.servers[s.name]
                 cpu0 = server.cpu_seconds()
                 run = wrk(server.port, s.method, s.path, body=s.body, auth=c.auth, seconds=seconds)
                 run.cpu = (server.cpu_seconds() - cpu0) / run.seconds
                 c.runs.setdefault(s.name, []).append(run)
-                print(f"  round {r + 1}/{rounds} {s.name:9} {c.name:6} {run.rps:9.0f} req/s  "
-                      f"p50 {run.p50:6.2f} ms  p99 {run.p99:6.2f} ms  server CPU {run.cpu:4.0%}"
-                      + (f"  non-2xx {run.non2xx}" if run.non2xx else "")
-                      + (f"  socket errors {run.errors}" if run.errors else ""), flush=True)
+                print(
+                    f"  round {r + 1}/{rounds} {s.name:9} {c.name:6} {run.rps:9.0f} req/s  "
+                    f"p50 {run.p50:6.2f} ms  p99 {run.p99:6.2f} ms  server CPU {run.cpu:4.0%}"
+                    + (f"  non-2xx {run.non2xx}" if run.non2xx else "")
+                    + (f"  socket errors {run.errors}" if run.errors else ""),
+                    flush=True,
+                )
 
 
 def measure_startup(n: int, include_prism: bool) -> dict:
     """Process start to the first 200 on /health, median of ``n`` (default specs/ and fixtures/)."""
     out = {}
-    kinds = [("mock", lambda i: start_mock(f"startup-mock-{i}", ROOT / "fixtures")),
-             ("floor", lambda i: start_floor(f"startup-floor-{i}", WORK / "floor-get.json"))]
+    kinds = [
+        ("mock", lambda i: start_mock(f"startup-mock-{i}", ROOT / "fixtures")),
+        ("floor", lambda i: start_floor(f"startup-floor-{i}", WORK / "floor-get.json")),
+    ]
     if include_prism:
         kinds.append(("prism", lambda i: start_prism(f"startup-prism-{i}")))
     for name, start in kinds:
@@ -335,8 +415,11 @@ def measure_startup(n: int, include_prism: bool) -> dict:
             times.append(server.startup)
             server.stop()
         out[name] = {"median_s": statistics.median(times), "all_s": times}
-        print(f"  start-up {name:6} median {statistics.median(times) * 1000:.0f} ms "
-              f"({', '.join(f'{t * 1000:.0f}' for t in times)})", flush=True)
+        print(
+            f"  start-up {name:6} median {statistics.median(times) * 1000:.0f} ms "
+            f"({', '.join(f'{t * 1000:.0f}' for t in times)})",
+            flush=True,
+        )
     return out
 
 
@@ -357,8 +440,14 @@ def measure_long_run(total: int, chunk: int = 100_000) -> dict:
         started = time.perf_counter()
         while total - sent > chunk // 100:
             n = min(chunk, total - sent)
-            run = wrk(server.port, "GET", path, auth=auth, seconds=min(600, n / rate * 1.15 + 1),
-                      limit=-(-n // THREADS))
+            run = wrk(
+                server.port,
+                "GET",
+                path,
+                auth=auth,
+                seconds=min(600, n / rate * 1.15 + 1),
+                limit=-(-n // THREADS),
+            )
             sent += run.requests
             if run.requests < n * 0.99:  # stopped by time, not by count: slower than thought
                 rate = max(run.requests / run.seconds, 100)
@@ -372,11 +461,17 @@ def measure_long_run(total: int, chunk: int = 100_000) -> dict:
 def write_refunds_fixture(path: Path, refunds: int) -> None:
     text = [
         "# generated by benchmarks/run.py: one payment with many refunds, one with none",
-        "users:", "  - email: admin@example.com", "    password: supersecret",
+        "users:",
+        "  - email: admin@example.com",
+        "    password: supersecret",
         "payments:",
-        f"  - id: {HUNDRED_K_ID}", "    amount: 1000000000000", "    captured: true",
+        f"  - id: {HUNDRED_K_ID}",
+        "    amount: 1000000000000",
+        "    captured: true",
         "    refunds: [" + ", ".join(["1"] * refunds) + "]",
-        f"  - id: {NONE_ID}", "    amount: 1000000000000", "    captured: true",
+        f"  - id: {NONE_ID}",
+        "    amount: 1000000000000",
+        "    captured: true",
     ]
     path.write_text("\n".join(text) + "\n")
 
@@ -387,28 +482,49 @@ def measure_many_refunds(refunds: int, rounds: int, seconds: float) -> dict:
     server = start_mock("mock-refunds", fixture, timeout=600)
     try:
         auth = "Bearer " + login(server.port)
-        state = request(server.port, "GET", f"/admin/payments/{HUNDRED_K_ID}?fields=refunds.id",
-                        {"Authorization": auth})
+        state = request(
+            server.port, "GET", f"/admin/payments/{HUNDRED_K_ID}?fields=refunds.id", {"Authorization": auth}
+        )
         have = len(json.loads(state[2])["payment"]["refunds"])
         targets = {"many": HUNDRED_K_ID, "none": NONE_ID}
         runs: dict[str, list[Run]] = {"many": [], "none": []}
         for pid in targets.values():  # warm-up
-            wrk(server.port, "POST", f"/admin/payments/{pid}/refund?fields=id",
-                body='{"amount":1}', auth=auth, seconds=1)
+            wrk(
+                server.port,
+                "POST",
+                f"/admin/payments/{pid}/refund?fields=id",
+                body='{"amount":1}',
+                auth=auth,
+                seconds=1,
+            )
         for r in range(rounds):
-            for name in (["many", "none"] if r % 2 == 0 else ["none", "many"]):
-                run = wrk(server.port, "POST", f"/admin/payments/{targets[name]}/refund?fields=id",
-                          body='{"amount":1}', auth=auth, seconds=seconds)
+            for name in ["many", "none"] if r % 2 == 0 else ["none", "many"]:
+                run = wrk(
+                    server.port,
+                    "POST",
+                    f"/admin/payments/{targets[name]}/refund?fields=id",
+                    body='{"amount":1}',
+                    auth=auth,
+                    seconds=seconds,
+                )
                 runs[name].append(run)
-                print(f"  refunds round {r + 1}/{rounds} {name:5} {run.rps:8.0f} req/s  "
-                      f"p50 {run.p50:.2f} ms  p99 {run.p99:.2f} ms", flush=True)
-        return {"refunds_loaded": have, "startup_s": server.startup, "rss_mb": server.rss(),
-                "runs": {k: [vars(x) for x in v] for k, v in runs.items()}}
+                print(
+                    f"  refunds round {r + 1}/{rounds} {name:5} {run.rps:8.0f} req/s  "
+                    f"p50 {run.p50:.2f} ms  p99 {run.p99:.2f} ms",
+                    flush=True,
+                )
+        return {
+            "refunds_loaded": have,
+            "startup_s": server.startup,
+            "rss_mb": server.rss(),
+            "runs": {k: [vars(x) for x in v] for k, v in runs.items()},
+        }
     finally:
         server.stop()
 
 
 # ---- report --------------------------------------------------------------------------------
+
 
 def machine() -> dict:
     model = "unknown"
@@ -419,15 +535,19 @@ def machine() -> dict:
                 break
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
-    return {"nproc": os.cpu_count(), "cpu": model, "ram_gb": round(mem_kb / 1024 / 1024, 1),
-            "kernel": platform.release()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+    }
 
 
 def versions(with_prism: bool) -> dict:
     from importlib.metadata import version
+
     out = {"python": platform.python_version()}
-    for pkg in ("uvicorn", "starlette", "httptools", "uvloop", "orjson", "jsonschema",
-                "jsonschema_rs"):
+    for pkg in ("uvicorn", "starlette", "httptools", "uvloop", "orjson", "jsonschema", "jsonschema_rs"):
         try:
             out[pkg] = version(pkg)
         except Exception:
@@ -436,8 +556,9 @@ def versions(with_prism: bool) -> dict:
     out["wrk"] = (wrk_v.stdout or wrk_v.stderr).split("[")[0].replace("wrk", "").strip()
     out["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     if with_prism:
-        out["prism"] = subprocess.run(["node", str(PRISM_JS), "--version"], capture_output=True,
-                                      text=True).stdout.strip()
+        out["prism"] = subprocess.run(
+            ["node", str(PRISM_JS), "--version"], capture_output=True, text=True
+        ).stdout.strip()
     return out
 
 
@@ -450,17 +571,22 @@ def summarise(contenders: list[Contender]) -> dict:
     for c in contenders:
         for name, runs in c.runs.items():
             out.setdefault(name, {})[c.name] = {
-                "rps": median([r.rps for r in runs]), "rps_min": min(r.rps for r in runs),
-                "rps_max": max(r.rps for r in runs), "p50": median([r.p50 for r in runs]),
-                "p99": median([r.p99 for r in runs]), "p99_max": max(r.p99 for r in runs),
+                "rps": median([r.rps for r in runs]),
+                "rps_min": min(r.rps for r in runs),
+                "rps_max": max(r.rps for r in runs),
+                "p50": median([r.p50 for r in runs]),
+                "p99": median([r.p99 for r in runs]),
+                "p99_max": max(r.p99 for r in runs),
                 "cpu": median([r.cpu for r in runs if r.cpu is not None]),
                 # requests per second of server CPU: the cost of a request, whether or not
                 # the load generator kept the server's core busy all the time
                 "per_cpu_s": median([r.rps / r.cpu for r in runs if r.cpu]),
                 "status": c.statuses.get(name, (None, None))[0],
                 "bytes": c.statuses.get(name, (None, None))[1],
-                "non2xx": sum(r.non2xx for r in runs), "errors": sum(r.errors for r in runs),
-                "runs": [vars(r) for r in runs]}
+                "non2xx": sum(r.non2xx for r in runs),
+                "errors": sum(r.errors for r in runs),
+                "runs": [vars(r) for r in runs],
+            }
     return out
 
 
@@ -472,8 +598,13 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         if mock and floor:
             ratio = mock["rps"] / floor["rps"]
             per_cpu = mock["per_cpu_s"] / floor["per_cpu_s"]
-            checks.append((ratio >= 0.5, f"{name}: mock at {ratio:.2f}x the floor's req/s (target >= 0.5x; "
-                           f"per CPU-second {per_cpu:.2f}x)"))
+            checks.append(
+                (
+                    ratio >= 0.5,
+                    f"{name}: mock at {ratio:.2f}x the floor's req/s (target >= 0.5x; "
+                    f"per CPU-second {per_cpu:.2f}x)",
+                )
+            )
         if mock and prism:
             ratio = mock["rps"] / prism["rps"]
             checks.append((ratio >= 10, f"{name}: mock at {ratio:.1f}x Prism's req/s (target >= 10x)"))
@@ -486,12 +617,18 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         a = median([r["p50"] for r in many["runs"]["many"]])
         b = median([r["p50"] for r in many["runs"]["none"]])
         diff = (a - b) / b
-        checks.append((abs(diff) <= 0.10, f"refund p50 with {many['refunds_loaded']:,} refunds "
-                       f"{a:.2f} ms vs none {b:.2f} ms ({diff:+.1%}; target within 10%)"))
+        checks.append(
+            (
+                abs(diff) <= 0.10,
+                f"refund p50 with {many['refunds_loaded']:,} refunds "
+                f"{a:.2f} ms vs none {b:.2f} ms ({diff:+.1%}; target within 10%)",
+            )
+        )
     startup = extra.get("startup", {}).get("mock")
     if startup:
-        checks.append((startup["median_s"] < 1, f"start-up {startup['median_s'] * 1000:.0f} ms "
-                       "(target < 1 s)"))
+        checks.append(
+            (startup["median_s"] < 1, f"start-up {startup['median_s'] * 1000:.0f} ms (target < 1 s)")
+        )
     idle = extra.get("rss", {}).get("mock", {}).get("idle")
     if idle is not None:
         checks.append((idle < 60, f"idle RSS {idle:.1f} MB (target < 60 MB)"))
@@ -500,8 +637,13 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         first = long["samples"][1]
         last = long["samples"][-1]
         growth = last[1] / first[1] - 1
-        checks.append((growth <= 0.10, f"RSS after {last[0]:,} requests {last[1]:.1f} MB vs "
-                       f"{first[1]:.1f} MB after {first[0]:,} ({growth:+.1%}; target <= +10%)"))
+        checks.append(
+            (
+                growth <= 0.10,
+                f"RSS after {last[0]:,} requests {last[1]:.1f} MB vs "
+                f"{first[1]:.1f} MB after {first[0]:,} ({growth:+.1%}; target <= +10%)",
+            )
+        )
     return checks
 
 
@@ -549,9 +691,12 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         row = table.get(s.name)
         if not row:
             continue
-        lines += [f"## {s.title}", "",
-                  "| contender | status | body bytes | req/s | p50 ms | p99 ms (worst round) | server CPU | req per CPU-s | vs floor | vs Prism |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {s.title}",
+            "",
+            "| contender | status | body bytes | req/s | p50 ms | p99 ms (worst round) | server CPU | req per CPU-s | vs floor | vs Prism |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         floor = row.get("floor", {}).get("rps")
         floor_cpu = row.get("floor", {}).get("per_cpu_s")
         prism = row.get("prism", {}).get("rps")
@@ -567,29 +712,38 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
                 f"({r['rps_min']:,.0f}–{r['rps_max']:,.0f}){note} | {r['p50']:.2f} | "
                 f"{r['p99']:.2f} ({r['p99_max']:.2f}) | {r['cpu']:.0%} | {r['per_cpu_s']:,.0f} "
                 f"({fmt_ratio(r['per_cpu_s'], floor_cpu)}) | {fmt_ratio(r['rps'], floor)} | "
-                f"{fmt_ratio(r['rps'], prism)} |")
+                f"{fmt_ratio(r['rps'], prism)} |"
+            )
         lines.append("")
     lines += ["## Start-up, memory, many refunds", ""]
     su = extra.get("startup")
     if su:
-        lines.append("- Start-up (process start to the first 200 on `/health`, default `specs/` "
-                     f"and `fixtures/`, median of {len(su['mock']['all_s'])}): " + "; ".join(
-                         f"{k} {d['median_s'] * 1000:.0f} ms" for k, d in su.items()))
+        lines.append(
+            "- Start-up (process start to the first 200 on `/health`, default `specs/` "
+            f"and `fixtures/`, median of {len(su['mock']['all_s'])}): "
+            + "; ".join(f"{k} {d['median_s'] * 1000:.0f} ms" for k, d in su.items())
+        )
     rss = extra.get("rss")
     if rss:
-        lines.append("- RSS (VmRSS of the server process), idle after start-up and login → after "
-                     "all the rounds above: " + "; ".join(
-                         f"{k} {d['idle']:.1f} → {d['after']:.1f} MB" for k, d in rss.items()))
-        lines.append("  (the mock's growth after load is state, not a leak: every successful "
-                     "refund above is kept on the refund payment, as Medusa keeps its rows)")
+        lines.append(
+            "- RSS (VmRSS of the server process), idle after start-up and login → after "
+            "all the rounds above: "
+            + "; ".join(f"{k} {d['idle']:.1f} → {d['after']:.1f} MB" for k, d in rss.items())
+        )
+        lines.append(
+            "  (the mock's growth after load is state, not a leak: every successful "
+            "refund above is kept on the refund payment, as Medusa keeps its rows)"
+        )
     long = extra.get("long_run")
     if long:
         s = long["samples"]
-        lines.append(f"- RSS over a long run on a fresh mock (`GET {long['path']}`, default "
-                     f"fields, {s[-1][0]:,} requests in {long['seconds']:.0f} s): "
-                     f"idle {s[0][1]:.1f} MB, after {s[1][0]:,} requests {s[1][1]:.1f} MB, "
-                     f"after {s[-1][0]:,} {s[-1][1]:.1f} MB ({s[-1][1] / s[1][1] - 1:+.1%}). "
-                     "Every 100k: " + ", ".join(f"{mb:.1f}" for _, mb in s[1:]) + " MB.")
+        lines.append(
+            f"- RSS over a long run on a fresh mock (`GET {long['path']}`, default "
+            f"fields, {s[-1][0]:,} requests in {long['seconds']:.0f} s): "
+            f"idle {s[0][1]:.1f} MB, after {s[1][0]:,} requests {s[1][1]:.1f} MB, "
+            f"after {s[-1][0]:,} {s[-1][1]:.1f} MB ({s[-1][1] / s[1][1] - 1:+.1%}). "
+            "Every 100k: " + ", ".join(f"{mb:.1f}" for _, mb in s[1:]) + " MB."
+        )
     many = extra.get("many_refunds")
     if many:
         a, b = many["runs"]["many"], many["runs"]["none"]
@@ -601,38 +755,57 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
             f"{median([r['rps'] for r in b]):,.0f} req/s, p50 {median([r['p50'] for r in a]):.2f} vs "
             f"{median([r['p50'] for r in b]):.2f} ms, p99 {median([r['p99'] for r in a]):.2f} vs "
             f"{median([r['p99'] for r in b]):.2f} ms. Loading that fixture took "
-            f"{many['startup_s']:.1f} s; RSS with it {many['rss_mb']:.0f} MB.")
+            f"{many['startup_s']:.1f} s; RSS with it {many['rss_mb']:.0f} MB."
+        )
     lines += ["", "## Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for ok, text in checks]
-    lines += ["", "What the profile shows about these figures, what each optimisation bought and "
-              "why a target is missed: `benchmarks/PROFILE.md`.", ""]
+    lines += [
+        "",
+        "What the profile shows about these figures, what each optimisation bought and "
+        "why a target is missed: `benchmarks/PROFILE.md`.",
+        "",
+    ]
     path.write_text("\n".join(lines))
 
 
 # ---- main ----------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per contender and scenario")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of warm-up per contender and scenario"
+    )
     parser.add_argument("--contenders", default="mock,floor,prism")
     parser.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS))
-    parser.add_argument("--long-requests", type=int,
-                        default=int(os.environ.get("BENCH_LONG_REQUESTS", 1_000_000)),
-                        help="requests of the memory run (0: skip; env BENCH_LONG_REQUESTS)")
-    parser.add_argument("--refunds", type=int, default=100_000,
-                        help="refunds on the 'many refunds' payment (0: skip)")
+    parser.add_argument(
+        "--long-requests",
+        type=int,
+        default=int(os.environ.get("BENCH_LONG_REQUESTS", 1_000_000)),
+        help="requests of the memory run (0: skip; env BENCH_LONG_REQUESTS)",
+    )
+    parser.add_argument(
+        "--refunds", type=int, default=100_000, help="refunds on the 'many refunds' payment (0: skip)"
+    )
     parser.add_argument("--many-rounds", type=int, default=3)
     parser.add_argument("--many-duration", type=float, default=5.0)
     parser.add_argument("--startup-runs", type=int, default=5, help="0: skip")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=WORK / "results.json")
-    parser.add_argument("--quick", action="store_true",
-                        help="mock and floor only, refund and get, 3 x 3 s, nothing else; "
-                             "results to benchmarks/.work/quick.md")
-    parser.add_argument("--mock-root", type=Path, default=ROOT,
-                        help="run the mock package found in this folder (to compare versions)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="mock and floor only, refund and get, 3 x 3 s, nothing else; "
+        "results to benchmarks/.work/quick.md",
+    )
+    parser.add_argument(
+        "--mock-root",
+        type=Path,
+        default=ROOT,
+        help="run the mock package found in this folder (to compare versions)",
+    )
     args = parser.parse_args()
     global MOCK_ROOT
     MOCK_ROOT = args.mock_root.resolve()
@@ -678,8 +851,10 @@ def main() -> int:
             rss["prism"] = {"idle": prism.rss()}
             contenders.append(Contender("prism", {s.name: prism for s in scenarios}, auth))
         contenders.sort(key=lambda c: names.index(c.name))
-        print(f"load: {args.rounds} rounds x {args.duration:g} s, {THREADS} threads, "
-              f"{CONNECTIONS} connections", flush=True)
+        print(
+            f"load: {args.rounds} rounds x {args.duration:g} s, {THREADS} threads, {CONNECTIONS} connections",
+            flush=True,
+        )
         run_rounds(contenders, scenarios, args.rounds, args.duration, args.warmup)
         rss["mock"]["after"] = mock.rss()
         if "floor" in names:
@@ -696,8 +871,7 @@ def main() -> int:
         extra["startup"] = measure_startup(args.startup_runs, "prism" in names)
     if args.refunds:
         print(f"refunds on a payment with {args.refunds:,} refunds vs none ...", flush=True)
-        extra["many_refunds"] = measure_many_refunds(args.refunds, args.many_rounds,
-                                                     args.many_duration)
+        extra["many_refunds"] = measure_many_refunds(args.refunds, args.many_rounds, args.many_duration)
     if args.long_requests:
         print(f"memory over {args.long_requests:,} requests ...", flush=True)
         extra["long_run"] = measure_long_run(args.long_requests)
@@ -712,9 +886,11 @@ def main() -> int:
         floor = row.get("floor", {}).get("rps")
         prism = row.get("prism", {}).get("rps")
         for name, r in row.items():
-            print(f"{s.name:9} {name:6} {r['rps']:9,.0f} req/s  p50 {r['p50']:6.2f} ms  "
-                  f"p99 {r['p99']:6.2f} ms  vs floor {fmt_ratio(r['rps'], floor):>6}  "
-                  f"vs Prism {fmt_ratio(r['rps'], prism):>7}")
+            print(
+                f"{s.name:9} {name:6} {r['rps']:9,.0f} req/s  p50 {r['p50']:6.2f} ms  "
+                f"p99 {r['p99']:6.2f} ms  vs floor {fmt_ratio(r['rps'], floor):>6}  "
+                f"vs Prism {fmt_ratio(r['rps'], prism):>7}"
+            )
     print()
     for ok, text in checks:
         print(f"{'PASS' if ok else 'FAIL'}: {text}")

@@ -141,8 +141,10 @@ def main() -> int:
             latencies, count, errors = load.take()
             rss = rss_mb(server.process.pid)
             rows.append((rss, p99(latencies), errors))
-            print(f"{time.monotonic() - start:7.0f} {count:9d} {errors:4d} {rss:7.1f} "
-                  f"{rows[-1][1]:7.1f}", flush=True)
+            print(
+                f"{time.monotonic() - start:7.0f} {count:9d} {errors:4d} {rss:7.1f} {rows[-1][1]:7.1f}",
+                flush=True,
+            )
             httpx.post(server.url + "/__mock/reset", timeout=30)
         load.stop.set()
         for thread in load.threads:
@@ -161,8 +163,11 @@ def main() -> int:
         failed.append(f"p99 went from {rows[1][1]:.1f} to {last[1]:.1f} ms")
     if any(r[2] for r in rows):
         failed.append("5xx answers")
-    print("FAIL: " + "; ".join(failed) if failed else
-          f"PASS: RSS {base[0]:.1f} -> {last[0]:.1f} MB, p99 {rows[1][1]:.1f} -> {last[1]:.1f} ms")
+    print(
+        "FAIL: " + "; ".join(failed)
+        if failed
+        else f"PASS: RSS {base[0]:.1f} -> {last[0]:.1f} MB, p99 {rows[1][1]:.1f} -> {last[1]:.1f} ms"
+    )
     return 1 if failed else 0
 
 

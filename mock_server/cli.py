@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         if hint:  # before argparse: its own errors would hide what is really missing
             print(hint, file=sys.stderr)
             return 2
-    parser = argparse.ArgumentParser(prog="mock-server", description=(
-        "A stateful mock of the Medusa 2.21.2 admin payments API."))
+    parser = argparse.ArgumentParser(
+        prog="mock-server", description=("A stateful mock of the Medusa 2.21.2 admin payments API.")
+    )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -33,51 +34,84 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument("--spec", type=Path, default=Config.spec, help="OpenAPI file or folder")
-    serve.add_argument("--fixtures", type=Path, default=Config.fixtures,
-                       help="fixture file or folder")
-    serve.add_argument("--validate-responses", action="store_true",
-                       help="check every response against the spec; a mismatch answers 500")
-    serve.add_argument("--log-level", default="info",
-                       choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument("--admin-cors", help="comma-separated origins allowed on /admin "
-                       "(default: $ADMIN_CORS or Medusa's starter defaults)")
-    serve.add_argument("--auth-cors", help="comma-separated origins allowed on /auth "
-                       "(default: $AUTH_CORS or Medusa's starter defaults)")
+    serve.add_argument("--fixtures", type=Path, default=Config.fixtures, help="fixture file or folder")
+    serve.add_argument(
+        "--validate-responses",
+        action="store_true",
+        help="check every response against the spec; a mismatch answers 500",
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--admin-cors",
+        help="comma-separated origins allowed on /admin (default: $ADMIN_CORS or Medusa's starter defaults)",
+    )
+    serve.add_argument(
+        "--auth-cors",
+        help="comma-separated origins allowed on /auth (default: $AUTH_CORS or Medusa's starter defaults)",
+    )
     serve.add_argument("--no-control", action="store_true", help="disable the /__mock API")
     limits = Limits()
-    serve.add_argument("--headers-timeout", type=float, default=limits.headers_timeout,
-                       metavar="S", help="close a connection that has not sent a complete "
-                       "request head in S seconds, with 408 (Node's default: 60)")
-    serve.add_argument("--request-timeout", type=float, default=limits.request_timeout,
-                       metavar="S", help="the same for a whole request, body included "
-                       "(Node's default: 300)")
-    serve.add_argument("--keep-alive-timeout", type=float, default=limits.keep_alive_timeout,
-                       metavar="S", help="close an idle keep-alive connection after S seconds "
-                       "(Node's default: 5)")
-    serve.add_argument("--max-connections", type=int, default=limits.max_connections,
-                       metavar="N", help="open connections at most; a new one beyond closes "
-                       "the one idle the longest (kept under the file descriptor limit)")
+    serve.add_argument(
+        "--headers-timeout",
+        type=float,
+        default=limits.headers_timeout,
+        metavar="S",
+        help="close a connection that has not sent a complete "
+        "request head in S seconds, with 408 (Node's default: 60)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=limits.request_timeout,
+        metavar="S",
+        help="the same for a whole request, body included (Node's default: 300)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=limits.keep_alive_timeout,
+        metavar="S",
+        help="close an idle keep-alive connection after S seconds (Node's default: 5)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=limits.max_connections,
+        metavar="N",
+        help="open connections at most; a new one beyond closes "
+        "the one idle the longest (kept under the file descriptor limit)",
+    )
 
     check = commands.add_parser("check-fixtures", help="validate fixture files")
     check.add_argument("paths", nargs="+", type=Path)
 
     init = commands.add_parser(
-        "init", help="write the default fixtures into a folder, to start your own from",
+        "init",
+        help="write the default fixtures into a folder, to start your own from",
         description="Write the default fixture files (refund reasons, the admin user, demo "
         "payments) into DIR, then serve them with `mock-server serve --fixtures DIR`. Only "
         "fixtures are written: the contract stays the packaged one (`serve --spec` takes "
-        "another). Existing files are left alone unless --force.")
+        "another). Existing files are left alone unless --force.",
+    )
     init.add_argument("dir", type=Path, metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
 
-    contract = commands.add_parser("contract", help="check a running backend against the contract "
-                                   "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error. "
-                                   "Needs the contract extra")
+    contract = commands.add_parser(
+        "contract",
+        help="check a running backend against the contract "
+        "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error. "
+        "Needs the contract extra",
+    )
     _lazy("contract").add_arguments(contract)
 
-    snapshot = commands.add_parser("snapshot", help="read payments and refund reasons from a "
-                                   "running backend and print them as a fixture file. "
-                                   "Needs the contract extra")
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="read payments and refund reasons from a "
+        "running backend and print them as a fixture file. "
+        "Needs the contract extra",
+    )
     _lazy("snapshot").add_arguments(snapshot)
 
     args = parser.parse_args(argv)
@@ -104,9 +138,15 @@ def _serve(args) -> int:
 
     from .web.app import create_app
 
-    overrides = dict(spec=args.spec, fixtures=args.fixtures, host=args.host, port=args.port,
-                     validate_responses=args.validate_responses, log_level=args.log_level,
-                     control=not args.no_control)
+    overrides = dict(
+        spec=args.spec,
+        fixtures=args.fixtures,
+        host=args.host,
+        port=args.port,
+        validate_responses=args.validate_responses,
+        log_level=args.log_level,
+        control=not args.no_control,
+    )
     if args.admin_cors is not None:
         overrides["admin_cors"] = parse_origins(args.admin_cors)
     if args.auth_cors is not None:
@@ -124,12 +164,22 @@ def _serve(args) -> int:
     if warning:
         print(warning, file=sys.stderr)
     memory.serve_mode()
-    limits = Limits(headers_timeout=args.headers_timeout, request_timeout=args.request_timeout,
-                    keep_alive_timeout=args.keep_alive_timeout,
-                    max_connections=args.max_connections)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                server_header=False, access_log=args.log_level == "debug",
-                http=protocol_class(limits), timeout_keep_alive=limits.keep_alive_timeout)
+    limits = Limits(
+        headers_timeout=args.headers_timeout,
+        request_timeout=args.request_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        max_connections=args.max_connections,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        server_header=False,
+        access_log=args.log_level == "debug",
+        http=protocol_class(limits),
+        timeout_keep_alive=limits.keep_alive_timeout,
+    )
     return 0
 
 
@@ -165,8 +215,10 @@ def _check(paths: list[Path]) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
             continue
-        print(f"ok: {source}: {len(store.payments)} payments, "
-              f"{len(store.refund_reasons)} refund reasons, {len(store.users)} users")
+        print(
+            f"ok: {source}: {len(store.payments)} payments, "
+            f"{len(store.refund_reasons)} refund reasons, {len(store.users)} users"
+        )
     return 1 if failures else 0
 
 

@@ -23,5 +23,4 @@ def missing_hint(command: str, prog: str = "mock-server") -> str | None:
     extra, modules = NEEDS[command]
     if all(importlib.util.find_spec(m) is not None for m in modules):
         return None
-    return (f"{prog}: needs the {extra} tooling: "
-            f"pip install '{DISTRIBUTION}[{extra}]'")
+    return f"{prog}: needs the {extra} tooling: pip install '{DISTRIBUTION}[{extra}]'"

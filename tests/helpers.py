@@ -15,8 +15,17 @@ from mock_server.tooling.process import MockProcess, free_port
 from mock_server.web import contract as contract_module
 from mock_server.web.app import Mock, create_app
 
-__all__ = ["ROOT", "ADMIN", "API_KEY", "LiveServer", "free_port", "contract", "make_mock",
-           "make_client", "login"]
+__all__ = [
+    "ROOT",
+    "ADMIN",
+    "API_KEY",
+    "LiveServer",
+    "free_port",
+    "contract",
+    "make_mock",
+    "make_client",
+    "login",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"email": "admin@example.com", "password": "supersecret"}

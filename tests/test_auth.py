@@ -18,22 +18,39 @@ def test_login_token_is_a_24h_hs256_jwt_with_medusas_claims(client):
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "HS256", "typ": "JWT"}
     claims = jwt.decode(token, "supersecret", algorithms=["HS256"])
-    assert list(claims) == ["actor_id", "actor_type", "auth_identity_id", "auth_provider", "mfa_enabled",
-                            "mfa_challenge_completed_at", "app_metadata", "user_metadata", "iat", "exp"]
+    assert list(claims) == [
+        "actor_id",
+        "actor_type",
+        "auth_identity_id",
+        "auth_provider",
+        "mfa_enabled",
+        "mfa_challenge_completed_at",
+        "app_metadata",
+        "user_metadata",
+        "iat",
+        "exp",
+    ]
     assert claims["actor_id"].startswith("user_") and claims["auth_identity_id"].startswith("authid_")
     assert claims["app_metadata"] == {"user_id": claims["actor_id"]}
     assert claims["exp"] - claims["iat"] == 86400
-    assert (claims["actor_type"], claims["auth_provider"], claims["mfa_enabled"]) == ("user", "emailpass", False)
+    assert (claims["actor_type"], claims["auth_provider"], claims["mfa_enabled"]) == (
+        "user",
+        "emailpass",
+        False,
+    )
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"email": "admin@example.com", "password": "wrong"}, "Invalid email or password"),
-    ({"email": "nobody@example.com", "password": "supersecret"}, "Invalid email or password"),
-    ({}, "Password should be a string"),
-    ({"password": "x"}, "Email should be a string"),
-    ({"email": 5, "password": "x"}, "Email should be a string"),
-    ({"email": "admin@example.com", "password": 5}, "Password should be a string"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"email": "admin@example.com", "password": "wrong"}, "Invalid email or password"),
+        ({"email": "nobody@example.com", "password": "supersecret"}, "Invalid email or password"),
+        ({}, "Password should be a string"),
+        ({"password": "x"}, "Email should be a string"),
+        ({"email": 5, "password": "x"}, "Email should be a string"),
+        ({"email": "admin@example.com", "password": 5}, "Password should be a string"),
+    ],
+)
 def test_login_failures(client, body, message):
     response = client.post("/auth/user/emailpass", json=body)
     assert response.status_code == 401
@@ -41,8 +58,11 @@ def test_login_failures(client, body, message):
 
 
 def test_admin_routes_need_credentials(client):
-    for method, path in [("GET", "/admin/payments"), ("POST", f"/admin/payments/{CAPTURED}/refund"),
-                         ("GET", "/admin/refund-reasons")]:
+    for method, path in [
+        ("GET", "/admin/payments"),
+        ("POST", f"/admin/payments/{CAPTURED}/refund"),
+        ("GET", "/admin/refund-reasons"),
+    ]:
         response = client.request(method, path, json={"amount": "abc"} if method == "POST" else None)
         assert response.status_code == 401
         assert response.json() == UNAUTHORIZED
@@ -52,18 +72,22 @@ def _forged(claims_change=None, key="supersecret", algorithm="HS256", **headers)
     now = int(time.time())
     claims = {"actor_id": "user_x", "actor_type": "user", "iat": now, "exp": now + 60}
     claims.update(claims_change or {})
-    return jwt.encode(claims, None if algorithm == "none" else key, algorithm=algorithm,
-                      headers=headers or None)
+    return jwt.encode(
+        claims, None if algorithm == "none" else key, algorithm=algorithm, headers=headers or None
+    )
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer not.a.jwt",
-    "Basic Zm9vOmJhcg==",
-    "Bearer " + _forged({"exp": int(time.time()) - 10}),
-    "Bearer " + _forged(key="another-secret"),
-    "Bearer " + _forged(algorithm="none"),
-    "Bearer " + _forged({"actor_type": "customer"}),
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer not.a.jwt",
+        "Basic Zm9vOmJhcg==",
+        "Bearer " + _forged({"exp": int(time.time()) - 10}),
+        "Bearer " + _forged(key="another-secret"),
+        "Bearer " + _forged(algorithm="none"),
+        "Bearer " + _forged({"actor_type": "customer"}),
+    ],
+)
 def test_bad_credentials_are_401(client, authorization):
     response = client.get("/admin/payments", headers={"Authorization": authorization})
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
@@ -80,15 +104,18 @@ def test_tampered_token_is_rejected(client):
 def test_secret_key_as_bearer_gets_medusas_own_message(client):
     response = client.get("/admin/payments", headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 401
-    assert response.json() == {"message": "A secret API key was passed as a Bearer token. Secret API keys "
-                               "must be sent using HTTP Basic authentication instead (Authorization: Basic "
-                               "<secret-api-key>)."}
+    assert response.json() == {
+        "message": "A secret API key was passed as a Bearer token. Secret API keys "
+        "must be sent using HTTP Basic authentication instead (Authorization: Basic "
+        "<secret-api-key>)."
+    }
 
 
 def test_secret_key_over_basic_acts_as_the_key(client):
     basic = {"Authorization": "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()}
-    response = client.post(f"/admin/payments/{CAPTURED}/refund?fields=%2Brefunds.created_by",
-                           json={"amount": 1}, headers=basic)
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields=%2Brefunds.created_by", json={"amount": 1}, headers=basic
+    )
     assert response.status_code == 200
     key_id = client.get("/__mock/state").json()["api_keys"][0]["id"]
     assert key_id.startswith("apk_")

@@ -29,24 +29,38 @@ CHROMIUM = "/usr/bin/chromium"
 def browser_ready() -> None:
     """Chromium and the npm packages, installed if missing; a failure says why."""
     try:
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-chromium.sh")],
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "ensure-chromium.sh")],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"scripts/ensure-chromium.sh did not finish in 15 min:\n{exc.stderr or ''}",
-                    pytrace=False)
+        pytest.fail(
+            f"scripts/ensure-chromium.sh did not finish in 15 min:\n{exc.stderr or ''}", pytrace=False
+        )
     if result.returncode != 0:
-        pytest.fail(f"cannot get Chromium at {CHROMIUM} (scripts/ensure-chromium.sh exited "
-                    f"{result.returncode}):\n{result.stdout}\n{result.stderr}", pytrace=False)
+        pytest.fail(
+            f"cannot get Chromium at {CHROMIUM} (scripts/ensure-chromium.sh exited "
+            f"{result.returncode}):\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
     ensure_node_modules()
 
 
-def drive(scenario: str, server: LiveServer, *, backend: str, page_port: int, tmp_path: Path,
-          **refund) -> dict:
+def drive(
+    scenario: str, server: LiveServer, *, backend: str, page_port: int, tmp_path: Path, **refund
+) -> dict:
     """Run one scenario of the browser driver; its report, or a failure with everything
     it printed (and the mock's log)."""
-    env = {"MOCK_URL": backend, "PAGE_PORT": str(page_port), "SCENARIO": scenario,
-           "CHROMIUM": CHROMIUM, "ARTIFACTS_DIR": str(tmp_path),
-           **{k.upper(): str(v) for k, v in refund.items()}}
+    env = {
+        "MOCK_URL": backend,
+        "PAGE_PORT": str(page_port),
+        "SCENARIO": scenario,
+        "CHROMIUM": CHROMIUM,
+        "ARTIFACTS_DIR": str(tmp_path),
+        **{k.upper(): str(v) for k, v in refund.items()},
+    }
     result = run_node(["browser-driver.mjs"], env=env, timeout=180)
     lines = result.stdout.strip().splitlines()
     try:
@@ -55,11 +69,14 @@ def drive(scenario: str, server: LiveServer, *, backend: str, page_port: int, tm
         report = {}
     if result.returncode != 0 or not report or "failure" in report:
         server.stop()
-        pytest.fail(f"browser scenario {scenario!r} failed (exit {result.returncode}): "
-                    f"{report.get('failure', 'no report')}\n"
-                    f"--- report ---\n{json.dumps(report, indent=2)}\n"
-                    f"--- driver stderr ---\n{result.stderr}\n"
-                    f"--- mock server log ---\n{server_log(server)}", pytrace=False)
+        pytest.fail(
+            f"browser scenario {scenario!r} failed (exit {result.returncode}): "
+            f"{report.get('failure', 'no report')}\n"
+            f"--- report ---\n{json.dumps(report, indent=2)}\n"
+            f"--- driver stderr ---\n{result.stderr}\n"
+            f"--- mock server log ---\n{server_log(server)}",
+            pytrace=False,
+        )
     return report
 
 
@@ -81,9 +98,16 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
         any_localhost_port = r"/^http:\/\/localhost:\d+$/"
         server = LiveServer(env={"ADMIN_CORS": any_localhost_port, "AUTH_CORS": any_localhost_port})
     try:
-        report = drive("session-flow", server, backend=f"http://localhost:{server.port}",
-                       page_port=page_port, tmp_path=tmp_path,
-                       payment=CAPTURED, amount="12.5", note="Damaged in transit")
+        report = drive(
+            "session-flow",
+            server,
+            backend=f"http://localhost:{server.port}",
+            page_port=page_port,
+            tmp_path=tmp_path,
+            payment=CAPTURED,
+            amount="12.5",
+            note="Damaged in transit",
+        )
         state = httpx.get(server.url + "/__mock/state", timeout=5).json()
         user_id = next(u["id"] for u in state["users"] if u["email"] == ADMIN["email"])
         stored = payment_as_stored(server, CAPTURED)
@@ -99,20 +123,25 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
 
         # Refund with the cookie alone (the SDK sends no token in session mode)
         assert report["refund"] == {"state": "refunded", "status": "refund done", "error": None}
-        assert report["result"] == (f"Refunded 12.50 USD on {CAPTURED}; "
-                                    "12.50 USD refunded in total.")
+        assert report["result"] == (f"Refunded 12.50 USD on {CAPTURED}; 12.50 USD refunded in total.")
         assert len(stored["refunds"]) == 1
         refund = stored["refunds"][0]
         # the state dump writes non-integral amounts as exact decimal strings
-        assert (Decimal(str(refund["amount"])), refund["note"], refund["created_by"]) == \
-            (Decimal("12.5"), "Damaged in transit", user_id)
+        assert (Decimal(str(refund["amount"])), refund["note"], refund["created_by"]) == (
+            Decimal("12.5"),
+            "Damaged in transit",
+            user_id,
+        )
         assert report["refundRows"] == [[refund["id"], "12.50 USD", "Damaged in transit", user_id]]
 
         # Log out: DELETE /auth/session clears the cookie; the next refund is refused
         assert report["logout"] == {"state": "logged-out", "status": "logged out", "error": None}
         assert report["cookiesAfterLogout"] == []
         assert report["refundAfterLogout"] == {
-            "state": "error", "status": "Refund failed", "error": "401 Unauthorized: Unauthorized"}
+            "state": "error",
+            "status": "Refund failed",
+            "error": "401 Unauthorized: Unauthorized",
+        }
         assert report["requests"] == [
             "POST /auth/user/emailpass → 200",
             "POST /auth/session → 200",
@@ -125,11 +154,15 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
 
         # ... and the same refund through the API with a bearer token
         token = httpx.post(server.url + "/auth/user/emailpass", json=ADMIN, timeout=5).json()["token"]
-        payment = httpx.get(f"{server.url}/admin/payments/{CAPTURED}",
-                            params={"fields": "+refunds.created_by"},
-                            headers={"Authorization": f"Bearer {token}"}, timeout=5).json()["payment"]
-        assert [(r["id"], r["amount"], r["created_by"]) for r in payment["refunds"]] == \
-            [(refund["id"], 12.5, user_id)]
+        payment = httpx.get(
+            f"{server.url}/admin/payments/{CAPTURED}",
+            params={"fields": "+refunds.created_by"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).json()["payment"]
+        assert [(r["id"], r["amount"], r["created_by"]) for r in payment["refunds"]] == [
+            (refund["id"], 12.5, user_id)
+        ]
     finally:
         server.stop()
 
@@ -142,13 +175,23 @@ def test_page_on_an_origin_not_in_cors_is_blocked(browser_ready, tmp_path):
     allowed = f"http://localhost:{page_port}"
     server = LiveServer("--admin-cors", allowed, "--auth-cors", allowed)
     try:
-        report = drive("blocked-origin", server, backend=f"http://localhost:{server.port}",
-                       page_port=page_port, tmp_path=tmp_path, payment=EPSILON, amount="1")
+        report = drive(
+            "blocked-origin",
+            server,
+            backend=f"http://localhost:{server.port}",
+            page_port=page_port,
+            tmp_path=tmp_path,
+            payment=EPSILON,
+            amount="1",
+        )
         blocked = f"from origin 'http://127.0.0.1:{page_port}' has been blocked by CORS policy"
 
         assert report["origin"] == f"http://127.0.0.1:{page_port}"
-        assert report["login"] == {"state": "error", "status": "Login failed",
-                                   "error": "TypeError: Failed to fetch"}
+        assert report["login"] == {
+            "state": "error",
+            "status": "Login failed",
+            "error": "TypeError: Failed to fetch",
+        }
         assert report["refundWithToken"] == "TypeError: Failed to fetch"
         cors_errors = [m for m in report["console"] if blocked in m]
         assert len(cors_errors) == 2, report["console"]
@@ -167,13 +210,23 @@ def test_cookie_is_not_sent_between_localhost_and_127_0_0_1(browser_ready, tmp_p
     origin = f"http://localhost:{page_port}"
     server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
     try:
-        report = drive("cross-site-cookie", server, backend=server.url,
-                       page_port=page_port, tmp_path=tmp_path, payment=EPSILON, amount="1")
+        report = drive(
+            "cross-site-cookie",
+            server,
+            backend=server.url,
+            page_port=page_port,
+            tmp_path=tmp_path,
+            payment=EPSILON,
+            amount="1",
+        )
         assert server.url.startswith("http://127.0.0.1:")
         assert report["login"]["state"] == "logged-in"
         assert report["cookiesAfterLogin"] == []
-        assert report["refund"] == {"state": "error", "status": "Refund failed",
-                                    "error": "401 Unauthorized: Unauthorized"}
+        assert report["refund"] == {
+            "state": "error",
+            "status": "Refund failed",
+            "error": "401 Unauthorized: Unauthorized",
+        }
         assert payment_as_stored(server, EPSILON)["refunds"] == []
     finally:
         server.stop()
@@ -182,13 +235,21 @@ def test_cookie_is_not_sent_between_localhost_and_127_0_0_1(browser_ready, tmp_p
 def test_cors_lists_take_medusa_regex_entries():
     """ADMIN_CORS=/^http:\\/\\/localhost:\\d+$/ (Medusa's parseCorsOrigins turns /.../flags
     entries into RegExps) allows every localhost port, and nothing else."""
-    client = make_client(admin_cors=parse_origins(r"https://admin.example.com,/^http:\/\/localhost:\d+$/"),
-                         auth_cors=parse_origins("~^https://.*\\.example\\.com$~i"))
+    client = make_client(
+        admin_cors=parse_origins(r"https://admin.example.com,/^http:\/\/localhost:\d+$/"),
+        auth_cors=parse_origins("~^https://.*\\.example\\.com$~i"),
+    )
     try:
+
         def preflight(path: str, origin: str) -> str | None:
-            response = client.options(path, headers={
-                "Origin": origin, "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "content-type"})
+            response = client.options(
+                path,
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type",
+                },
+            )
             assert response.status_code == 204
             return response.headers.get("access-control-allow-origin")
 

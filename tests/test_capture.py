@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from helpers import AUTHORIZED, CANCELED, CAPTURED, PARTIALLY_CAPTURED
 
-OVER_CAPTURE = ("You cannot capture more than the authorized amount substracted by what is "
-                "already captured.")
+OVER_CAPTURE = "You cannot capture more than the authorized amount substracted by what is already captured."
 FIELDS = "?fields=%2Bpayment_collection.status,%2Bpayment_collection.captured_amount,%2Bcaptures.created_by"
 
 
@@ -58,21 +57,27 @@ def test_already_fully_captured_answers_200_and_changes_nothing(client, auth):
 def test_canceled_payment(client, auth):
     response = capture(client, auth, CANCELED, {"amount": 1})
     assert response.status_code == 400
-    assert response.json() == {"type": "invalid_data",
-                               "message": f"The payment: {CANCELED} has been canceled."}
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": f"The payment: {CANCELED} has been canceled.",
+    }
 
 
 def test_unknown_payment_wording_differs_from_refund(client, auth):
     response = capture(client, auth, "pay_does_not_exist", {"amount": 1})
     assert response.status_code == 404
-    assert response.json() == {"type": "not_found",
-                               "message": "Payment with id: pay_does_not_exist was not found"}
+    assert response.json() == {
+        "type": "not_found",
+        "message": "Payment with id: pay_does_not_exist was not found",
+    }
 
 
 def test_capture_validation(client, auth):
-    for body, message in [({"amount": 0}, "Value for field 'amount' too small, expected at least: '0'"),
-                          ({"foo": 1}, "Unrecognized fields: 'foo'"),
-                          ({"amount": 1, "note": "x"}, "Unrecognized fields: 'note'")]:
+    for body, message in [
+        ({"amount": 0}, "Value for field 'amount' too small, expected at least: '0'"),
+        ({"foo": 1}, "Unrecognized fields: 'foo'"),
+        ({"amount": 1, "note": "x"}, "Unrecognized fields: 'note'"),
+    ]:
         response = capture(client, auth, AUTHORIZED, body)
         assert response.status_code == 400
         assert response.json() == {"type": "invalid_data", "message": f"Invalid request: {message}"}

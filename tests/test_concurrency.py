@@ -22,11 +22,20 @@ def test_many_concurrent_refunds_over_http(live_server):
         async with httpx.AsyncClient(base_url=live_server.url, limits=limits, timeout=30) as client:
             token = (await client.post("/auth/user/emailpass", json=ADMIN)).json()["token"]
             auth = {"Authorization": f"Bearer {token}"}
-            responses = await asyncio.gather(*[
-                client.post(f"/admin/payments/{CAPTURED}/refund?fields=id", json={"amount": 3}, headers=auth)
-                for _ in range(200)])
-            final = (await client.get(f"/admin/payments/{CAPTURED}?fields=refunds.amount,"
-                                      "payment_collection.refunded_amount", headers=auth)).json()
+            responses = await asyncio.gather(
+                *[
+                    client.post(
+                        f"/admin/payments/{CAPTURED}/refund?fields=id", json={"amount": 3}, headers=auth
+                    )
+                    for _ in range(200)
+                ]
+            )
+            final = (
+                await client.get(
+                    f"/admin/payments/{CAPTURED}?fields=refunds.amount,payment_collection.refunded_amount",
+                    headers=auth,
+                )
+            ).json()
             return responses, final["payment"]
 
     responses, payment = asyncio.run(run())
@@ -47,8 +56,14 @@ def test_the_payment_lock_holds_under_real_threads():
         barrier.wait()
         for _ in range(50):
             try:
-                payments.refund(store, CAPTURED, amount=None if _ % 2 else Decimal("0.7"),
-                                refund_reason_id=None, note=None, actor_id="user_t")
+                payments.refund(
+                    store,
+                    CAPTURED,
+                    amount=None if _ % 2 else Decimal("0.7"),
+                    refund_reason_id=None,
+                    note=None,
+                    actor_id="user_t",
+                )
                 outcomes.append("ok")
             except MedusaError as exc:
                 outcomes.append(exc.message)
@@ -72,11 +87,15 @@ def test_two_concurrent_refunds_of_30_on_50(live_server):
             token = (await client.post("/auth/user/emailpass", json=ADMIN)).json()["token"]
             auth = {"Authorization": f"Bearer {token}"}
             # the 'refunded' demo payment is full; use a fresh one with 50 captured
-            await client.post("/__mock/load", content=(
-                "payments:\n  - {id: pay_j, amount: 50, captured: true}\n"))
-            return await asyncio.gather(*[
-                client.post("/admin/payments/pay_j/refund", json={"amount": 30}, headers=auth)
-                for _ in range(2)])
+            await client.post(
+                "/__mock/load", content=("payments:\n  - {id: pay_j, amount: 50, captured: true}\n")
+            )
+            return await asyncio.gather(
+                *[
+                    client.post("/admin/payments/pay_j/refund", json={"amount": 30}, headers=auth)
+                    for _ in range(2)
+                ]
+            )
 
     first, second = asyncio.run(run())
     assert sorted([first.status_code, second.status_code]) == [200, 400]

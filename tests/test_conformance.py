@@ -36,7 +36,8 @@ def _config() -> schemathesis.Config:
     store = MOCK.store
     data = {"payment_ids": list(store.payments), "refund_reason_ids": list(store.refund_reasons)}
     text = contract.CONFIG.read_text() + contract.config_overlay(
-        contract.Auth(email=ADMIN["email"], password=ADMIN["password"]), data)
+        contract.Auth(email=ADMIN["email"], password=ADMIN["password"]), data
+    )
     config = schemathesis.Config.from_str(text)
     contract.register_hooks()  # loaded by the config's `hooks`; explicit in case it was imported first
     return config
@@ -46,8 +47,9 @@ CONFIG = _config()
 SCHEMA = schemathesis.openapi.from_path(contract.SPEC / "medusa-admin-payments.yaml", config=CONFIG)
 SCHEMA.app = APP
 
-SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 FIGURES = {"test cases": 0, "checks": 0, "passed": 0}
 
@@ -65,9 +67,11 @@ def _report_figures(request):
     yield
     if not FIGURES["test cases"]:
         return
-    line = (f"conformance (mock in process): {FIGURES['test cases']} test cases, "
-            f"{FIGURES['checks']} checks run, {FIGURES['passed']} passed, "
-            f"{FIGURES['checks'] - FIGURES['passed']} failed")
+    line = (
+        f"conformance (mock in process): {FIGURES['test cases']} test cases, "
+        f"{FIGURES['checks']} checks run, {FIGURES['passed']} passed, "
+        f"{FIGURES['checks'] - FIGURES['passed']} failed"
+    )
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if capture is not None and reporter is not None:
@@ -91,14 +95,20 @@ class Sequences(SCHEMA.as_state_machine()):
 
 
 TestSequences = Sequences.TestCase
-TestSequences.settings = settings(max_examples=STATEFUL_EXAMPLES, deadline=None, derandomize=True,
-                                  stateful_step_count=6, suppress_health_check=list(HealthCheck))
+TestSequences.settings = settings(
+    max_examples=STATEFUL_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    stateful_step_count=6,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 # ---- the linked sequences, step by step --------------------------------------------------------
 # The state machine above picks links at random; these walk the three chains the contract is
 # about, with Schemathesis evaluating each link (`$response.body#/…`, body merge) and every
 # response checked like any other.
+
 
 def _operation(method: str, path: str):
     return SCHEMA[path][method]
@@ -113,10 +123,14 @@ def _follow(source_case, response, link_name: str, body=None):
     from schemathesis.generation.stateful.state_machine import StepOutput
     from schemathesis.specs.openapi.stateful.links import OpenApiLink
 
-    definition = source_case.operation.definition.raw["responses"][str(response.status_code)]["links"][link_name]
+    definition = source_case.operation.definition.raw["responses"][str(response.status_code)]["links"][
+        link_name
+    ]
     link = OpenApiLink(link_name, str(response.status_code), definition, source_case.operation)
     transition = link.extract(StepOutput(response, source_case))
-    path = {name: param.value.ok() for name, param in transition.parameters.get("path_parameters", {}).items()}
+    path = {
+        name: param.value.ok() for name, param in transition.parameters.get("path_parameters", {}).items()
+    }
     linked = transition.request_body.value.ok() if transition.request_body else None
     if linked is not None and body is not None:
         body = {**body, **linked}  # the link's body merged into ours, as in the stateful phase
@@ -145,7 +159,8 @@ def test_capture_then_refund_then_retrieve(token):
     from helpers import AUTHORIZED
 
     capture = _operation("POST", "/admin/payments/{id}/capture").Case(
-        path_parameters={"id": AUTHORIZED}, body={"amount": 100}, media_type="application/json")
+        path_parameters={"id": AUTHORIZED}, body={"amount": 100}, media_type="application/json"
+    )
     captured = _call(capture)
     assert captured.status_code == 200 and captured.json()["payment"]["captured_at"]
     refund = _follow(capture, captured, "RefundCapturedPayment", body={"amount": 30, "note": "linked"})
@@ -157,15 +172,18 @@ def test_capture_then_refund_then_retrieve(token):
     assert [(r["amount"], r["note"]) for r in payment["refunds"]] == [(30, "linked")]
     again = _follow(refund, refunded, "RefundAgain", body={"amount": 70.02})
     over = _call(again)
-    assert over.status_code == 400 and over.json()["message"] == \
-        "You are not allowed to refund more than the captured amount"
+    assert (
+        over.status_code == 400
+        and over.json()["message"] == "You are not allowed to refund more than the captured amount"
+    )
 
 
 def test_create_reason_then_refund_with_it(token):
     from helpers import CAPTURED
 
     create = _operation("POST", "/admin/refund-reasons").Case(
-        body={"label": "Linked", "code": "linked", "description": None}, media_type="application/json")
+        body={"label": "Linked", "code": "linked", "description": None}, media_type="application/json"
+    )
     created = _call(create)
     assert created.status_code == 200
     refund = _follow(create, created, "RefundWithCreatedReason", body={"amount": 5})
@@ -178,7 +196,11 @@ def test_create_reason_then_refund_with_it(token):
 
     delete = _follow(create, created, "DeleteCreatedRefundReason")
     deleted = _call(delete)
-    assert deleted.json() == {"id": refund.body["refund_reason_id"], "object": "refund_reason", "deleted": True}
+    assert deleted.json() == {
+        "id": refund.body["refund_reason_id"],
+        "object": "refund_reason",
+        "deleted": True,
+    }
     gone = _call(_follow(delete, deleted, "GetDeletedRefundReason"))
     assert gone.status_code == 200 and gone.json() == {}
     refund_again = _follow(create, created, "RefundWithCreatedReason", body={"amount": 1})
@@ -188,11 +210,15 @@ def test_create_reason_then_refund_with_it(token):
 
 
 def test_conformance_view_leaves_out_only_what_openapi_cannot_serialise():
-    names = {(op.method.upper(), op.path): {p.name for p in op.query}
-             for op in (result.ok() for result in SCHEMA.get_all_operations())}
+    names = {
+        (op.method.upper(), op.path): {p.name for p in op.query}
+        for op in (result.ok() for result in SCHEMA.get_all_operations())
+    }
     assert "$or" not in names[("GET", "/admin/payments")]
     assert "created_at" not in names[("GET", "/admin/refund-reasons")]
-    assert {"fields", "limit", "offset", "order", "id", "q", "with_deleted"} <= names[("GET", "/admin/payments")]
+    assert {"fields", "limit", "offset", "order", "id", "q", "with_deleted"} <= names[
+        ("GET", "/admin/payments")
+    ]
 
 
 def test_links_chain_refund_capture_and_refund_reasons():
@@ -203,4 +229,5 @@ def test_links_chain_refund_capture_and_refund_reasons():
     assert capture["RefundCapturedPayment"]["operationId"] == "PostPaymentsIdRefund"
     assert refund["GetRefundedPayment"]["operationId"] == "GetPaymentsId"
     assert create["RefundWithCreatedReason"]["requestBody"] == {
-        "refund_reason_id": "$response.body#/refund_reason/id"}
+        "refund_reason_id": "$response.body#/refund_reason/id"
+    }

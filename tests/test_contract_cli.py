@@ -27,16 +27,31 @@ EXAMPLES = "5"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mock_server", "contract", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", "contract", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_contract_passes_against_the_mock(tmp_path):
     server = LiveServer()
     try:
         junit = tmp_path / "contract.xml"
-        done = run_cli("--base-url", server.url, "--email", ADMIN["email"], "--password",
-                       ADMIN["password"], "--junit-xml", str(junit), "--max-examples", EXAMPLES)
+        done = run_cli(
+            "--base-url",
+            server.url,
+            "--email",
+            ADMIN["email"],
+            "--password",
+            ADMIN["password"],
+            "--junit-xml",
+            str(junit),
+            "--max-examples",
+            EXAMPLES,
+        )
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout + done.stderr
@@ -52,10 +67,19 @@ def test_contract_with_an_api_key_and_a_token():
     server = LiveServer()
     try:
         token = httpx.post(server.url + "/auth/user/emailpass", json=ADMIN).json()["token"]
-        by_key = run_cli("--base-url", server.url, "--api-key", API_KEY, "--max-examples", "2",
-                         "--phases", "examples,fuzzing")
-        by_token = run_cli("--base-url", server.url, "--token", token, "--max-examples", "2",
-                           "--phases", "examples,fuzzing")
+        by_key = run_cli(
+            "--base-url",
+            server.url,
+            "--api-key",
+            API_KEY,
+            "--max-examples",
+            "2",
+            "--phases",
+            "examples,fuzzing",
+        )
+        by_token = run_cli(
+            "--base-url", server.url, "--token", token, "--max-examples", "2", "--phases", "examples,fuzzing"
+        )
     finally:
         server.stop()
     assert by_key.returncode == 0, by_key.stdout + by_key.stderr
@@ -64,13 +88,15 @@ def test_contract_with_an_api_key_and_a_token():
 
 # ---- a backend that breaks the contract ---------------------------------------------------
 
+
 def broken_app():
     """The mock, except for three answers that break the contract in different ways."""
     mock = create_app(mock=make_mock())
 
     async def providers(request):  # schema: `payment_providers` must be an array, `count` an integer
-        return JSONResponse({"payment_providers": "pp_system_default", "count": "1",
-                             "offset": 0, "limit": 20})
+        return JSONResponse(
+            {"payment_providers": "pp_system_default", "count": "1", "offset": 0, "limit": 20}
+        )
 
     async def delete_reason(request):  # a 500, which the spec does not document for this route
         return JSONResponse({"message": "boom"}, status_code=500)
@@ -85,8 +111,9 @@ def broken_app():
 @pytest.fixture
 def broken_backend():
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(broken_app(), host="127.0.0.1", port=port,
-                                           log_level="error", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(broken_app(), host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -99,9 +126,20 @@ def broken_backend():
 
 def test_contract_fails_against_a_broken_backend(broken_backend, tmp_path):
     junit = tmp_path / "broken.xml"
-    done = run_cli("--base-url", broken_backend, "--email", ADMIN["email"], "--password",
-                   ADMIN["password"], "--junit-xml", str(junit), "--max-examples", EXAMPLES,
-                   "--phases", "examples,coverage,fuzzing")
+    done = run_cli(
+        "--base-url",
+        broken_backend,
+        "--email",
+        ADMIN["email"],
+        "--password",
+        ADMIN["password"],
+        "--junit-xml",
+        str(junit),
+        "--max-examples",
+        EXAMPLES,
+        "--phases",
+        "examples,coverage,fuzzing",
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     summary = done.stdout
     assert "result: FAIL" in summary
@@ -113,9 +151,13 @@ def test_contract_fails_against_a_broken_backend(broken_backend, tmp_path):
     assert groups["ST101 Server error"] == ["DELETE /admin/refund-reasons/{id}"]
     # the fake providers route does not check credentials either
     assert groups["ST401 API accepts requests without authentication"] == [
-        "GET /admin/payments/payment-providers"]
-    failed = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase")
-              if case.find("failure") is not None}
+        "GET /admin/payments/payment-providers"
+    ]
+    failed = {
+        case.get("name")
+        for case in ET.parse(junit).getroot().iter("testcase")
+        if case.find("failure") is not None
+    }
     assert failed == {"GET /admin/payments/payment-providers", "DELETE /admin/refund-reasons/{id}"}
 
 
@@ -134,33 +176,56 @@ def _groups(summary: str) -> dict[str, list[str]]:
 
 
 def test_contract_reports_an_unreachable_backend():
-    done = run_cli("--base-url", f"http://127.0.0.1:{free_port()}", "--email", ADMIN["email"],
-                   "--password", ADMIN["password"])
+    done = run_cli(
+        "--base-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--email",
+        ADMIN["email"],
+        "--password",
+        ADMIN["password"],
+    )
     assert done.returncode == 2
     assert "cannot reach" in done.stdout
 
 
 def test_summary_groups_failures_by_check_then_operation():
-    result = contract.Result(exit_code=1, operations_tested=2, test_cases=10, checks_run=40,
-                             checks_passed=37, failures=[
-                                 contract.Failure("ST101", "Server error", "GET /a", ""),
-                                 contract.Failure("ST101", "Server error", "GET /a", ""),
-                                 contract.Failure("ST101", "Server error", "POST /b", ""),
-                                 contract.Failure("ST103", "Undocumented status code", "POST /b", "")])
+    result = contract.Result(
+        exit_code=1,
+        operations_tested=2,
+        test_cases=10,
+        checks_run=40,
+        checks_passed=37,
+        failures=[
+            contract.Failure("ST101", "Server error", "GET /a", ""),
+            contract.Failure("ST101", "Server error", "GET /a", ""),
+            contract.Failure("ST101", "Server error", "POST /b", ""),
+            contract.Failure("ST103", "Undocumented status code", "POST /b", ""),
+        ],
+    )
     assert result.summary().splitlines()[1:6] == [
-        "  ST101 Server error", "    GET /a  (x2)", "    POST /b",
-        "  ST103 Undocumented status code", "    POST /b"]
+        "  ST101 Server error",
+        "    GET /a  (x2)",
+        "    POST /b",
+        "  ST103 Undocumented status code",
+        "    POST /b",
+    ]
 
 
 # ---- make diff's machinery, mock against mock ------------------------------------------------
 
 SEEDED = {  # label: (amount, currency, captured, order, canceled), as scripts/real-backend.sh seeds
-    "A": (100, "usd", True, True, False), "B": (100, "usd", False, True, False),
-    "C": (30, "usd", True, True, False), "D": (50, "usd", True, True, False),
-    "E": (100, "usd", True, False, False), "F": (100, "usd", True, True, False),
-    "G": (100, "usd", True, True, False), "H": (100, "usd", False, True, False),
-    "I": (30, "usd", True, True, False), "J": (50, "usd", True, True, False),
-    "K": (5000, "jpy", True, True, False), "L": (100, "usd", False, True, True),
+    "A": (100, "usd", True, True, False),
+    "B": (100, "usd", False, True, False),
+    "C": (30, "usd", True, True, False),
+    "D": (50, "usd", True, True, False),
+    "E": (100, "usd", True, False, False),
+    "F": (100, "usd", True, True, False),
+    "G": (100, "usd", True, True, False),
+    "H": (100, "usd", False, True, False),
+    "I": (30, "usd", True, True, False),
+    "J": (50, "usd", True, True, False),
+    "K": (5000, "jpy", True, True, False),
+    "L": (100, "usd", False, True, True),
     "M": (100, "usd", True, True, True),
 }
 
@@ -176,14 +241,25 @@ def test_diff_of_the_mock_against_itself_finds_nothing(tmp_path):
     payments, seed = [], {}
     for n, (label, (amount, currency, captured, order, canceled)) in enumerate(SEEDED.items()):
         ulid = f"01KS{n:02d}".ljust(26, "0")
-        ids = {"payment_id": f"pay_{ulid}", "payment_collection_id": f"pay_col_{ulid}",
-               "payment_session_id": f"payses_{ulid}"}
+        ids = {
+            "payment_id": f"pay_{ulid}",
+            "payment_collection_id": f"pay_col_{ulid}",
+            "payment_session_id": f"payses_{ulid}",
+        }
         seed[label] = dict(ids, amount=amount, currency_code=currency)
-        payments.append({"id": ids["payment_id"], "payment_collection_id": ids["payment_collection_id"],
-                         "payment_session_id": ids["payment_session_id"], "amount": amount,
-                         "currency_code": currency, "captured": captured, "order": order,
-                         "created_at": f"2026-11-26T10:00:{n:02d}.000Z",
-                         **({"canceled": True} if canceled else {})})
+        payments.append(
+            {
+                "id": ids["payment_id"],
+                "payment_collection_id": ids["payment_collection_id"],
+                "payment_session_id": ids["payment_session_id"],
+                "amount": amount,
+                "currency_code": currency,
+                "captured": captured,
+                "order": order,
+                "created_at": f"2026-11-26T10:00:{n:02d}.000Z",
+                **({"canceled": True} if canceled else {}),
+            }
+        )
     fixture = tmp_path / "seeded.yaml"
     fixture.write_text(yaml.safe_dump({"payments": payments}))
     (tmp_path / "seed.json").write_text(json.dumps(seed))
@@ -193,8 +269,9 @@ def test_diff_of_the_mock_against_itself_finds_nothing(tmp_path):
     for name in ("00-medusa-install.yaml", "05-admin.yaml"):
         (folder / name).write_text((ROOT / "fixtures" / name).read_text())
     (folder / "20-seeded.yaml").write_text(fixture.read_text())
-    stand_in = LiveServer("--fixtures", str(folder), "--admin-cors", diff.REAL_CORS,
-                          "--auth-cors", diff.REAL_CORS)
+    stand_in = LiveServer(
+        "--fixtures", str(folder), "--admin-cors", diff.REAL_CORS, "--auth-cors", diff.REAL_CORS
+    )
     out = io.StringIO()
     take = snapshot.take
 
@@ -225,16 +302,37 @@ def test_diff_normalises_new_ids_timestamps_and_relation_order():
 
     known = {"pay_01KS0000000000000000000000"}
     a, b = diff.Normaliser(known), diff.Normaliser(known)
-    mock = {"payment": {"id": "pay_01KS0000000000000000000000", "captured_at": "2026-11-26T10:00:00.000Z",
-                        "refunds": [{"id": "ref_01KSAAAAAAAAAAAAAAAAAAAAAA", "amount": 1},
-                                    {"id": "ref_01KSBBBBBBBBBBBBBBBBBBBBBB", "amount": 2}]}}
-    real = {"payment": {"id": "pay_01KS0000000000000000000000", "captured_at": "2027-01-01T00:00:00.001Z",
-                        "refunds": [{"id": "ref_01M8CCCCCCCCCCCCCCCCCCCCCC", "amount": 2},
-                                    {"id": "ref_01M8DDDDDDDDDDDDDDDDDDDDDD", "amount": 1}]}}
+    mock = {
+        "payment": {
+            "id": "pay_01KS0000000000000000000000",
+            "captured_at": "2026-11-26T10:00:00.000Z",
+            "refunds": [
+                {"id": "ref_01KSAAAAAAAAAAAAAAAAAAAAAA", "amount": 1},
+                {"id": "ref_01KSBBBBBBBBBBBBBBBBBBBBBB", "amount": 2},
+            ],
+        }
+    }
+    real = {
+        "payment": {
+            "id": "pay_01KS0000000000000000000000",
+            "captured_at": "2027-01-01T00:00:00.001Z",
+            "refunds": [
+                {"id": "ref_01M8CCCCCCCCCCCCCCCCCCCCCC", "amount": 2},
+                {"id": "ref_01M8DDDDDDDDDDDDDDDDDDDDDD", "amount": 1},
+            ],
+        }
+    }
     assert a.value(mock) == b.value(real)
     assert a.value(mock)["payment"]["refunds"][0] == {"id": "<new ref>", "amount": 1}
-    assert diff.cookie_shape("connect.sid=s%3Aabc.def; Path=/; Expires=Thu, 26 Nov 2026 21:00:00 GMT; "
-                             "HttpOnly") == "connect.sid=<value>; Path=/; Expires=<date>; HttpOnly"
+    assert (
+        diff.cookie_shape("connect.sid=s%3Aabc.def; Path=/; Expires=Thu, 26 Nov 2026 21:00:00 GMT; HttpOnly")
+        == "connect.sid=<value>; Path=/; Expires=<date>; HttpOnly"
+    )
     assert diff.etag_of(b"{}") == 'W/"2-vyGp6PvFo4RvsFtPoIWeCReyIC8"'
-    assert diff.allowed(diff.Difference("login", "header vary", 1, 2),
-                        [{"step": "log*", "where": "header *", "reason": "r"}]) == "r"
+    assert (
+        diff.allowed(
+            diff.Difference("login", "header vary", 1, 2),
+            [{"step": "log*", "where": "header *", "reason": "r"}],
+        )
+        == "r"
+    )

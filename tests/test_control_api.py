@@ -23,8 +23,17 @@ MOCK = Mock(Config())
 JOURNAL, FAULTS = Journal(100), Faults()
 APP = Starlette(routes=[Mount("/__mock", routes=control.routes(MOCK) + steering_routes(JOURNAL, FAULTS))])
 for i in range(5):  # something to query
-    JOURNAL.record("POST", f"/admin/payments/pay_{i}/refund", b"", "PostPaymentsIdRefund",
-                   [(b"authorization", b"Bearer x")], b'{"amount":1}', 200, b'{"payment":{}}', 0.001)
+    JOURNAL.record(
+        "POST",
+        f"/admin/payments/pay_{i}/refund",
+        b"",
+        "PostPaymentsIdRefund",
+        [(b"authorization", b"Bearer x")],
+        b'{"amount":1}',
+        200,
+        b'{"payment":{}}',
+        0.001,
+    )
 
 # Outcomes that are not faults (see the file's description): a verification that does not
 # hold (409), at_least > at_most (400), and a fixture document valid by the schema that does

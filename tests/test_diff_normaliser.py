@@ -7,11 +7,19 @@ import json
 
 from mock_server.tooling.diff import Reply, Side, compare_bodies
 
-KNOWN = {"pay_01M8M4AWAAAAAAAAAAAAAAAAAA", "ref_01M8M4AWDW3RWMY2C46M2P5XX1",
-         "ref_01M8M4AWZNX6K1XBGREF6YRHG9", "ref_01M8M4AWQQQQQQQQQQQQQQQQQQ",
-         "capt_01M8M4AWCCCCCCCCCCCCCCCCCC"}
+KNOWN = {
+    "pay_01M8M4AWAAAAAAAAAAAAAAAAAA",
+    "ref_01M8M4AWDW3RWMY2C46M2P5XX1",
+    "ref_01M8M4AWZNX6K1XBGREF6YRHG9",
+    "ref_01M8M4AWQQQQQQQQQQQQQQQQQQ",
+    "capt_01M8M4AWCCCCCCCCCCCCCCCCCC",
+}
 PAY = "pay_01M8M4AWAAAAAAAAAAAAAAAAAA"
-R1, R2, R3 = "ref_01M8M4AWDW3RWMY2C46M2P5XX1", "ref_01M8M4AWZNX6K1XBGREF6YRHG9", "ref_01M8M4AWQQQQQQQQQQQQQQQQQQ"
+R1, R2, R3 = (
+    "ref_01M8M4AWDW3RWMY2C46M2P5XX1",
+    "ref_01M8M4AWZNX6K1XBGREF6YRHG9",
+    "ref_01M8M4AWQQQQQQQQQQQQQQQQQQ",
+)
 
 
 def refund(rid: str, amount: float = 10, note: str | None = None) -> dict:
@@ -21,8 +29,13 @@ def refund(rid: str, amount: float = 10, note: str | None = None) -> dict:
 def diffs(mock: dict, real: dict) -> list[str]:
     side = Side("x", "http://127.0.0.1:1", KNOWN)
     try:
-        found = compare_bodies("step", Reply(200, [], json.dumps(mock).encode()),
-                               Reply(200, [], json.dumps(real).encode()), side, side)
+        found = compare_bodies(
+            "step",
+            Reply(200, [], json.dumps(mock).encode()),
+            Reply(200, [], json.dumps(real).encode()),
+            side,
+            side,
+        )
     finally:
         side.client.close()
     return [f"{d.where}: {d.mock} != {d.real}" for d in found]
@@ -38,22 +51,49 @@ def test_equal_content_relation_items_in_another_order_compare_equal():
 
 def test_relation_arrays_are_unordered_at_every_depth():
     def body(order: list) -> dict:
-        return {"payment": {"id": PAY, "payment_collection": {
-            "id": "pay_col_x",
-            "payments": [{"id": PAY, "captures": [{"id": "capt_01M8M4AWCCCCCCCCCCCCCCCCCC", "amount": 5},
-                                                  {"id": "capt_new_on_this_side", "amount": 5}][::order[0]],
-                          "refunds": [refund(R1), refund(R2, 3)][::order[1]]}],
-            "payment_providers": [{"id": "pp_system_default"}, {"id": "pp_other"}][::order[2]]}}}
+        return {
+            "payment": {
+                "id": PAY,
+                "payment_collection": {
+                    "id": "pay_col_x",
+                    "payments": [
+                        {
+                            "id": PAY,
+                            "captures": [
+                                {"id": "capt_01M8M4AWCCCCCCCCCCCCCCCCCC", "amount": 5},
+                                {"id": "capt_new_on_this_side", "amount": 5},
+                            ][:: order[0]],
+                            "refunds": [refund(R1), refund(R2, 3)][:: order[1]],
+                        }
+                    ],
+                    "payment_providers": [{"id": "pp_system_default"}, {"id": "pp_other"}][:: order[2]],
+                },
+            }
+        }
 
     assert diffs(body([1, 1, 1]), body([-1, -1, -1])) == []
 
 
 def test_new_ids_on_each_side_compare_equal_in_any_order():
     # ids made during the run differ between the two sides: masked, then compared as content
-    mock = {"payment": {"id": PAY, "refunds": [refund("ref_01M8M5AAAAAAAAAAAAAAAAAAAA", 1),
-                                               refund("ref_01M8M5BBBBBBBBBBBBBBBBBBBB", 2)]}}
-    real = {"payment": {"id": PAY, "refunds": [refund("ref_01M8M5ZZZZZZZZZZZZZZZZZZZZ", 2),
-                                               refund("ref_01M8M5YYYYYYYYYYYYYYYYYYYY", 1)]}}
+    mock = {
+        "payment": {
+            "id": PAY,
+            "refunds": [
+                refund("ref_01M8M5AAAAAAAAAAAAAAAAAAAA", 1),
+                refund("ref_01M8M5BBBBBBBBBBBBBBBBBBBB", 2),
+            ],
+        }
+    }
+    real = {
+        "payment": {
+            "id": PAY,
+            "refunds": [
+                refund("ref_01M8M5ZZZZZZZZZZZZZZZZZZZZ", 2),
+                refund("ref_01M8M5YYYYYYYYYYYYYYYYYYYY", 1),
+            ],
+        }
+    }
     assert diffs(mock, real) == []
 
 
@@ -65,8 +105,13 @@ def test_a_real_content_difference_in_a_relation_is_still_reported():
     assert diffs(mock, {"payment": {"id": PAY, "refunds": [refund(R1)]}}) != []
     assert diffs(mock, {"payment": {"id": PAY, "refunds": [refund(R1), refund(R3)]}}) != []
     # a note that differs on equal amounts
-    assert diffs({"payment": {"id": PAY, "refunds": [refund(R1, note="a"), refund(R2)]}},
-                 {"payment": {"id": PAY, "refunds": [refund(R2), refund(R1, note="b")]}}) != []
+    assert (
+        diffs(
+            {"payment": {"id": PAY, "refunds": [refund(R1, note="a"), refund(R2)]}},
+            {"payment": {"id": PAY, "refunds": [refund(R2), refund(R1, note="b")]}},
+        )
+        != []
+    )
 
 
 def test_list_page_order_is_still_compared():
@@ -75,7 +120,10 @@ def test_list_page_order_is_still_compared():
     b = {"id": "pay_01M8M4AWBBBBBBBBBBBBBBBBBB", "amount": 30}
     found = diffs({"payments": [a, b], "count": 2}, {"payments": [b, a], "count": 2})
     assert found and all(f.startswith("body /payments/") for f in found)
-    assert diffs({"refund_reasons": [{"id": R1}, {"id": R2}]}, {"refund_reasons": [{"id": R2}, {"id": R1}]}) != []
+    assert (
+        diffs({"refund_reasons": [{"id": R1}, {"id": R2}]}, {"refund_reasons": [{"id": R2}, {"id": R1}]})
+        != []
+    )
 
 
 def test_metadata_arrays_keep_their_order():

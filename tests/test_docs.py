@@ -103,9 +103,7 @@ def test_every_citation_of_the_reference_has_a_heading():
     # The repository cites the reference about a hundred times; finding almost none would mean
     # the scanner is broken, not that everything resolves.
     assert total > 50, f"only {total} citations found"
-    assert not dangling, "citations without a heading in docs/medusa-behaviour.md:\n" + "\n".join(
-        dangling
-    )
+    assert not dangling, "citations without a heading in docs/medusa-behaviour.md:\n" + "\n".join(dangling)
 
 
 def test_no_tracked_file_names_a_machine_path():

@@ -17,11 +17,25 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
-from mock_server.control.faults import (MAX_RULES, Faults, Latency, RuleError, error_body,
-                                        parse_latency, parse_rule, prefer_code)
+from mock_server.control.faults import (
+    MAX_RULES,
+    Faults,
+    Latency,
+    RuleError,
+    error_body,
+    parse_latency,
+    parse_rule,
+    prefer_code,
+)
 from mock_server.control.journal import Journal
-from mock_server.control.steering import (DROPPED, ConnectionDropped, Droppable, drop,
-                                          fault_answer, steering_routes)
+from mock_server.control.steering import (
+    DROPPED,
+    ConnectionDropped,
+    Droppable,
+    drop,
+    fault_answer,
+    steering_routes,
+)
 
 from helpers import _SyncASGIClient, free_port
 
@@ -31,22 +45,32 @@ UNKNOWN = {"code": "unknown_error", "type": "unknown_error", "message": "An unkn
 
 # Medusa's envelope for a status
 
-@pytest.mark.parametrize("status, body", [
-    (500, UNKNOWN),
-    (400, {"type": "invalid_data", "message": "Invalid request"}),
-    (401, {"message": "Unauthorized"}),
-    (403, {"type": "forbidden", "message": "Forbidden"}),
-    (404, {"type": "not_found", "message": "Not found"}),
-    (409, {"code": "invalid_state_error", "type": "conflict",
-           "message": "The request conflicted with another request. You may retry the request "
-                      "with the provided Idempotency-Key."}),
-    (413, {"message": "request entity too large", "type": "unknown_error"}),
-    (422, {"type": "payment_authorization_error", "message": "Payment authorization failed"}),
-    (429, UNKNOWN),   # statuses Medusa never sends: its envelope for an unclassified error
-    (503, UNKNOWN),
-    (200, None),
-    (302, None),
-])
+
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (500, UNKNOWN),
+        (400, {"type": "invalid_data", "message": "Invalid request"}),
+        (401, {"message": "Unauthorized"}),
+        (403, {"type": "forbidden", "message": "Forbidden"}),
+        (404, {"type": "not_found", "message": "Not found"}),
+        (
+            409,
+            {
+                "code": "invalid_state_error",
+                "type": "conflict",
+                "message": "The request conflicted with another request. You may retry the request "
+                "with the provided Idempotency-Key.",
+            },
+        ),
+        (413, {"message": "request entity too large", "type": "unknown_error"}),
+        (422, {"type": "payment_authorization_error", "message": "Payment authorization failed"}),
+        (429, UNKNOWN),  # statuses Medusa never sends: its envelope for an unclassified error
+        (503, UNKNOWN),
+        (200, None),
+        (302, None),
+    ],
+)
 def test_error_body_is_medusas_envelope(status, body):
     assert error_body(status) == body
     if body is not None:
@@ -60,21 +84,25 @@ def test_error_bodies_are_fresh_copies():
 
 # Prefer and latency
 
-@pytest.mark.parametrize("header, code", [
-    ("code=404", 404),
-    ("code=500, example=server-error", 500),
-    ("dynamic=true; code=422", 422),
-    ("Code = \"409\"", 409),
-    ("code=200", 200),
-    ("code=99", None),
-    ("code=600", None),
-    ("code=abc", None),
-    ("code=4041", None),
-    ("respond-async, wait=5", None),
-    ("", None),
-    (None, None),
-    ("x" * 2000 + ", code=500", None),
-])
+
+@pytest.mark.parametrize(
+    "header, code",
+    [
+        ("code=404", 404),
+        ("code=500, example=server-error", 500),
+        ("dynamic=true; code=422", 422),
+        ('Code = "409"', 409),
+        ("code=200", 200),
+        ("code=99", None),
+        ("code=600", None),
+        ("code=abc", None),
+        ("code=4041", None),
+        ("respond-async, wait=5", None),
+        ("", None),
+        (None, None),
+        ("x" * 2000 + ", code=500", None),
+    ],
+)
 def test_prefer_code(header, code):
     assert prefer_code(header) == code
 
@@ -88,13 +116,16 @@ def test_latency_fixed_and_range():
     assert (ranged.low_ms, ranged.high_ms) == (100, 300)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("fast", "latency is milliseconds"),
-    ("-5", "latency is milliseconds"),
-    ("1.5", "latency is milliseconds"),
-    ("300-100", "the first figure is the smaller"),
-    ("60001", "at most 60000 ms"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("fast", "latency is milliseconds"),
+        ("-5", "latency is milliseconds"),
+        ("1.5", "latency is milliseconds"),
+        ("300-100", "the first figure is the smaller"),
+        ("60001", "at most 60000 ms"),
+    ],
+)
 def test_bad_latency(text, message):
     with pytest.raises(ValueError, match=message):
         parse_latency(text)
@@ -102,35 +133,39 @@ def test_bad_latency(text, message):
 
 # Rules
 
-@pytest.mark.parametrize("data, problem", [
-    ([], "a fault rule is a JSON object"),
-    ({}, "a fault rule needs at least one of status, delay_ms or drop: true"),
-    ({"drop": False}, "a fault rule needs at least one of status, delay_ms or drop: true"),
-    ({"status": 500, "colour": "red"}, "unknown key(s): colour"),
-    ({"status": 99}, "status must be an integer from 200 to 599"),
-    ({"status": 600}, "status must be an integer from 200 to 599"),
-    ({"status": "500"}, "status must be an integer from 200 to 599"),
-    ({"status": True}, "status must be an integer from 200 to 599"),
-    ({"delay_ms": -1}, "delay_ms must be an integer from 0 to 60000"),
-    ({"delay_ms": 60001}, "delay_ms must be an integer from 0 to 60000"),
-    ({"delay_ms": 1.5}, "delay_ms must be an integer from 0 to 60000"),
-    ({"delay_ms": "5"}, "delay_ms must be an integer from 0 to 60000"),
-    ({"drop": "yes"}, "drop must be true or false"),
-    ({"drop": True, "status": 500}, "drop sends no answer, so it takes no status or body"),
-    ({"body": {}}, "body needs a status"),
-    ({"status": 204, "body": {}}, "a 204 answer has no body"),
-    ({"status": 500, "when": "during"}, "when must be \"before\" or \"after\""),
-    ({"status": 500, "times": 0}, "times must be an integer from 1 to"),
-    ({"status": 500, "method": "BREW"}, "method must be one of"),
-    ({"status": 500, "method": 1}, "method must be one of"),
-    ({"status": 500, "method": "post"}, "method must be one of"),   # as HTTP sends it
-    ({"status": None}, "status must be an integer from 200 to 599"),   # null is not "absent"
-    ({"delay_ms": None}, "delay_ms must be an integer from 0 to 60000"),
-    ({"drop": None}, "drop must be true or false"),
-    ({"status": 500, "when": None}, "when must be"),
-    ({"status": 500, "path": "admin"}, "path: a path pattern starts with '/'"),
-    ({"status": 500, "path": 5}, "path: a path pattern must be a string"),
-])
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ([], "a fault rule is a JSON object"),
+        ({}, "a fault rule needs at least one of status, delay_ms or drop: true"),
+        ({"drop": False}, "a fault rule needs at least one of status, delay_ms or drop: true"),
+        ({"status": 500, "colour": "red"}, "unknown key(s): colour"),
+        ({"status": 99}, "status must be an integer from 200 to 599"),
+        ({"status": 600}, "status must be an integer from 200 to 599"),
+        ({"status": "500"}, "status must be an integer from 200 to 599"),
+        ({"status": True}, "status must be an integer from 200 to 599"),
+        ({"delay_ms": -1}, "delay_ms must be an integer from 0 to 60000"),
+        ({"delay_ms": 60001}, "delay_ms must be an integer from 0 to 60000"),
+        ({"delay_ms": 1.5}, "delay_ms must be an integer from 0 to 60000"),
+        ({"delay_ms": "5"}, "delay_ms must be an integer from 0 to 60000"),
+        ({"drop": "yes"}, "drop must be true or false"),
+        ({"drop": True, "status": 500}, "drop sends no answer, so it takes no status or body"),
+        ({"body": {}}, "body needs a status"),
+        ({"status": 204, "body": {}}, "a 204 answer has no body"),
+        ({"status": 500, "when": "during"}, 'when must be "before" or "after"'),
+        ({"status": 500, "times": 0}, "times must be an integer from 1 to"),
+        ({"status": 500, "method": "BREW"}, "method must be one of"),
+        ({"status": 500, "method": 1}, "method must be one of"),
+        ({"status": 500, "method": "post"}, "method must be one of"),  # as HTTP sends it
+        ({"status": None}, "status must be an integer from 200 to 599"),  # null is not "absent"
+        ({"delay_ms": None}, "delay_ms must be an integer from 0 to 60000"),
+        ({"drop": None}, "drop must be true or false"),
+        ({"status": 500, "when": None}, "when must be"),
+        ({"status": 500, "path": "admin"}, "path: a path pattern starts with '/'"),
+        ({"status": 500, "path": 5}, "path: a path pattern must be a string"),
+    ],
+)
 def test_invalid_rules_name_the_problem(data, problem):
     with pytest.raises(RuleError) as caught:
         parse_rule(data)
@@ -164,8 +199,16 @@ def test_a_rule_fires_its_times_then_stays_listed_but_dead():
     fired = [faults.match("GET", "/x") for _ in range(5)]
     assert fired == [rule, rule, None, None, None]
     assert faults.list() == [rule]
-    assert rule.to_json() == {"id": rule.id, "method": None, "path": None, "times": 2,
-                              "when": "before", "status": 500, "fired": 2, "live": False}
+    assert rule.to_json() == {
+        "id": rule.id,
+        "method": None,
+        "path": None,
+        "times": 2,
+        "when": "before",
+        "status": 500,
+        "fired": 2,
+        "live": False,
+    }
 
 
 def test_times_two_fires_exactly_twice_from_many_threads():
@@ -197,7 +240,7 @@ def test_remove_and_clear():
     assert [r.id for r in faults.list()] == ["fault_2"]
     assert faults.clear() == 1 and faults.list() == []
     assert faults.match("GET", "/x") is None
-    assert faults.add({"status": 500}).id == "fault_3"   # ids are never reused
+    assert faults.add({"status": 500}).id == "fault_3"  # ids are never reused
 
 
 def test_the_number_of_rules_is_bounded():
@@ -211,15 +254,20 @@ def test_the_number_of_rules_is_bounded():
 
 def test_fault_answers():
     faults = Faults()
-    assert fault_answer(faults.add({"status": 500})) == (500, b'{"code":"unknown_error","type":'
-                                                              b'"unknown_error","message":"An unknown error occurred."}')
-    assert fault_answer(faults.add({"status": 402, "body": {"message": "pay up"}})) == \
-        (402, b'{"message":"pay up"}')
+    assert fault_answer(faults.add({"status": 500})) == (
+        500,
+        b'{"code":"unknown_error","type":"unknown_error","message":"An unknown error occurred."}',
+    )
+    assert fault_answer(faults.add({"status": 402, "body": {"message": "pay up"}})) == (
+        402,
+        b'{"message":"pay up"}',
+    )
     assert fault_answer(faults.add({"status": 500, "body": None})) == (500, b"null")
     assert fault_answer(faults.add({"status": 204})) == (204, None)
 
 
 # The routes
+
 
 @pytest.fixture
 def steer():
@@ -232,17 +280,35 @@ def steer():
 
 
 def test_add_list_remove_faults(steer):
-    created = steer.post("/__mock/faults", json={"method": "POST", "path": REFUND, "status": 500,
-                                                 "times": 2, "when": "after"})
+    created = steer.post(
+        "/__mock/faults", json={"method": "POST", "path": REFUND, "status": 500, "times": 2, "when": "after"}
+    )
     assert created.status_code == 201
-    assert created.json() == {"id": "fault_1", "method": "POST", "path": REFUND, "times": 2,
-                              "when": "after", "status": 500, "fired": 0, "live": True}
+    assert created.json() == {
+        "id": "fault_1",
+        "method": "POST",
+        "path": REFUND,
+        "times": 2,
+        "when": "after",
+        "status": 500,
+        "fired": 0,
+        "live": True,
+    }
     steer.post("/__mock/faults", json={"drop": True, "delay_ms": 50})
     steer.faults.match("POST", "/admin/payments/pay_1/refund", "after")
     listed = steer.get("/__mock/faults").json()["faults"]
     assert [(r["id"], r["fired"]) for r in listed] == [("fault_1", 1), ("fault_2", 0)]
-    assert listed[1] == {"id": "fault_2", "method": None, "path": None, "times": None,
-                         "when": "before", "delay_ms": 50, "drop": True, "fired": 0, "live": True}
+    assert listed[1] == {
+        "id": "fault_2",
+        "method": None,
+        "path": None,
+        "times": None,
+        "when": "before",
+        "delay_ms": 50,
+        "drop": True,
+        "fired": 0,
+        "live": True,
+    }
     removed = steer.delete("/__mock/faults/fault_1")
     assert removed.status_code == 200 and removed.json()["fired"] == 1
     missing = steer.delete("/__mock/faults/fault_1")
@@ -252,15 +318,20 @@ def test_add_list_remove_faults(steer):
     assert steer.get("/__mock/faults").json() == {"faults": []}
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'{"status": 500, "colour": "red"}', "unknown key(s): colour (known: method, path, times, "
-                                          "status, body, delay_ms, drop, when)"),
-    (b'{"status": 700}', "status must be an integer from 200 to 599"),
-    (b'{"status": 500', "the body is not JSON"),
-    (b'\xff\xfe', "the body is not JSON"),
-    (b'"drop"', "a fault rule is a JSON object"),
-    (b'', "a fault rule needs at least one of status, delay_ms or drop: true"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b'{"status": 500, "colour": "red"}',
+            "unknown key(s): colour (known: method, path, times, status, body, delay_ms, drop, when)",
+        ),
+        (b'{"status": 700}', "status must be an integer from 200 to 599"),
+        (b'{"status": 500', "the body is not JSON"),
+        (b"\xff\xfe", "the body is not JSON"),
+        (b'"drop"', "a fault rule is a JSON object"),
+        (b"", "a fault rule needs at least one of status, delay_ms or drop: true"),
+    ],
+)
 def test_bad_rules_are_400_and_add_nothing(steer, content, message):
     response = steer.post("/__mock/faults", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400
@@ -278,6 +349,7 @@ def test_a_rule_body_too_large_is_413(steer):
 
 # Dropping a connection under a real uvicorn
 
+
 class _Endpoint:
     """A bare ASGI endpoint: ``drop`` marks the request; ``silent`` returns without an answer."""
 
@@ -294,14 +366,22 @@ def _app():
     async def ok(request):
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route("/ok", ok), Route("/drop", _Endpoint("drop")),
-                             Route("/silent", _Endpoint("silent"))])
+    return Starlette(
+        routes=[Route("/ok", ok), Route("/drop", _Endpoint("drop")), Route("/silent", _Endpoint("silent"))]
+    )
 
 
 @pytest.fixture(params=["httptools", "h11"])
 def uvicorn_server(request):
-    config = uvicorn.Config(Droppable(_app()), host="127.0.0.1", port=free_port(), http=request.param,
-                            lifespan="off", log_config=None, access_log=False)
+    config = uvicorn.Config(
+        Droppable(_app()),
+        host="127.0.0.1",
+        port=free_port(),
+        http=request.param,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -331,7 +411,7 @@ def _raw(port: int, path: str) -> bytes:
 def test_a_dropped_request_gets_no_answer_at_all(uvicorn_server, caplog):
     base, port = uvicorn_server
     with caplog.at_level(logging.INFO, logger="uvicorn.error"):
-        assert _raw(port, "/drop") == b""        # closed with not one byte written
+        assert _raw(port, "/drop") == b""  # closed with not one byte written
         with httpx.Client(base_url=base) as client:
             with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
                 client.get("/drop")
@@ -361,8 +441,16 @@ def test_the_sentinel_is_what_uvicorn_is_handed():
 
     async def run():
         app = Droppable(_app())
-        scope = {"type": "http", "method": "GET", "path": "/drop", "headers": [], "query_string": b"",
-                 "root_path": "", "http_version": "1.1", "scheme": "http"}
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/drop",
+            "headers": [],
+            "query_string": b"",
+            "root_path": "",
+            "http_version": "1.1",
+            "scheme": "http",
+        }
 
         async def receive():
             return {"type": "http.request", "body": b"", "more_body": False}

@@ -30,8 +30,15 @@ def test_scalars_first_then_id_then_foreign_keys_then_relations(client, auth):
 
 def test_plus_raw_amount_lands_after_the_default_scalars(client, auth):
     assert list(get(client, auth, "+raw_amount"))[:8] == [
-        "id", "currency_code", "amount", "captured_at", "payment_collection_id", "payment_session_id",
-        "raw_amount", "captures"]
+        "id",
+        "currency_code",
+        "amount",
+        "captured_at",
+        "payment_collection_id",
+        "payment_session_id",
+        "raw_amount",
+        "captures",
+    ]
 
 
 def test_root_star_gives_exactly_the_defaults(client, auth):
@@ -41,13 +48,27 @@ def test_root_star_gives_exactly_the_defaults(client, auth):
 
 
 def test_plus_adds_to_the_defaults(client, auth):
-    payment = get(client, auth, "+payment_collection.refunded_amount,+payment_collection.captured_amount,"
-                                "+payment_collection.status")
-    assert list(payment)[:8] == ["id", "currency_code", "amount", "captured_at", "payment_collection_id",
-                                 "payment_session_id", "captures", "refunds"]
-    assert payment["payment_collection"] == {"refunded_amount": 30, "captured_amount": 100,
-                                             "status": "completed",
-                                             "id": payment["payment_collection_id"]}
+    payment = get(
+        client,
+        auth,
+        "+payment_collection.refunded_amount,+payment_collection.captured_amount,+payment_collection.status",
+    )
+    assert list(payment)[:8] == [
+        "id",
+        "currency_code",
+        "amount",
+        "captured_at",
+        "payment_collection_id",
+        "payment_session_id",
+        "captures",
+        "refunds",
+    ]
+    assert payment["payment_collection"] == {
+        "refunded_amount": 30,
+        "captured_amount": 100,
+        "status": "completed",
+        "id": payment["payment_collection_id"],
+    }
 
 
 def test_unencoded_plus_is_a_space_and_still_adds(client, auth):
@@ -63,28 +84,58 @@ def test_minus_removes_a_relation_and_everything_under_it(client, auth):
 
 def test_star_expands_every_column_in_model_order(client, auth):
     [capture] = get(client, auth, "+captures.*")["captures"]
-    assert list(capture) == ["id", "payment_id", "metadata", "created_by", "raw_amount", "created_at",
-                             "updated_at", "deleted_at", "amount"]
+    assert list(capture) == [
+        "id",
+        "payment_id",
+        "metadata",
+        "created_by",
+        "raw_amount",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "amount",
+    ]
     assert capture["raw_amount"] == {"value": "100", "precision": 20}
 
 
 def test_refunds_star_keeps_the_default_reason_object(client, auth):
     [refund] = get(client, auth, "+refunds.*")["refunds"]
-    assert list(refund) == ["id", "payment_id", "refund_reason_id", "refund_reason", "note", "created_by",
-                            "metadata", "raw_amount", "created_at", "updated_at", "deleted_at", "amount"]
+    assert list(refund) == [
+        "id",
+        "payment_id",
+        "refund_reason_id",
+        "refund_reason",
+        "note",
+        "created_by",
+        "metadata",
+        "raw_amount",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "amount",
+    ]
     assert list(refund["refund_reason"]) == ["label", "code", "id"]
 
 
 def test_reason_star(client, auth):
     [refund] = get(client, auth, "+refunds.refund_reason.*")["refunds"]
-    assert list(refund["refund_reason"]) == ["id", "label", "code", "description", "metadata",
-                                             "created_at", "updated_at", "deleted_at"]
+    assert list(refund["refund_reason"]) == [
+        "id",
+        "label",
+        "code",
+        "description",
+        "metadata",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ]
 
 
 def test_unknown_scalar_fields_are_ignored(client, auth):
     assert get(client, auth, "nonexistent_field") == {"id": PARTIALLY_REFUNDED}
-    response = client.post(f"/admin/payments/{CAPTURED}/refund?fields=nonexistent_field",
-                           json={"amount": 1}, headers=auth)
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields=nonexistent_field", json={"amount": 1}, headers=auth
+    )
     assert response.json() == {"payment": {"id": CAPTURED}}
 
 
@@ -95,9 +146,23 @@ def test_unknown_relations_are_ignored(client, auth):
 
 def test_session_star_shows_its_collection_as_an_id_object(client, auth):
     session = get(client, auth, "+payment_session.*")["payment_session"]
-    assert list(session) == ["id", "currency_code", "provider_id", "data", "context", "status",
-                             "authorized_at", "payment_collection_id", "payment_collection", "metadata",
-                             "raw_amount", "created_at", "updated_at", "deleted_at", "amount"]
+    assert list(session) == [
+        "id",
+        "currency_code",
+        "provider_id",
+        "data",
+        "context",
+        "status",
+        "authorized_at",
+        "payment_collection_id",
+        "payment_collection",
+        "metadata",
+        "raw_amount",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "amount",
+    ]
     assert session["payment_collection"] == {"id": session["payment_collection_id"]}
 
 
@@ -146,12 +211,21 @@ def test_empty_fields_leaves_only_the_id_on_every_route(client, auth):
     reasons = only_ids(client.get("/admin/refund-reasons?fields=", headers=auth), "refund_reasons")
     reason_id = reasons["refund_reasons"][0]["id"]
     only_ids(client.get(f"/admin/refund-reasons/{reason_id}?fields=", headers=auth), "refund_reason")
-    created = only_ids(client.post("/admin/refund-reasons?fields=", json={"label": "L", "code": "c"},
-                                   headers=auth), "refund_reason")
-    only_ids(client.post(f"/admin/refund-reasons/{created['refund_reason']['id']}?fields=",
-                         json={"label": "M"}, headers=auth), "refund_reason")
-    assert client.post(f"/admin/payments/{CAPTURED}/refund?fields=", json={"amount": 1},
-                       headers=auth).json() == {"payment": {"id": CAPTURED}}
+    created = only_ids(
+        client.post("/admin/refund-reasons?fields=", json={"label": "L", "code": "c"}, headers=auth),
+        "refund_reason",
+    )
+    only_ids(
+        client.post(
+            f"/admin/refund-reasons/{created['refund_reason']['id']}?fields=",
+            json={"label": "M"},
+            headers=auth,
+        ),
+        "refund_reason",
+    )
+    assert client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields=", json={"amount": 1}, headers=auth
+    ).json() == {"payment": {"id": CAPTURED}}
 
 
 def test_empty_fields_on_capture(client, auth):

@@ -21,22 +21,40 @@ def write(tmp_path: Path, text: str, name="f.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize("text, where, reason", [
-    ("payments:\n  - amount: -5\n", "payments[0].amount", "-5 is less than or equal to the minimum of 0"),
-    ("payments:\n  - currency_code: usd\n", "payments[0]", "'amount' is a required property"),
-    ("payments:\n  - amount: 10\n    colour: red\n", "payments[0]", "unknown key(s) ('colour' was unexpected)"),
-    ("payments:\n  - amount: 10\n    captures: [6, 6]\n", "payments[0].captures[1]",
-     "captures total 12 exceeds the payment amount 10"),
-    ("payments:\n  - amount: 10\n    captured: true\n    refunds: [11]\n", "payments[0].refunds[0]",
-     "refunds total 11 exceeds the captured amount 10"),
-    ("payments:\n  - amount: 10\n    captured: true\n    refunds: [{amount: 1, refund_reason: nope}]\n",
-     "payments[0].refunds[0].refund_reason",
-     "no refund reason with id or code 'nope' (define it under refund_reasons first)"),
-    ("payments:\n  - {id: pay_1, amount: 1}\n  - {id: pay_1, amount: 2}\n", "payments[1].id",
-     "duplicate payment id 'pay_1'"),
-    ("payments: [\n", "line 2, column 1", "not valid YAML"),
-    ("refund_reasons:\n  - label: x\n", "refund_reasons[0]", "'code' is a required property"),
-])
+@pytest.mark.parametrize(
+    "text, where, reason",
+    [
+        ("payments:\n  - amount: -5\n", "payments[0].amount", "-5 is less than or equal to the minimum of 0"),
+        ("payments:\n  - currency_code: usd\n", "payments[0]", "'amount' is a required property"),
+        (
+            "payments:\n  - amount: 10\n    colour: red\n",
+            "payments[0]",
+            "unknown key(s) ('colour' was unexpected)",
+        ),
+        (
+            "payments:\n  - amount: 10\n    captures: [6, 6]\n",
+            "payments[0].captures[1]",
+            "captures total 12 exceeds the payment amount 10",
+        ),
+        (
+            "payments:\n  - amount: 10\n    captured: true\n    refunds: [11]\n",
+            "payments[0].refunds[0]",
+            "refunds total 11 exceeds the captured amount 10",
+        ),
+        (
+            "payments:\n  - amount: 10\n    captured: true\n    refunds: [{amount: 1, refund_reason: nope}]\n",
+            "payments[0].refunds[0].refund_reason",
+            "no refund reason with id or code 'nope' (define it under refund_reasons first)",
+        ),
+        (
+            "payments:\n  - {id: pay_1, amount: 1}\n  - {id: pay_1, amount: 2}\n",
+            "payments[1].id",
+            "duplicate payment id 'pay_1'",
+        ),
+        ("payments: [\n", "line 2, column 1", "not valid YAML"),
+        ("refund_reasons:\n  - label: x\n", "refund_reasons[0]", "'code' is a required property"),
+    ],
+)
 def test_bad_fixture_names_file_path_and_reason(tmp_path, text, where, reason):
     path = write(tmp_path, text)
     with pytest.raises(fixtures.FixtureError) as caught:
@@ -55,36 +73,56 @@ def test_captures_follow_the_capture_routes_rounding(tmp_path):
 
 
 def test_check_fixtures_cli(tmp_path):
-    good = subprocess.run([sys.executable, "-m", "mock_server", "check-fixtures", "fixtures"],
-                          cwd=ROOT, capture_output=True, text=True)
+    good = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check-fixtures", "fixtures"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert good.returncode == 0
     assert "10 payments, 3 refund reasons, 1 users" in good.stdout
     bad = write(tmp_path, "payments:\n  - amount: 10\n    captures: [11]\n")
-    result = subprocess.run([sys.executable, "-m", "mock_server", "check-fixtures", str(bad)],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check-fixtures", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
-    assert f"{bad}: at payments[0].captures[0]: captures total 11 exceeds the payment amount 10" in result.stderr
+    assert (
+        f"{bad}: at payments[0].captures[0]: captures total 11 exceeds the payment amount 10" in result.stderr
+    )
 
 
 def test_serve_refuses_to_start_on_a_bad_fixture(tmp_path):
     bad = write(tmp_path, "payments:\n  - amount: abc\n")
-    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--fixtures", str(bad),
-                             "--port", "1"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--fixtures", str(bad), "--port", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert f"cannot start: {bad}: at payments[0].amount:" in result.stderr
 
 
 def test_bad_spec_stops_start_up_with_file_and_pointer(tmp_path):
     document = (ROOT / "specs" / "medusa-admin-payments.yaml").read_text()
-    broken = write(tmp_path, document.replace("$ref: '#/components/schemas/Error'",
-                                              "$ref: '#/components/schemas/Nope'", 1), "spec.yaml")
+    broken = write(
+        tmp_path,
+        document.replace("$ref: '#/components/schemas/Error'", "$ref: '#/components/schemas/Nope'", 1),
+        "spec.yaml",
+    )
     with pytest.raises(spec.SpecError) as caught:
         Mock(Config(spec=broken))
     assert caught.value.file == str(broken)
     assert "'#/components/schemas/Nope' does not resolve" in caught.value.reason
     assert caught.value.pointer.startswith("/paths/")
 
-    bad_type = write(tmp_path, document.replace("exclusiveMinimum: 0", "exclusiveMinimum: zero", 1), "s2.yaml")
+    bad_type = write(
+        tmp_path, document.replace("exclusiveMinimum: 0", "exclusiveMinimum: zero", 1), "s2.yaml"
+    )
     with pytest.raises(spec.SpecError) as caught:
         Mock(Config(spec=bad_type))
     assert "invalid schema" in caught.value.reason and "'zero' is not of type 'number'" in caught.value.reason
@@ -93,8 +131,9 @@ def test_bad_spec_stops_start_up_with_file_and_pointer(tmp_path):
 def test_generated_ids_are_stable_and_medusa_shaped():
     first, second = fixtures.load(ROOT / "fixtures"), fixtures.load(ROOT / "fixtures")
     assert list(first.payments) == list(second.payments)
-    assert [p.collection.id for p in first.payments.values()] == \
-        [p.collection.id for p in second.payments.values()]
+    assert [p.collection.id for p in first.payments.values()] == [
+        p.collection.id for p in second.payments.values()
+    ]
     for payment in first.payments.values():
         assert payment.collection.id.startswith("pay_col_") and len(payment.collection.id) == 34
         assert payment.session.id.startswith("payses_") and len(payment.session.id) == 33
@@ -104,14 +143,19 @@ def test_generated_ids_are_stable_and_medusa_shaped():
 
 def test_dump_loads_back_to_the_same_state(tmp_path):
     client = make_client()
-    token = client.post("/auth/user/emailpass", json={"email": "admin@example.com",
-                                                      "password": "supersecret"}).json()["token"]
+    token = client.post(
+        "/auth/user/emailpass", json={"email": "admin@example.com", "password": "supersecret"}
+    ).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
-    client.post("/admin/payments/pay_01KDEM0CAPTVRED00000000000/refund", json={"amount": 2.5, "note": "n"},
-                headers=auth)
+    client.post(
+        "/admin/payments/pay_01KDEM0CAPTVRED00000000000/refund",
+        json={"amount": 2.5, "note": "n"},
+        headers=auth,
+    )
     state = client.get("/__mock/state").json()
     before = client.get("/admin/payments?fields=%2Brefunds.*", headers=auth).json()
     import yaml
+
     assert client.post("/__mock/load", content=yaml.safe_dump(state)).status_code == 200
     assert client.get("/admin/payments?fields=%2Brefunds.*", headers=auth).json() == before
 

@@ -14,8 +14,12 @@ def test_json_headers_like_express(client, auth):
     assert response.headers["access-control-allow-credentials"] == "true"
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.headers["etag"] == 'W/"2-vyGp6PvFo4RvsFtPoIWeCReyIC8"'
-    assert list(response.headers)[:4] == ["x-powered-by", "vary", "access-control-allow-credentials",
-                                          "content-type"]
+    assert list(response.headers)[:4] == [
+        "x-powered-by",
+        "vary",
+        "access-control-allow-credentials",
+        "content-type",
+    ]
 
 
 def test_etag_of_known_bodies():
@@ -24,25 +28,33 @@ def test_etag_of_known_bodies():
 
 
 def test_malformed_json_answers_400_before_auth_without_cors_headers(client):
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", content=b'{"amount": 10,',
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content=b'{"amount": 10,',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
-    assert response.content == (b'{"message":"Expected double-quoted property name in JSON at position 14",'
-                                b'"type":"invalid_data"}')
+    assert response.content == (
+        b'{"message":"Expected double-quoted property name in JSON at position 14","type":"invalid_data"}'
+    )
     assert "vary" not in response.headers and "access-control-allow-credentials" not in response.headers
     assert response.headers["etag"] == 'W/"5f-kpe9K+w2tm5kLwfqdjVBUWSJhjQ"'
 
 
 def test_body_over_100kb_is_413_before_auth(client):
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", content=b'{"note":"' + b"x" * 110_000 + b'"}',
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content=b'{"note":"' + b"x" * 110_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json() == {"message": "request entity too large", "type": "unknown_error"}
 
 
 def test_large_note_under_the_limit_is_parsed(client, auth):
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", json={"amount": 1, "note": "x" * 90_000},
-                           headers=auth)
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund", json={"amount": 1, "note": "x" * 90_000}, headers=auth
+    )
     assert response.status_code == 200
 
 
@@ -55,9 +67,11 @@ def test_wrong_method_on_a_known_path_is_expresss_html_404(client, auth):
         assert response.headers["content-security-policy"] == "default-src 'none'"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "vary" not in response.headers and "etag" not in response.headers
-        assert response.text == ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                                 "<title>Error</title>\n</head>\n<body>\n"
-                                 f"<pre>Cannot {method} {path}</pre>\n</body>\n</html>\n")
+        assert response.text == (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            "<title>Error</title>\n</head>\n<body>\n"
+            f"<pre>Cannot {method} {path}</pre>\n</body>\n</html>\n"
+        )
     assert len(client.get(path, headers=auth).content) == 191
 
 
@@ -84,8 +98,15 @@ def test_health(client):
 
 
 def test_sdk_headers_are_accepted(client, auth):
-    response = client.get("/admin/payments", headers={**auth, "x-medusa-locale": "", "accept": "application/json",
-                                                      "content-type": "application/json"})
+    response = client.get(
+        "/admin/payments",
+        headers={
+            **auth,
+            "x-medusa-locale": "",
+            "accept": "application/json",
+            "content-type": "application/json",
+        },
+    )
     assert response.status_code == 200
 
 
@@ -97,9 +118,14 @@ def test_cors_allowed_origin_is_echoed(client, auth):
 
 
 def test_cors_preflight(client):
-    response = client.options(f"/admin/payments/{CAPTURED}/refund", headers={
-        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    response = client.options(
+        f"/admin/payments/{CAPTURED}/refund",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert response.status_code == 204 and response.content == b""
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert response.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -116,8 +142,14 @@ def test_head_answers_the_gets_headers_without_a_body_or_cors(client, auth):
         head = client.head(url, headers=headers)
         assert head.status_code == 200
         assert head.content == b""
-        assert list(head.headers) == ["x-powered-by", "content-type", "content-length", "etag",
-                                      "connection", "keep-alive"]
+        assert list(head.headers) == [
+            "x-powered-by",
+            "content-type",
+            "content-length",
+            "etag",
+            "connection",
+            "keep-alive",
+        ]
         assert head.headers["content-type"] == "application/json; charset=utf-8"
         assert head.headers["content-length"] == str(len(got.content))
         assert head.headers["etag"] == got.headers["etag"]

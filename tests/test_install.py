@@ -33,21 +33,46 @@ class Installed:
         self.bin = self.venv / "bin"
         path = os.pathsep.join([str(self.bin), os.environ.get("PATH", "")])
         # nothing that points back at the checkout or at the test environment
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")}
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+        }
         self.env["PATH"] = path
 
     def pip_install(self, requirement: str) -> None:
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(self.bin / "python"), "install",
-             "--quiet", "--disable-pip-version-check", "--no-compile", "--constraint",
-             str(ROOT / "requirements.lock"), requirement],
-            cwd=self.work, env=self.env, capture_output=True, text=True, timeout=600)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(self.bin / "python"),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--constraint",
+                str(ROOT / "requirements.lock"),
+                requirement,
+            ],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
 
     def run(self, *args: str, cwd: Path | None = None, timeout: float = 60):
-        return subprocess.run([str(self.bin / args[0]), *args[1:]], cwd=cwd or self.work,
-                              env=self.env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [str(self.bin / args[0]), *args[1:]],
+            cwd=cwd or self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +80,31 @@ def installed(tmp_path_factory) -> Installed:
     work = tmp_path_factory.mktemp("install")
     assert not work.resolve().is_relative_to(ROOT)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--wheel-dir", str(work / "dist"), str(ROOT)],
-        cwd=work, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--wheel-dir",
+            str(work / "dist"),
+            str(ROOT),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (work / "dist").glob("medusa_payments_mock-*.whl")
-    made = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(work / "venv")],
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(work / "venv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     installed = Installed(work, wheel)
     installed.pip_install(str(wheel))
@@ -81,9 +124,13 @@ def test_the_wheel_carries_the_top_level_contract_and_fixtures(installed):
 
 
 def test_installed_without_extras_imports_from_the_venv_only(installed):
-    where = installed.run("python", "-c", "import importlib.util, mock_server, mock_server.config"
-                          " as c; print(mock_server.__file__); print(c.Config.spec);"
-                          " print(importlib.util.find_spec('httpx'))")
+    where = installed.run(
+        "python",
+        "-c",
+        "import importlib.util, mock_server, mock_server.config"
+        " as c; print(mock_server.__file__); print(c.Config.spec);"
+        " print(importlib.util.find_spec('httpx'))",
+    )
     assert where.returncode == 0, where.stderr
     module, spec, httpx_spec = where.stdout.splitlines()
     site = installed.venv.resolve()
@@ -97,9 +144,22 @@ def serving(installed: Installed, cwd: Path, *args: str):
     """``mock-server serve`` of the venv, run in ``cwd``, on a free loopback port: its URL."""
     port = free_port()
     server = subprocess.Popen(
-        [str(installed.bin / "mock-server"), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", *args],
-        cwd=cwd, env=installed.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            str(installed.bin / "mock-server"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        cwd=cwd,
+        env=installed.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -123,20 +183,27 @@ def test_serves_from_any_folder_logs_in_and_refunds(installed, tmp_path):
         login = client.post("/auth/user/emailpass", json=ADMIN)
         assert login.status_code == 200, login.text
         token = login.json()["token"]
-        refund = client.post(f"/admin/payments/{CAPTURED}/refund", json={"amount": 10},
-                             headers={"Authorization": f"Bearer {token}"})
+        refund = client.post(
+            f"/admin/payments/{CAPTURED}/refund",
+            json={"amount": 10},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert refund.status_code == 200, refund.text
         payment = refund.json()["payment"]
         assert payment["id"] == CAPTURED
         assert [r["amount"] for r in payment["refunds"]] == [10]
 
 
-@pytest.mark.parametrize("args", [
-    ("mock-server", "snapshot", "--base-url", "http://127.0.0.1:9"),
-    ("mock-server", "snapshot", "--help"),
-    ("mock-server", "contract", "--base-url", "http://127.0.0.1:9"),
-    ("python", "-m", "mock_server.tooling.diff"),
-], ids=["snapshot", "snapshot-help", "contract", "diff"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("mock-server", "snapshot", "--base-url", "http://127.0.0.1:9"),
+        ("mock-server", "snapshot", "--help"),
+        ("mock-server", "contract", "--base-url", "http://127.0.0.1:9"),
+        ("python", "-m", "mock_server.tooling.diff"),
+    ],
+    ids=["snapshot", "snapshot-help", "contract", "diff"],
+)
 def test_contract_commands_without_the_extra_name_it_in_one_line(installed, args):
     done = installed.run(*args)
     assert done.returncode == 2
@@ -173,9 +240,19 @@ def test_with_the_contract_extra_snapshot_works(installed, tmp_path):
     installed.pip_install(f"medusa-payments-mock[contract] @ {installed.wheel.as_uri()}")
     out = tmp_path / "snapshot.yaml"
     with serving(installed, tmp_path) as url:
-        snap = installed.run("mock-server", "snapshot", "--base-url", url, "--email",
-                             ADMIN["email"], "--password", ADMIN["password"], "-o", str(out),
-                             cwd=tmp_path)
+        snap = installed.run(
+            "mock-server",
+            "snapshot",
+            "--base-url",
+            url,
+            "--email",
+            ADMIN["email"],
+            "--password",
+            ADMIN["password"],
+            "-o",
+            str(out),
+            cwd=tmp_path,
+        )
     assert snap.returncode == 0, snap.stderr
     check = installed.run("mock-server", "check-fixtures", str(out))
     assert check.returncode == 0, check.stderr

@@ -17,44 +17,61 @@ from helpers import _SyncASGIClient
 import httpx
 
 REFUND = "/admin/payments/{id}/refund"
-HEADERS = [(b"host", b"127.0.0.1:9000"), (b"authorization", b"Bearer secret-token"),
-           (b"cookie", b"connect.sid=s%3Aabc"), (b"content-type", b"application/json"),
-           (b"origin", b"http://localhost:5173")]
+HEADERS = [
+    (b"host", b"127.0.0.1:9000"),
+    (b"authorization", b"Bearer secret-token"),
+    (b"cookie", b"connect.sid=s%3Aabc"),
+    (b"content-type", b"application/json"),
+    (b"origin", b"http://localhost:5173"),
+]
 
 
-def record(journal, method="POST", path="/admin/payments/pay_1/refund", body=b'{"amount":25}',
-           status=200, response=b'{"payment":{"id":"pay_1"}}', operation="PostPaymentsIdRefund",
-           query=b"", headers=HEADERS, fault=None):
+def record(
+    journal,
+    method="POST",
+    path="/admin/payments/pay_1/refund",
+    body=b'{"amount":25}',
+    status=200,
+    response=b'{"payment":{"id":"pay_1"}}',
+    operation="PostPaymentsIdRefund",
+    query=b"",
+    headers=HEADERS,
+    fault=None,
+):
     journal.record(method, path, query, operation, headers, body, status, response, 0.0015, fault=fault)
 
 
 # Path patterns
 
-@pytest.mark.parametrize("pattern, path, expected", [
-    ("/admin/payments", "/admin/payments", True),
-    ("/admin/payments", "/admin/payments/", False),
-    ("/admin/payments", "/admin/Payments", False),
-    (REFUND, "/admin/payments/pay_1/refund", True),
-    (REFUND, "/admin/payments//refund", False),           # {id} is a non-empty segment
-    (REFUND, "/admin/payments/a/b/refund", False),        # ... and exactly one
-    (REFUND, "/admin/payments/pay_1/capture", False),
-    ("/admin/payments/*/refund", "/admin/payments/pay_1/refund", True),
-    ("/admin/payments/*", "/admin/payments/pay_1/refund", False),  # * stays in its segment
-    ("/admin/payments/*", "/admin/payments/pay_1", True),
-    ("/admin/payments/pay_*", "/admin/payments/pay_01KDEM", True),
-    ("/admin/payments/pay_*", "/admin/payments/ref_01KDEM", False),
-    ("/admin/payments/*_0*M", "/admin/payments/pay_01KDEM", True),
-    ("/admin/payments/*_0*M", "/admin/payments/pay_01KDEX", False),
-    ("/admin/payments/a*a", "/admin/payments/a", False),    # prefix and suffix may not overlap
-    ("/admin/**", "/admin", True),
-    ("/admin/**", "/admin/payments/pay_1/refund", True),
-    ("/admin/**", "/auth/session", False),
-    ("/**/refund", "/admin/payments/pay_1/refund", True),
-    ("/**/refund", "/admin/payments/pay_1/capture", False),
-    ("/admin/**/{id}/refund", "/admin/payments/pay_1/refund", True),
-    ("/**/a/**/b", "/x/a/y/a/z/b", True),
-    ("/**/a/**/b", "/x/a/y/a/z/c", False),
-])
+
+@pytest.mark.parametrize(
+    "pattern, path, expected",
+    [
+        ("/admin/payments", "/admin/payments", True),
+        ("/admin/payments", "/admin/payments/", False),
+        ("/admin/payments", "/admin/Payments", False),
+        (REFUND, "/admin/payments/pay_1/refund", True),
+        (REFUND, "/admin/payments//refund", False),  # {id} is a non-empty segment
+        (REFUND, "/admin/payments/a/b/refund", False),  # ... and exactly one
+        (REFUND, "/admin/payments/pay_1/capture", False),
+        ("/admin/payments/*/refund", "/admin/payments/pay_1/refund", True),
+        ("/admin/payments/*", "/admin/payments/pay_1/refund", False),  # * stays in its segment
+        ("/admin/payments/*", "/admin/payments/pay_1", True),
+        ("/admin/payments/pay_*", "/admin/payments/pay_01KDEM", True),
+        ("/admin/payments/pay_*", "/admin/payments/ref_01KDEM", False),
+        ("/admin/payments/*_0*M", "/admin/payments/pay_01KDEM", True),
+        ("/admin/payments/*_0*M", "/admin/payments/pay_01KDEX", False),
+        ("/admin/payments/a*a", "/admin/payments/a", False),  # prefix and suffix may not overlap
+        ("/admin/**", "/admin", True),
+        ("/admin/**", "/admin/payments/pay_1/refund", True),
+        ("/admin/**", "/auth/session", False),
+        ("/**/refund", "/admin/payments/pay_1/refund", True),
+        ("/**/refund", "/admin/payments/pay_1/capture", False),
+        ("/admin/**/{id}/refund", "/admin/payments/pay_1/refund", True),
+        ("/**/a/**/b", "/x/a/y/a/z/b", True),
+        ("/**/a/**/b", "/x/a/y/a/z/c", False),
+    ],
+)
 def test_path_patterns(pattern, path, expected):
     assert PathPattern(pattern).matches(path) is expected
 
@@ -65,13 +82,16 @@ def test_pattern_kinds():
     assert PathPattern("/admin/*/x").kind == "glob"
 
 
-@pytest.mark.parametrize("pattern, message", [
-    ("admin/payments", "starts with '/'"),
-    ("/admin/pay**", "'**' must be a whole path segment"),
-    ("/admin/{id}x/refund", "a template placeholder is a whole segment"),
-    ("/admin/{}", "a template placeholder is a whole segment"),
-    ("/" + "a" * MAX_PATTERN, f"at most {MAX_PATTERN} characters"),
-])
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("admin/payments", "starts with '/'"),
+        ("/admin/pay**", "'**' must be a whole path segment"),
+        ("/admin/{id}x/refund", "a template placeholder is a whole segment"),
+        ("/admin/{}", "a template placeholder is a whole segment"),
+        ("/" + "a" * MAX_PATTERN, f"at most {MAX_PATTERN} characters"),
+    ],
+)
 def test_bad_patterns(pattern, message):
     with pytest.raises(PatternError, match=message.replace("*", r"\*").replace("{", r"\{")):
         PathPattern(pattern)
@@ -85,6 +105,7 @@ def test_many_stars_against_a_long_path_answer_without_backtracking():
 
 
 # The journal
+
 
 def test_the_journal_never_exceeds_its_bound():
     journal = Journal(5)
@@ -106,7 +127,7 @@ def test_bodies_are_cut_to_the_limit_on_record():
     assert len(stored[7]) == 64 and len(stored[10]) == 64
     entry = journal.query()[0][0]
     assert entry["request"]["truncated"] is True and entry["response"]["truncated"] is True
-    assert entry["request"]["json"] is None               # a cut body is not parsed
+    assert entry["request"]["json"] is None  # a cut body is not parsed
     assert entry["request"]["body"] == big[:64].decode()
     assert entry["response"]["body"] == big[:64].decode()
 
@@ -119,12 +140,25 @@ def test_an_entry_renders_everything_and_redacts_credentials():
     assert entry["seq"] == 1
     assert entry["time"].endswith("Z") and "T" in entry["time"]
     assert entry["duration_ms"] == 1.5
-    assert (entry["method"], entry["path"], entry["query"], entry["operation"], entry["fault"]) == \
-        ("POST", "/admin/payments/pay_1/refund", "fields=id,amount", "PostPaymentsIdRefund", "fault_1")
+    assert (entry["method"], entry["path"], entry["query"], entry["operation"], entry["fault"]) == (
+        "POST",
+        "/admin/payments/pay_1/refund",
+        "fields=id,amount",
+        "PostPaymentsIdRefund",
+        "fault_1",
+    )
     assert entry["request"] == {
-        "headers": {"host": "127.0.0.1:9000", "authorization": REDACTED, "cookie": REDACTED,
-                    "content-type": "application/json", "origin": "http://localhost:5173"},
-        "body": '{"amount":25}', "json": {"amount": 25}, "truncated": False}
+        "headers": {
+            "host": "127.0.0.1:9000",
+            "authorization": REDACTED,
+            "cookie": REDACTED,
+            "content-type": "application/json",
+            "origin": "http://localhost:5173",
+        },
+        "body": '{"amount":25}',
+        "json": {"amount": 25},
+        "truncated": False,
+    }
     assert entry["response"] == {"status": 200, "body": {"payment": {"id": "pay_1"}}, "truncated": False}
 
 
@@ -180,7 +214,7 @@ def test_verify_counts_exactly_at_least_and_at_most():
     refunds = make_filters(method="POST", path=REFUND)
     assert journal.verify(refunds, times=2).ok
     assert not journal.verify(refunds, times=1).ok
-    assert journal.verify(refunds).ok                      # nothing given: at least one
+    assert journal.verify(refunds).ok  # nothing given: at least one
     assert journal.verify(refunds, at_least=1, at_most=2).ok
     assert not journal.verify(refunds, at_most=1).ok
     assert journal.verify(make_filters(method="DELETE"), times=0).ok
@@ -192,18 +226,23 @@ def test_verify_by_body_contents():
     record(journal, body=b'{"amount":"25"}')
     record(journal, body=b'{"amount":true}')
     assert journal.verify(make_filters(body={"amount": 25, "refund_reason_id": "refr_1"}), times=1).ok
-    assert journal.verify(make_filters(body={"amount": 25.0}), times=1).ok   # numbers by value
-    assert journal.verify(make_filters(body={"amount": "25"}), times=1).ok   # a string is a string
-    assert journal.verify(make_filters(body={"amount": 1}), times=0).ok      # true is not 1
+    assert journal.verify(make_filters(body={"amount": 25.0}), times=1).ok  # numbers by value
+    assert journal.verify(make_filters(body={"amount": "25"}), times=1).ok  # a string is a string
+    assert journal.verify(make_filters(body={"amount": 1}), times=0).ok  # true is not 1
     assert journal.verify(make_filters(body={"amount": True}), times=1).ok
 
 
 def test_a_failed_verification_names_what_was_sent_instead():
     journal = Journal(10)
     record(journal, method="GET", path="/admin/payments/pay_1", operation="GetPaymentsId", body=b"")
-    record(journal, body=b'{"amount":20}')                  # right route, wrong amount
-    record(journal, method="POST", path="/admin/refund-reasons", operation="PostRefundReasons",
-           body=b'{"label":"x"}')
+    record(journal, body=b'{"amount":20}')  # right route, wrong amount
+    record(
+        journal,
+        method="POST",
+        path="/admin/refund-reasons",
+        operation="PostRefundReasons",
+        body=b'{"label":"x"}',
+    )
     result = journal.verify(make_filters(method="POST", path=REFUND, body={"amount": 25}), times=1)
     assert not result.ok and result.count == 0
     assert result.expected == {"times": 1}
@@ -230,6 +269,7 @@ def test_verify_ignores_requests_before_since():
 
 # The routes, mounted as the app will mount them
 
+
 @pytest.fixture
 def steer():
     journal, faults = Journal(50), Faults()
@@ -253,21 +293,24 @@ def test_get_requests_answers_newest_first_with_count_before_limit(steer):
     assert data["count"] == 1 and data["requests"][0]["path"] == "/admin/payments"
 
 
-@pytest.mark.parametrize("query, message", [
-    ("colour=red", "unknown parameter(s): colour"),
-    ("method=GET&method=POST", "repeated parameter(s): method"),
-    ("method=BREW", "method must be one of"),
-    ("method=get", "method must be one of"),
-    ("operation=", "operation must be an operationId of 1 to 200 characters"),
-    ("status=404%0A", "status must be a status from 100 to 599"),
-    ("since=%D9%A1", "since must be an integer"),
-    ("path=admin", "path: a path pattern starts with '/'"),
-    ("status=600", "status must be a status from 100 to 599 or a class such as 4xx"),
-    ("status=abc", "status must be a status from 100 to 599"),
-    ("limit=-1", "limit must be an integer from 0 to 100000"),
-    ("limit=100001", "limit must be an integer from 0 to 100000"),
-    ("since=x", "since must be an integer"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("colour=red", "unknown parameter(s): colour"),
+        ("method=GET&method=POST", "repeated parameter(s): method"),
+        ("method=BREW", "method must be one of"),
+        ("method=get", "method must be one of"),
+        ("operation=", "operation must be an operationId of 1 to 200 characters"),
+        ("status=404%0A", "status must be a status from 100 to 599"),
+        ("since=%D9%A1", "since must be an integer"),
+        ("path=admin", "path: a path pattern starts with '/'"),
+        ("status=600", "status must be a status from 100 to 599 or a class such as 4xx"),
+        ("status=abc", "status must be a status from 100 to 599"),
+        ("limit=-1", "limit must be an integer from 0 to 100000"),
+        ("limit=100001", "limit must be an integer from 0 to 100000"),
+        ("since=x", "since must be an integer"),
+    ],
+)
 def test_bad_journal_queries_are_400_and_clear_nothing(steer, query, message):
     record(steer.journal)
     response = steer.get(f"/__mock/requests?{query}")
@@ -288,29 +331,34 @@ def test_verify_route_answers_200_or_409_with_near_misses(steer):
     record(steer.journal, body=b'{"amount":20}')
     ok = steer.post("/__mock/requests/verify", json={"method": "POST", "path": REFUND, "times": 1})
     assert ok.status_code == 200 and ok.json() == {"ok": True, "count": 1}
-    failed = steer.post("/__mock/requests/verify",
-                        json={"method": "POST", "path": REFUND, "body": {"amount": 25}, "times": 1})
+    failed = steer.post(
+        "/__mock/requests/verify", json={"method": "POST", "path": REFUND, "body": {"amount": 25}, "times": 1}
+    )
     assert failed.status_code == 409
     data = failed.json()
     assert data["ok"] is False and data["expected"] == {"times": 1} and data["actual"] == 0
     assert data["message"] == "expected exactly 1 matching request(s), got 0"
     assert data["near_misses"][0]["differences"] == {
-        "body": {"expected": {"amount": 25}, "actual": {"amount": 20}}}
+        "body": {"expected": {"amount": 25}, "actual": {"amount": 20}}
+    }
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"times": 1, "at_least": 1}, "give times, or at_least and/or at_most, not both"),
-    ({"at_least": 3, "at_most": 1}, "at_least is more than at_most"),
-    ({"times": "1"}, "times must be an integer"),
-    ({"times": -1}, "times must be an integer"),
-    ({"times": True}, "times must be an integer"),
-    ({"since": 1.5}, "since must be an integer"),
-    ({"verb": "POST"}, "unknown parameter(s): verb"),
-    ({"method": None}, "method must be one of"),
-    ({"status": "4XX"}, "status must be a status from 100 to 599"),
-    ({"path": "/a/**b"}, "'**' must be a whole path segment"),
-    ([1], "the body is a JSON object"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"times": 1, "at_least": 1}, "give times, or at_least and/or at_most, not both"),
+        ({"at_least": 3, "at_most": 1}, "at_least is more than at_most"),
+        ({"times": "1"}, "times must be an integer"),
+        ({"times": -1}, "times must be an integer"),
+        ({"times": True}, "times must be an integer"),
+        ({"since": 1.5}, "since must be an integer"),
+        ({"verb": "POST"}, "unknown parameter(s): verb"),
+        ({"method": None}, "method must be one of"),
+        ({"status": "4XX"}, "status must be a status from 100 to 599"),
+        ({"path": "/a/**b"}, "'**' must be a whole path segment"),
+        ([1], "the body is a JSON object"),
+    ],
+)
 def test_bad_verifications_are_400(steer, body, message):
     response = steer.post("/__mock/requests/verify", json=body)
     assert response.status_code == 400
@@ -327,24 +375,29 @@ def test_verify_with_a_body_filter_too_deep_is_400(steer):
 
 
 def test_verify_body_must_be_json_and_bounded(steer):
-    response = steer.post("/__mock/requests/verify", content=b"{nope",
-                          headers={"content-type": "application/json"})
+    response = steer.post(
+        "/__mock/requests/verify", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["message"].startswith("the body is not JSON")
     response = steer.post("/__mock/requests/verify", content=b" " * (MAX_BODY + 1))
     assert response.status_code == 413
-    assert response.json() == {"type": "invalid_data",
-                               "message": f"the body is larger than {MAX_BODY} bytes"}
+    assert response.json() == {"type": "invalid_data", "message": f"the body is larger than {MAX_BODY} bytes"}
 
 
 def test_journal_routes_say_when_the_journal_is_off():
     app = Starlette(routes=[Mount("/__mock", routes=steering_routes(Journal(0), Faults()))])
     client = _SyncASGIClient(httpx.ASGITransport(app=app), app)
     try:
-        for response in (client.get("/__mock/requests"), client.delete("/__mock/requests"),
-                         client.post("/__mock/requests/verify", json={})):
+        for response in (
+            client.get("/__mock/requests"),
+            client.delete("/__mock/requests"),
+            client.post("/__mock/requests/verify", json={}),
+        ):
             assert response.status_code == 409
-            assert response.json() == {"type": "not_allowed",
-                                       "message": "the request journal is off (serve --journal-size 0)"}
+            assert response.json() == {
+                "type": "not_allowed",
+                "message": "the request journal is off (serve --journal-size 0)",
+            }
     finally:
         client.close()

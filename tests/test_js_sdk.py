@@ -50,21 +50,37 @@ def ensure_node_modules() -> None:
         if stamp.exists() and all(stamp.stat().st_mtime >= p.stat().st_mtime for p in inputs):
             return
         result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True,
-            timeout=600, env={**os.environ, "npm_config_update_notifier": "false"})
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "npm_config_update_notifier": "false"},
+        )
         if result.returncode != 0:
-            pytest.fail(f"`npm ci` in {JS_DIR} failed (exit {result.returncode}):\n"
-                        f"{result.stdout}\n{result.stderr}", pytrace=False)
+            pytest.fail(
+                f"`npm ci` in {JS_DIR} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}",
+                pytrace=False,
+            )
         stamp.touch()  # npm may keep the old mtime when nothing changed
 
 
 def run_node(args: list[str], *, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run([_tool("node"), *args], cwd=JS_DIR, capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, **env})
+        return subprocess.run(
+            [_tool("node"), *args],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **env},
+        )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"node {' '.join(args)} did not finish within {timeout} s:\n"
-                    f"{exc.stdout or ''}\n{exc.stderr or ''}", pytrace=False)
+        pytest.fail(
+            f"node {' '.join(args)} did not finish within {timeout} s:\n"
+            f"{exc.stdout or ''}\n{exc.stderr or ''}",
+            pytrace=False,
+        )
 
 
 def server_log(server: LiveServer) -> str:
@@ -81,8 +97,13 @@ def node_modules() -> None:
 
 
 def test_node_suites_exist():
-    assert {"jwt.test.mjs", "query.test.mjs", "refund-reasons.test.mjs", "session.test.mjs",
-            "api-key.test.mjs"} <= set(NODE_SUITES)
+    assert {
+        "jwt.test.mjs",
+        "query.test.mjs",
+        "refund-reasons.test.mjs",
+        "session.test.mjs",
+        "api-key.test.mjs",
+    } <= set(NODE_SUITES)
 
 
 @pytest.mark.parametrize("suite", NODE_SUITES)
@@ -95,6 +116,9 @@ def test_js_sdk(suite: str, node_modules) -> None:
     output = f"{result.stdout}\n{result.stderr}".strip()
     counts = dict(re.findall(r"^ℹ (tests|pass|fail) (\d+)$", result.stdout, re.M))
     if result.returncode != 0 or counts.get("fail") != "0" or int(counts.get("pass", 0)) == 0:
-        pytest.fail(f"node --test {suite} exited {result.returncode} "
-                    f"(tests {counts.get('tests')}, pass {counts.get('pass')}, fail {counts.get('fail')}):\n"
-                    f"{output}\n\n--- mock server log ---\n{server_log(server)}", pytrace=False)
+        pytest.fail(
+            f"node --test {suite} exited {result.returncode} "
+            f"(tests {counts.get('tests')}, pass {counts.get('pass')}, fail {counts.get('fail')}):\n"
+            f"{output}\n\n--- mock server log ---\n{server_log(server)}",
+            pytrace=False,
+        )

@@ -22,7 +22,7 @@ def _imports(file: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *([node.module] if node.module else [])])
             names.add(module)
             names.update(f"{module}.{alias.name}" for alias in node.names)
@@ -30,15 +30,34 @@ def _imports(file: Path) -> set[str]:
 
 
 def _offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
-    files = sorted((PACKAGE / folder).rglob("*.py")) if folder else \
-        [p for p in sorted(PACKAGE.rglob("*.py")) if "tooling" not in p.parts]
-    return [f"{file.relative_to(ROOT)}: {name}" for file in files for name in sorted(_imports(file))
-            if name.startswith(forbidden)]
+    files = (
+        sorted((PACKAGE / folder).rglob("*.py"))
+        if folder
+        else [p for p in sorted(PACKAGE.rglob("*.py")) if "tooling" not in p.parts]
+    )
+    return [
+        f"{file.relative_to(ROOT)}: {name}"
+        for file in files
+        for name in sorted(_imports(file))
+        if name.startswith(forbidden)
+    ]
 
 
 def test_backend_imports_no_http_and_no_other_room():
-    assert _offenders("backend", ("starlette", "uvicorn", "httpx", "mock_server.web",
-                                  "mock_server.control", "mock_server.tooling")) == []
+    assert (
+        _offenders(
+            "backend",
+            (
+                "starlette",
+                "uvicorn",
+                "httpx",
+                "mock_server.web",
+                "mock_server.control",
+                "mock_server.tooling",
+            ),
+        )
+        == []
+    )
 
 
 def test_serving_code_never_imports_the_tooling():

@@ -56,14 +56,19 @@ def test_what_the_database_rejects_is_a_500(client, auth):
     for query in ("order=foo", "offset=-1", "limit=-1", "created_at%5B%24gt%5D=x"):
         response = client.get(f"/admin/payments?{query}", headers=auth)
         assert response.status_code == 500, query
-        assert response.json() == {"code": "unknown_error", "type": "unknown_error",
-                                   "message": "An unknown error occurred."}
+        assert response.json() == {
+            "code": "unknown_error",
+            "type": "unknown_error",
+            "message": "An unknown error occurred.",
+        }
 
 
 def test_with_deleted_must_be_a_boolean(client, auth):
     response = client.get("/admin/payments?with_deleted=yes", headers=auth)
-    assert response.json() == {"type": "invalid_data", "message":
-                               "Invalid request: Expected type: 'boolean' for field 'with_deleted', got: 'yes'"}
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": "Invalid request: Expected type: 'boolean' for field 'with_deleted', got: 'yes'",
+    }
 
 
 def test_created_at_operators(client, auth):
@@ -75,14 +80,18 @@ def test_filters_medusa_does_not_accept(client, auth):
     for name in ("currency_code", "provider_id", "payment_collection_id"):
         response = client.get(f"/admin/payments?{name}=usd", headers=auth)
         assert response.status_code == 400
-        assert response.json() == {"type": "invalid_data",
-                                   "message": f"Invalid request: Unrecognized fields: '{name}'"}
+        assert response.json() == {
+            "type": "invalid_data",
+            "message": f"Invalid request: Unrecognized fields: '{name}'",
+        }
 
 
 def test_limit_must_be_a_number(client, auth):
     response = client.get("/admin/payments?limit=abc", headers=auth)
-    assert response.json() == {"type": "invalid_data",
-                               "message": "Invalid request: Expected type: 'number' for field 'limit', got: 'abc'"}
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": "Invalid request: Expected type: 'number' for field 'limit', got: 'abc'",
+    }
 
 
 def test_q_is_accepted_with_no_effect_on_payments(client, auth):
@@ -102,8 +111,12 @@ def test_retrieve_unknown_payment_is_200_empty(client, auth):
 
 def test_payment_providers(client, auth):
     response = client.get("/admin/payments/payment-providers", headers=auth)
-    assert response.json() == {"payment_providers": [{"id": "pp_system_default", "is_enabled": True}],
-                               "count": 1, "offset": 0, "limit": 20}
+    assert response.json() == {
+        "payment_providers": [{"id": "pp_system_default", "is_enabled": True}],
+        "count": 1,
+        "offset": 0,
+        "limit": 20,
+    }
     response = client.get("/admin/payments/payment-providers?is_enabled=yes", headers=auth)
     assert response.json() == {"type": "invalid_data", "message": "Invalid request: Invalid input"}
     response = client.get("/admin/payments/payment-providers?is_enabled=false", headers=auth)
@@ -124,5 +137,7 @@ def test_query_decoding_edge_cases_seen_on_the_real_server(client, auth):
     assert response.json()["message"].startswith("Invalid request: ")
     assert "for field 'created_at, $in'" in response.json()["message"]
     response = client.get("/admin/payments?%24or=a&%24or=b", headers=auth)
-    assert response.json() == {"type": "invalid_data", "message":
-                               "Invalid request: Field '$or, 0' is required; Field '$or, 1' is required"}
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": "Invalid request: Field '$or, 0' is required; Field '$or, 1' is required",
+    }

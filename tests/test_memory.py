@@ -31,4 +31,3 @@ def test_reset_frees_the_frozen_old_state():
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
-

@@ -16,18 +16,22 @@ DEFAULTS = ("id", "amount", "captures.id")
 
 # ---- fields ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "paths"), [
-    (None, ["id", "amount", "captures.id"]),
-    ("", []),  # present and empty: nothing but `id`, as Medusa's FieldParser
-    (",", []),
-    ("+note", ["id", "amount", "captures.id", "note"]),
-    (" note", ["id", "amount", "captures.id", "note"]),  # an unencoded '+' arrives as a space
-    ("note,amount", ["note", "amount"]),  # a bare item replaces the defaults
-    ("note,+amount", ["note", "amount"]),
-    ("-captures", ["id", "amount"]),  # removes the path and everything under it
-    ("*", ["id", "amount", "captures.id"]),  # a root `*` changes nothing
-    ("-*,+*", ["id", "amount", "captures.id"]),
-])
+
+@pytest.mark.parametrize(
+    ("value", "paths"),
+    [
+        (None, ["id", "amount", "captures.id"]),
+        ("", []),  # present and empty: nothing but `id`, as Medusa's FieldParser
+        (",", []),
+        ("+note", ["id", "amount", "captures.id", "note"]),
+        (" note", ["id", "amount", "captures.id", "note"]),  # an unencoded '+' arrives as a space
+        ("note,amount", ["note", "amount"]),  # a bare item replaces the defaults
+        ("note,+amount", ["note", "amount"]),
+        ("-captures", ["id", "amount"]),  # removes the path and everything under it
+        ("*", ["id", "amount", "captures.id"]),  # a root `*` changes nothing
+        ("-*,+*", ["id", "amount", "captures.id"]),
+    ],
+)
 def test_fields_parse(value, paths):
     assert fields.parse(value, DEFAULTS) == paths
 
@@ -41,7 +45,10 @@ def test_projection_keeps_the_order_asked_then_id_then_relations():
     plan = fields.compile_fields("payment", "currency_code,captures.id")
     assert [row[0] for row in plan] == ["currency_code", "id", "captures"]
     assert fields.render(_payment(), plan) == {
-        "currency_code": "usd", "id": "pay_1", "captures": [{"id": "capt_1"}]}
+        "currency_code": "usd",
+        "id": "pay_1",
+        "captures": [{"id": "capt_1"}],
+    }
 
 
 def test_unknown_columns_and_paths_through_columns_are_ignored():
@@ -66,8 +73,10 @@ def test_projector_cache_is_bounded():
 
 # ---- list filters and paging --------------------------------------------------------------
 
-ROWS = [SimpleNamespace(id=f"r_{i}", code=code, deleted_at=None, created_at=f"2026-01-0{i}T00:00:00.000Z")
-        for i, code in enumerate(["alpha", "beta", "Gamma", None], start=1)]
+ROWS = [
+    SimpleNamespace(id=f"r_{i}", code=code, deleted_at=None, created_at=f"2026-01-0{i}T00:00:00.000Z")
+    for i, code in enumerate(["alpha", "beta", "Gamma", None], start=1)
+]
 
 
 def _ids(query: dict, **kw) -> list[str]:
@@ -113,8 +122,11 @@ def test_soft_deleted_rows_stay_hidden():
 
 # ---- CORS origin patterns -----------------------------------------------------------------
 
+
 def test_origins_exact_and_medusa_regex_entries():
-    origins = Origins(parse_origins(r"https://admin.example.com/,/^http:\/\/localhost:\d+$/,~^https://.*\.shop$~i"))
+    origins = Origins(
+        parse_origins(r"https://admin.example.com/,/^http:\/\/localhost:\d+$/,~^https://.*\.shop$~i")
+    )
     assert "https://admin.example.com" in origins  # the trailing slash is dropped
     assert "http://localhost:7001" in origins
     assert "http://localhost:x" not in origins
@@ -132,4 +144,6 @@ def test_cors_headers_echo_only_a_listed_origin():
     assert cors.origins_for("/store") is None
     assert Cors.headers(cors.admin, "https://a.test")[0] == ("Access-Control-Allow-Origin", "https://a.test")
     assert Cors.headers(cors.admin, "https://b.test") == [
-        ("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true")]
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Credentials", "true"),
+    ]

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import (AUTHORIZED, CANCELED, CAPTURED, DINAR, EPSILON, NO_ORDER,
-                      PARTIALLY_CAPTURED, PARTIALLY_REFUNDED, REFUNDED, YEN)
+from helpers import (
+    AUTHORIZED,
+    CANCELED,
+    CAPTURED,
+    DINAR,
+    EPSILON,
+    NO_ORDER,
+    PARTIALLY_CAPTURED,
+    PARTIALLY_REFUNDED,
+    REFUNDED,
+    YEN,
+)
 
 OVER_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"
 OVER = "You cannot refund more than what is captured on the payment."
@@ -28,38 +38,61 @@ def test_success_returns_the_refetched_payment_with_default_fields(client, auth)
     response = refund(client, auth, CAPTURED, {"amount": 10})
     assert response.status_code == 200
     payment = response.json()["payment"]
-    assert list(payment) == ["id", "currency_code", "amount", "captured_at", "payment_collection_id",
-                             "payment_session_id", "captures", "refunds"]
+    assert list(payment) == [
+        "id",
+        "currency_code",
+        "amount",
+        "captured_at",
+        "payment_collection_id",
+        "payment_session_id",
+        "captures",
+        "refunds",
+    ]
     assert payment["id"] == CAPTURED and payment["amount"] == 100
     assert [list(c) for c in payment["captures"]] == [["id", "amount"]]
     [new] = payment["refunds"]
     assert list(new) == ["id", "amount", "note", "payment_id", "refund_reason_id", "refund_reason"]
     assert new["id"].startswith("ref_") and len(new["id"]) == 30
-    assert new == {"id": new["id"], "amount": 10, "note": None, "payment_id": CAPTURED,
-                   "refund_reason_id": None, "refund_reason": None}
+    assert new == {
+        "id": new["id"],
+        "amount": 10,
+        "note": None,
+        "payment_id": CAPTURED,
+        "refund_reason_id": None,
+        "refund_reason": None,
+    }
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"amount": "abc"}, "Expected type: 'number' for field 'amount', got: 'abc'"),
-    ({"amount": "10"}, "Expected type: 'number' for field 'amount', got: '10'"),
-    ({"amount": None}, "Expected type: 'number' for field 'amount', got: 'null'"),
-    ({"amount": True}, "Expected type: 'number' for field 'amount', got: 'true'"),
-    ({"amount": 0}, "Value for field 'amount' too small, expected at least: '0'"),
-    ({"amount": -5}, "Value for field 'amount' too small, expected at least: '0'"),
-    ({"foo": 1}, "Unrecognized fields: 'foo'"),
-    ({"amount": 5, "foo": 1}, "Unrecognized fields: 'foo'"),
-    ({"foo": 1, "bar": 2}, "Unrecognized fields: 'foo, bar'"),
-    ({"amount": 1, "metadata": {"a": 1}}, "Unrecognized fields: 'metadata'"),
-    ({"amount": 5, "refund_reason_id": 123},
-     "Expected type: 'string' for field 'refund_reason_id', got: '123'"),
-    ({"amount": 1, "refund_reason_id": None},
-     "Expected type: 'string' for field 'refund_reason_id', got: 'null'"),
-    ({"amount": 5, "note": 5}, "Expected type: 'string' for field 'note', got: '5'"),
-    ({"amount": "abc", "note": 5, "foo": 1},
-     "Expected type: 'number' for field 'amount', got: 'abc'; Expected type: 'string' for field "
-     "'note', got: '5'; Unrecognized fields: 'foo'"),
-    ([], "Field '' is required"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"amount": "abc"}, "Expected type: 'number' for field 'amount', got: 'abc'"),
+        ({"amount": "10"}, "Expected type: 'number' for field 'amount', got: '10'"),
+        ({"amount": None}, "Expected type: 'number' for field 'amount', got: 'null'"),
+        ({"amount": True}, "Expected type: 'number' for field 'amount', got: 'true'"),
+        ({"amount": 0}, "Value for field 'amount' too small, expected at least: '0'"),
+        ({"amount": -5}, "Value for field 'amount' too small, expected at least: '0'"),
+        ({"foo": 1}, "Unrecognized fields: 'foo'"),
+        ({"amount": 5, "foo": 1}, "Unrecognized fields: 'foo'"),
+        ({"foo": 1, "bar": 2}, "Unrecognized fields: 'foo, bar'"),
+        ({"amount": 1, "metadata": {"a": 1}}, "Unrecognized fields: 'metadata'"),
+        (
+            {"amount": 5, "refund_reason_id": 123},
+            "Expected type: 'string' for field 'refund_reason_id', got: '123'",
+        ),
+        (
+            {"amount": 1, "refund_reason_id": None},
+            "Expected type: 'string' for field 'refund_reason_id', got: 'null'",
+        ),
+        ({"amount": 5, "note": 5}, "Expected type: 'string' for field 'note', got: '5'"),
+        (
+            {"amount": "abc", "note": 5, "foo": 1},
+            "Expected type: 'number' for field 'amount', got: 'abc'; Expected type: 'string' for field "
+            "'note', got: '5'; Unrecognized fields: 'foo'",
+        ),
+        ([], "Field '' is required"),
+    ],
+)
 def test_body_validation_messages(client, auth, body, message):
     error(refund(client, auth, CAPTURED, body), 400, "invalid_data", f"Invalid request: {message}")
     assert state(client, auth, CAPTURED)["refunds"] == []
@@ -72,26 +105,45 @@ def test_at_most_three_issues_are_reported(client, auth):
 
 
 def test_text_plain_body_is_not_an_object(client, auth):
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", content=b"amount=5",
-                           headers={**auth, "Content-Type": "text/plain"})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content=b"amount=5",
+        headers={**auth, "Content-Type": "text/plain"},
+    )
     error(response, 400, "invalid_data", "Invalid request: Field '' is required")
 
 
 def test_unknown_query_parameter_is_rejected(client, auth):
-    error(refund(client, auth, CAPTURED, {"amount": 1}, "?foo=bar"), 400, "invalid_data",
-          "Invalid request: Unrecognized fields: 'foo'")
-    error(refund(client, auth, CAPTURED, {"amount": 1}, "?limit=5"), 400, "invalid_data",
-          "Invalid request: Unrecognized fields: 'limit'")
+    error(
+        refund(client, auth, CAPTURED, {"amount": 1}, "?foo=bar"),
+        400,
+        "invalid_data",
+        "Invalid request: Unrecognized fields: 'foo'",
+    )
+    error(
+        refund(client, auth, CAPTURED, {"amount": 1}, "?limit=5"),
+        400,
+        "invalid_data",
+        "Invalid request: Unrecognized fields: 'limit'",
+    )
 
 
 def test_invalid_body_beats_unknown_payment_and_invalid_query(client, auth):
-    error(refund(client, auth, "pay_does_not_exist", {"amount": "abc"}, "?foo=1"), 400,
-          "invalid_data", "Invalid request: Expected type: 'number' for field 'amount', got: 'abc'")
+    error(
+        refund(client, auth, "pay_does_not_exist", {"amount": "abc"}, "?foo=1"),
+        400,
+        "invalid_data",
+        "Invalid request: Expected type: 'number' for field 'amount', got: 'abc'",
+    )
 
 
 def test_unknown_payment(client, auth):
-    error(refund(client, auth, "pay_does_not_exist", {"amount": 10}), 404, "not_found",
-          "Payment id not found: pay_does_not_exist")
+    error(
+        refund(client, auth, "pay_does_not_exist", {"amount": 10}),
+        404,
+        "not_found",
+        "Payment id not found: pay_does_not_exist",
+    )
 
 
 def test_over_refund_with_amount_given(client, auth):
@@ -154,13 +206,21 @@ def test_canceled_payment_has_no_refund_check_of_its_own(client, auth):
 
 def test_payment_without_an_order_link(client, auth):
     collection = state(client, auth, NO_ORDER)["payment_collection_id"]
-    error(refund(client, auth, NO_ORDER, {"amount": 10}), 404, "not_found",
-          f"LinkOrderPaymentCollection payment_collection_id not found: {collection}")
+    error(
+        refund(client, auth, NO_ORDER, {"amount": 10}),
+        404,
+        "not_found",
+        f"LinkOrderPaymentCollection payment_collection_id not found: {collection}",
+    )
 
 
 def test_over_refund_with_amount_beats_order_link_and_unknown_reason(client, auth):
-    error(refund(client, auth, NO_ORDER, {"amount": 1000, "refund_reason_id": "refr_nope"}), 400,
-          "invalid_data", OVER_WITH_AMOUNT)
+    error(
+        refund(client, auth, NO_ORDER, {"amount": 1000, "refund_reason_id": "refr_nope"}),
+        400,
+        "invalid_data",
+        OVER_WITH_AMOUNT,
+    )
 
 
 def test_order_link_beats_unknown_reason(client, auth):
@@ -170,34 +230,50 @@ def test_order_link_beats_unknown_reason(client, auth):
 
 
 def test_unknown_refund_reason(client, auth):
-    error(refund(client, auth, CAPTURED, {"amount": 5, "refund_reason_id": "refr_does_not_exist"}),
-          404, "not_found", "RefundReason id not found: refr_does_not_exist")
+    error(
+        refund(client, auth, CAPTURED, {"amount": 5, "refund_reason_id": "refr_does_not_exist"}),
+        404,
+        "not_found",
+        "RefundReason id not found: refr_does_not_exist",
+    )
     assert state(client, auth, CAPTURED)["refunds"] == []
 
 
 def test_with_amount_omitted_the_reason_lookup_precedes_the_locked_check(client, auth):
     # amount omitted: #6 is skipped, so the reason lookup (#8) fails before the locked check (#9)
-    error(refund(client, auth, PARTIALLY_REFUNDED, {"refund_reason_id": "refr_x"}), 404,
-          "not_found", "RefundReason id not found: refr_x")
+    error(
+        refund(client, auth, PARTIALLY_REFUNDED, {"refund_reason_id": "refr_x"}),
+        404,
+        "not_found",
+        "RefundReason id not found: refr_x",
+    )
 
 
 def test_deleted_refund_reason_is_not_found(client, auth):
-    reason = client.post("/admin/refund-reasons", json={"label": "Temp", "code": "temp"},
-                         headers=auth).json()["refund_reason"]
+    reason = client.post(
+        "/admin/refund-reasons", json={"label": "Temp", "code": "temp"}, headers=auth
+    ).json()["refund_reason"]
     client.delete(f"/admin/refund-reasons/{reason['id']}", headers=auth)
-    error(refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": reason["id"]}), 404,
-          "not_found", f"RefundReason id not found: {reason['id']}")
+    error(
+        refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": reason["id"]}),
+        404,
+        "not_found",
+        f"RefundReason id not found: {reason['id']}",
+    )
 
 
 def test_a_refund_keeps_its_reason_id_after_the_reason_is_deleted(client, auth):
     # observed on 2.21.2: the relation is null, the id stays, and `refunds.*` shows {"id"}
-    reason = client.post("/admin/refund-reasons", json={"label": "Temp", "code": "temp"},
-                         headers=auth).json()["refund_reason"]
+    reason = client.post(
+        "/admin/refund-reasons", json={"label": "Temp", "code": "temp"}, headers=auth
+    ).json()["refund_reason"]
     refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": reason["id"]})
     client.delete(f"/admin/refund-reasons/{reason['id']}", headers=auth)
     [kept] = client.get(f"/admin/payments/{CAPTURED}", headers=auth).json()["payment"]["refunds"]
     assert (kept["refund_reason_id"], kept["refund_reason"]) == (reason["id"], None)
-    [kept] = client.get(f"/admin/payments/{CAPTURED}?fields=id,refunds.*", headers=auth).json()["payment"]["refunds"]
+    [kept] = client.get(f"/admin/payments/{CAPTURED}?fields=id,refunds.*", headers=auth).json()["payment"][
+        "refunds"
+    ]
     assert kept["refund_reason"] == {"id": reason["id"]}
 
 
@@ -205,8 +281,11 @@ def test_empty_refund_reason_id_is_a_server_error_and_refunds_nothing(client, au
     # observed on 2.21.2 (make diff): 500, and no refund is kept
     response = refund(client, auth, CAPTURED, {"amount": 1, "refund_reason_id": ""})
     assert response.status_code == 500
-    assert response.json() == {"code": "unknown_error", "type": "unknown_error",
-                               "message": "An unknown error occurred."}
+    assert response.json() == {
+        "code": "unknown_error",
+        "type": "unknown_error",
+        "message": "An unknown error occurred.",
+    }
     assert state(client, auth, CAPTURED)["refunds"] == []
 
 
@@ -214,26 +293,31 @@ def test_a_tiny_refund_does_not_move_the_collection_total(client, auth):
     # observed: 1e-7 after 10 leaves refunded_amount at 10 (raw "10"); the refund keeps "1e-7"
     refund(client, auth, CAPTURED, {"amount": 10})
     refund(client, auth, CAPTURED, {"amount": 1e-7})
-    payment = client.get(f"/admin/payments/{CAPTURED}?fields=id,refunds.raw_amount,"
-                         "payment_collection.raw_refunded_amount", headers=auth).json()["payment"]
+    payment = client.get(
+        f"/admin/payments/{CAPTURED}?fields=id,refunds.raw_amount,payment_collection.raw_refunded_amount",
+        headers=auth,
+    ).json()["payment"]
     assert payment["payment_collection"]["raw_refunded_amount"]["value"] == "10"
     assert [r["raw_amount"]["value"] for r in payment["refunds"]] == ["10", "1e-7"]
 
 
 def test_the_order_link_is_visible_through_the_collection(client, auth):
-    payment = client.get(f"/admin/payments/{CAPTURED}?fields=id,payment_collection.order.id",
-                         headers=auth).json()["payment"]
+    payment = client.get(
+        f"/admin/payments/{CAPTURED}?fields=id,payment_collection.order.id", headers=auth
+    ).json()["payment"]
     assert payment["payment_collection"]["order"]["id"].startswith("order_")
-    payment = client.get(f"/admin/payments/{NO_ORDER}?fields=id,payment_collection.order.id",
-                         headers=auth).json()["payment"]
+    payment = client.get(
+        f"/admin/payments/{NO_ORDER}?fields=id,payment_collection.order.id", headers=auth
+    ).json()["payment"]
     assert payment["payment_collection"]["order"] is None
 
 
 def test_note_reason_and_creator_are_stored(client, auth):
     reasons = client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"]
     pricing = next(r for r in reasons if r["code"] == "pricing_error")
-    response = refund(client, auth, CAPTURED,
-                      {"amount": 7.5, "refund_reason_id": pricing["id"], "note": "Coupon missing"})
+    response = refund(
+        client, auth, CAPTURED, {"amount": 7.5, "refund_reason_id": pricing["id"], "note": "Coupon missing"}
+    )
     [new] = response.json()["payment"]["refunds"]
     assert new["note"] == "Coupon missing" and new["amount"] == 7.5
     assert new["refund_reason_id"] == pricing["id"]
@@ -242,8 +326,10 @@ def test_note_reason_and_creator_are_stored(client, auth):
     assert state(client, auth, CAPTURED)["refunds"][0]["created_by"] == me
 
 
-@pytest.mark.parametrize("amount, shown, raw", [
-    (2.5, 2.5, "2.5"), (0.001, 0.001, "0.001"), (12.345, 12.345, "12.345"), (1e-7, 0, "1e-7")])
+@pytest.mark.parametrize(
+    "amount, shown, raw",
+    [(2.5, 2.5, "2.5"), (0.001, 0.001, "0.001"), (12.345, 12.345, "12.345"), (1e-7, 0, "1e-7")],
+)
 def test_sub_cent_amounts_are_kept(client, auth, amount, shown, raw):
     response = refund(client, auth, CAPTURED, {"amount": amount}, "?fields=%2Brefunds.raw_amount")
     [new] = response.json()["payment"]["refunds"]
@@ -254,8 +340,11 @@ def test_sub_cent_amounts_are_kept(client, auth, amount, shown, raw):
 def test_ten_refunds_of_a_tenth_sum_exactly_to_one(client, auth):
     for _ in range(10):
         assert refund(client, auth, CAPTURED, {"amount": 0.1}).status_code == 200
-    response = client.get(f"/admin/payments/{CAPTURED}?fields=%2Bpayment_collection.refunded_amount,"
-                          "%2Bpayment_collection.raw_refunded_amount", headers=auth)
+    response = client.get(
+        f"/admin/payments/{CAPTURED}?fields=%2Bpayment_collection.refunded_amount,"
+        "%2Bpayment_collection.raw_refunded_amount",
+        headers=auth,
+    )
     collection = response.json()["payment"]["payment_collection"]
     assert collection["refunded_amount"] == 1
     assert collection["raw_refunded_amount"]["value"] == "1"
@@ -265,13 +354,24 @@ def test_ten_refunds_of_a_tenth_sum_exactly_to_one(client, auth):
 def test_collection_totals_and_status_after_refunds(client, auth):
     refund(client, auth, CAPTURED, {"amount": 10})
     refund(client, auth, CAPTURED, {"amount": 20})
-    fields = ("?fields=%2Bpayment_collection.status,%2Bpayment_collection.amount,"
-              "%2Bpayment_collection.captured_amount,%2Bpayment_collection.refunded_amount")
-    collection = client.get(f"/admin/payments/{CAPTURED}{fields}", headers=auth).json()["payment"]["payment_collection"]
-    assert collection == {"status": "completed", "amount": 100, "captured_amount": 100,
-                          "refunded_amount": 30, "id": collection["id"]}
+    fields = (
+        "?fields=%2Bpayment_collection.status,%2Bpayment_collection.amount,"
+        "%2Bpayment_collection.captured_amount,%2Bpayment_collection.refunded_amount"
+    )
+    collection = client.get(f"/admin/payments/{CAPTURED}{fields}", headers=auth).json()["payment"][
+        "payment_collection"
+    ]
+    assert collection == {
+        "status": "completed",
+        "amount": 100,
+        "captured_amount": 100,
+        "refunded_amount": 30,
+        "id": collection["id"],
+    }
     refund(client, auth, CAPTURED, {"amount": 70})
-    collection = client.get(f"/admin/payments/{CAPTURED}{fields}", headers=auth).json()["payment"]["payment_collection"]
+    collection = client.get(f"/admin/payments/{CAPTURED}{fields}", headers=auth).json()["payment"][
+        "payment_collection"
+    ]
     assert collection["status"] == "completed" and collection["refunded_amount"] == 100
 
 
@@ -283,8 +383,13 @@ def test_refunds_are_not_idempotent(client, auth):
 
 def test_a_rejected_refund_leaves_no_trace(client, auth):
     before = client.get("/__mock/state").json()
-    for body, query in [({"amount": 1000}, ""), ({}, ""), ({"amount": "x"}, ""),
-                        ({"amount": 1, "refund_reason_id": "refr_nope"}, ""), ({"amount": 1}, "?x=1")]:
+    for body, query in [
+        ({"amount": 1000}, ""),
+        ({}, ""),
+        ({"amount": "x"}, ""),
+        ({"amount": 1, "refund_reason_id": "refr_nope"}, ""),
+        ({"amount": 1}, "?x=1"),
+    ]:
         assert refund(client, auth, PARTIALLY_REFUNDED, body, query).status_code >= 400
     assert refund(client, auth, NO_ORDER, {"amount": 1}).status_code == 404
     assert client.get("/__mock/state").json() == before

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 FRESH_INSTALL = [
     ("Shipping Issue", "shipping_issue", "Refund due to lost, delayed, or misdelivered shipment"),
-    ("Pricing Error", "pricing_error", "Refund to correct an overcharge, missing discount, or incorrect price"),
-    ("Customer Care Adjustment", "customer_care_adjustment",
-     "Refund given as goodwill or compensation for inconvenience"),
+    (
+        "Pricing Error",
+        "pricing_error",
+        "Refund to correct an overcharge, missing discount, or incorrect price",
+    ),
+    (
+        "Customer Care Adjustment",
+        "customer_care_adjustment",
+        "Refund given as goodwill or compensation for inconvenience",
+    ),
 ]
 
 
@@ -20,7 +27,9 @@ def test_fresh_install_reasons(client, auth):
 
 
 def test_create_answers_200(client, auth):
-    response = client.post("/admin/refund-reasons", json={"label": "Damaged", "code": "damaged"}, headers=auth)
+    response = client.post(
+        "/admin/refund-reasons", json={"label": "Damaged", "code": "damaged"}, headers=auth
+    )
     assert response.status_code == 200
     reason = response.json()["refund_reason"]
     assert reason["label"] == "Damaged" and reason["code"] == "damaged" and reason["description"] is None
@@ -28,10 +37,12 @@ def test_create_answers_200(client, auth):
 
 
 def test_create_validation(client, auth):
-    cases = [({"label": "No code"}, "Field 'code' is required"),
-             ({}, "Field 'label' is required; Field 'code' is required"),
-             ({"label": 1, "code": "y"}, "Expected type: 'string' for field 'label', got: '1'"),
-             ({"label": "x", "code": "y", "metadata": {}}, "Unrecognized fields: 'metadata'")]
+    cases = [
+        ({"label": "No code"}, "Field 'code' is required"),
+        ({}, "Field 'label' is required; Field 'code' is required"),
+        ({"label": 1, "code": "y"}, "Expected type: 'string' for field 'label', got: '1'"),
+        ({"label": "x", "code": "y", "metadata": {}}, "Unrecognized fields: 'metadata'"),
+    ]
     for body, message in cases:
         response = client.post("/admin/refund-reasons", json=body, headers=auth)
         assert response.status_code == 400
@@ -51,13 +62,18 @@ def test_update_retrieve_delete(client, auth):
     response = client.delete(f"/admin/refund-reasons/{reason_id}", headers=auth)
     assert response.json() == {"id": reason_id, "object": "refund_reason", "deleted": True}
     assert client.get(f"/admin/refund-reasons/{reason_id}", headers=auth).content == b"{}"
-    assert reason_id not in [r["id"] for r in client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"]]
+    assert reason_id not in [
+        r["id"] for r in client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"]
+    ]
     # observed on 2.21.2: with_deleted is accepted and changes nothing
     with_deleted = client.get("/admin/refund-reasons?with_deleted=true", headers=auth).json()
     assert reason_id not in [r["id"] for r in with_deleted["refund_reasons"]]
     response = client.post(f"/admin/refund-reasons/{reason_id}", json={"label": "B"}, headers=auth)
     assert response.status_code == 404
-    assert response.json() == {"type": "not_found", "message": f'RefundReason with id "{reason_id}" not found'}
+    assert response.json() == {
+        "type": "not_found",
+        "message": f'RefundReason with id "{reason_id}" not found',
+    }
 
 
 def test_delete_unknown_id_still_answers_deleted(client, auth):
@@ -68,13 +84,17 @@ def test_delete_unknown_id_still_answers_deleted(client, auth):
 def test_update_rejects_null_label(client, auth):
     reason_id = client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"][0]["id"]
     response = client.post(f"/admin/refund-reasons/{reason_id}", json={"label": None}, headers=auth)
-    assert response.json()["message"] == "Invalid request: Expected type: 'string' for field 'label', got: 'null'"
+    assert (
+        response.json()["message"]
+        == "Invalid request: Expected type: 'string' for field 'label', got: 'null'"
+    )
 
 
 def test_q_searches_label_code_and_description(client, auth):
     def codes(q):
         body = client.get("/admin/refund-reasons", params={"q": q}, headers=auth).json()
         return [r["code"] for r in body["refund_reasons"]]
+
     assert codes("shipping") == ["shipping_issue"]
     assert codes("GOODWILL") == ["customer_care_adjustment"]
     assert codes("refund error") == ["pricing_error"]

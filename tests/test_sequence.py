@@ -34,28 +34,57 @@ def test_refund_story(checked):
     assert payments["count"] == 10 and len(payments["payments"]) == 5
     call("GetPaymentsPaymentProviders", "GET", "/admin/payments/payment-providers", headers=auth)
     reasons = call("GetRefundReasons", "GET", "/admin/refund-reasons", headers=auth).json()["refund_reasons"]
-    reason = call("PostRefundReasons", "POST", "/admin/refund-reasons",
-                  json={"label": "Damaged in transit", "code": "damaged", "description": None},
-                  headers=auth).json()["refund_reason"]
-    call("PostRefundReasonsId", "POST", f"/admin/refund-reasons/{reason['id']}",
-         json={"description": "Box arrived crushed"}, headers=auth)
+    reason = call(
+        "PostRefundReasons",
+        "POST",
+        "/admin/refund-reasons",
+        json={"label": "Damaged in transit", "code": "damaged", "description": None},
+        headers=auth,
+    ).json()["refund_reason"]
+    call(
+        "PostRefundReasonsId",
+        "POST",
+        f"/admin/refund-reasons/{reason['id']}",
+        json={"description": "Box arrived crushed"},
+        headers=auth,
+    )
 
-    call("PostPaymentsIdCapture", "POST", f"/admin/payments/{AUTHORIZED}/capture", json={"amount": 60},
-         headers=auth)
-    refunded = call("PostPaymentsIdRefund", "POST",
-                    f"/admin/payments/{AUTHORIZED}/refund?fields=%2Brefunds.*,%2Bpayment_collection.*",
-                    json={"amount": 20, "refund_reason_id": reason["id"], "note": "Partial"},
-                    headers=auth).json()["payment"]
+    call(
+        "PostPaymentsIdCapture",
+        "POST",
+        f"/admin/payments/{AUTHORIZED}/capture",
+        json={"amount": 60},
+        headers=auth,
+    )
+    refunded = call(
+        "PostPaymentsIdRefund",
+        "POST",
+        f"/admin/payments/{AUTHORIZED}/refund?fields=%2Brefunds.*,%2Bpayment_collection.*",
+        json={"amount": 20, "refund_reason_id": reason["id"], "note": "Partial"},
+        headers=auth,
+    ).json()["payment"]
     assert refunded["payment_collection"]["refunded_amount"] == 20
-    call("PostPaymentsIdRefund", "POST", f"/admin/payments/{AUTHORIZED}/refund", json={"amount": 41},
-         headers=auth)  # 400: over-refund
-    call("PostPaymentsIdRefund", "POST", f"/admin/payments/{CAPTURED}/refund",
-         json={"refund_reason_id": reasons[0]["id"]}, headers=auth)
-    call("PostPaymentsIdRefund", "POST", "/admin/payments/pay_missing/refund", json={"amount": 1},
-         headers=auth)  # 404
+    call(
+        "PostPaymentsIdRefund",
+        "POST",
+        f"/admin/payments/{AUTHORIZED}/refund",
+        json={"amount": 41},
+        headers=auth,
+    )  # 400: over-refund
+    call(
+        "PostPaymentsIdRefund",
+        "POST",
+        f"/admin/payments/{CAPTURED}/refund",
+        json={"refund_reason_id": reasons[0]["id"]},
+        headers=auth,
+    )
+    call(
+        "PostPaymentsIdRefund", "POST", "/admin/payments/pay_missing/refund", json={"amount": 1}, headers=auth
+    )  # 404
     call("PostPaymentsIdRefund", "POST", f"/admin/payments/{CAPTURED}/refund", json={"amount": 1})  # 401
-    payment = call("GetPaymentsId", "GET", f"/admin/payments/{CAPTURED}?fields=%2Bpayment_session.*",
-                   headers=auth).json()["payment"]
+    payment = call(
+        "GetPaymentsId", "GET", f"/admin/payments/{CAPTURED}?fields=%2Bpayment_session.*", headers=auth
+    ).json()["payment"]
     assert payment["refunds"][0]["refund_reason"]["code"] == reasons[0]["code"]
     call("GetPaymentsId", "GET", "/admin/payments/pay_missing", headers=auth)
     call("DeleteRefundReasonsId", "DELETE", f"/admin/refund-reasons/{reason['id']}", headers=auth)

@@ -43,16 +43,27 @@ def source():
     try:
         auth = _token(server.url)
         post = lambda path, body: httpx.post(server.url + path, json=body, headers=auth)  # noqa: E731
-        created = post("/admin/refund-reasons", {"label": "Snapshot", "code": "snap",
-                                                 "description": None}).json()["refund_reason"]
+        created = post(
+            "/admin/refund-reasons", {"label": "Snapshot", "code": "snap", "description": None}
+        ).json()["refund_reason"]
         doomed = post("/admin/refund-reasons", {"label": "Doomed", "code": "doomed"}).json()["refund_reason"]
-        assert post(f"/admin/payments/{CAPTURED}/refund",
-                    {"amount": 12.5, "refund_reason_id": created["id"], "note": "Dented"}).status_code == 200
-        assert post(f"/admin/payments/{CAPTURED}/refund",
-                    {"amount": 0.001, "refund_reason_id": doomed["id"]}).status_code == 200
+        assert (
+            post(
+                f"/admin/payments/{CAPTURED}/refund",
+                {"amount": 12.5, "refund_reason_id": created["id"], "note": "Dented"},
+            ).status_code
+            == 200
+        )
+        assert (
+            post(
+                f"/admin/payments/{CAPTURED}/refund", {"amount": 0.001, "refund_reason_id": doomed["id"]}
+            ).status_code
+            == 200
+        )
         assert post(f"/admin/payments/{AUTHORIZED}/capture", {"amount": 40}).status_code == 200
-        assert httpx.delete(f"{server.url}/admin/refund-reasons/{doomed['id']}",
-                            headers=auth).status_code == 200
+        assert (
+            httpx.delete(f"{server.url}/admin/refund-reasons/{doomed['id']}", headers=auth).status_code == 200
+        )
         yield server
     finally:
         server.stop()
@@ -60,15 +71,35 @@ def source():
 
 def test_snapshot_loads_into_a_mock_that_answers_the_same(source, tmp_path):
     out = tmp_path / "from-mock.yaml"
-    done = subprocess.run([sys.executable, "-m", "mock_server", "snapshot", "--base-url", source.url,
-                           "--email", ADMIN["email"], "--password", ADMIN["password"]],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "snapshot",
+            "--base-url",
+            source.url,
+            "--email",
+            ADMIN["email"],
+            "--password",
+            ADMIN["password"],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     out.write_text(done.stdout)
     assert done.stdout.startswith(f"# Snapshot of {source.url}")
 
-    check = subprocess.run([sys.executable, "-m", "mock_server", "check-fixtures", str(out)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check-fixtures", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr + check.stdout
 
     document = yaml.safe_load(out.read_text())
@@ -81,42 +112,79 @@ def test_snapshot_loads_into_a_mock_that_answers_the_same(source, tmp_path):
     copy = LiveServer("--fixtures", str(out))
     try:
         a, b = _token(source.url), _token(copy.url)
-        for path, params in (("/admin/payments", {}),
-                             ("/admin/payments", {"limit": 3}),
-                             ("/admin/payments", {"fields": "+captures.*,+refunds.*,+provider_id,"
-                                                            "+payment_collection.status,"
-                                                            "+payment_collection.captured_amount,"
-                                                            "+payment_collection.refunded_amount"}),
-                             ("/admin/refund-reasons", {}),
-                             ("/admin/payments/payment-providers", {})):
+        for path, params in (
+            ("/admin/payments", {}),
+            ("/admin/payments", {"limit": 3}),
+            (
+                "/admin/payments",
+                {
+                    "fields": "+captures.*,+refunds.*,+provider_id,"
+                    "+payment_collection.status,"
+                    "+payment_collection.captured_amount,"
+                    "+payment_collection.refunded_amount"
+                },
+            ),
+            ("/admin/refund-reasons", {}),
+            ("/admin/payments/payment-providers", {}),
+        ):
             assert _pages(copy.url, path, b, **params) == _pages(source.url, path, a, **params), path
         for payment in document["payments"]:
             path = f"/admin/payments/{payment['id']}"
-            assert httpx.get(copy.url + path, headers=b).json() == \
-                httpx.get(source.url + path, headers=a).json()
+            assert (
+                httpx.get(copy.url + path, headers=b).json() == httpx.get(source.url + path, headers=a).json()
+            )
     finally:
         copy.stop()
 
 
 def test_snapshot_of_a_backend_that_shows_the_order_link():
     """Against Medusa the collection's `order` link tells which payments have an order."""
+
     class Fake:
         def __init__(self, pages):
             self.pages = pages
 
     payments = [
-        {"id": "pay_A", "amount": 100, "raw_amount": {"value": "100", "precision": 20},
-         "currency_code": "usd", "payment_collection_id": "pay_col_A", "payment_session_id": "payses_A",
-         "captures": [{"id": "capt_A", "amount": 100, "created_by": "user_1",
-                       "created_at": "2026-01-01T00:00:00.000Z"}],
-         "refunds": [{"id": "ref_A", "amount": 0, "raw_amount": {"value": "1e-7", "precision": 20},
-                      "note": None, "created_by": "user_1", "refund_reason_id": "refr_gone",
-                      "refund_reason": {"label": "Gone", "code": "gone", "id": "refr_gone"}}],
-         "payment_collection": {"id": "pay_col_A", "order": {"id": "order_A"}}},
-        {"id": "pay_E", "amount": 30.01, "raw_amount": {"value": "30.01", "precision": 20},
-         "currency_code": "usd", "payment_collection_id": "pay_col_E", "payment_session_id": "payses_E",
-         "canceled_at": "2026-01-01T00:00:00.000Z", "captures": [], "refunds": [],
-         "payment_collection": {"id": "pay_col_E"}},
+        {
+            "id": "pay_A",
+            "amount": 100,
+            "raw_amount": {"value": "100", "precision": 20},
+            "currency_code": "usd",
+            "payment_collection_id": "pay_col_A",
+            "payment_session_id": "payses_A",
+            "captures": [
+                {
+                    "id": "capt_A",
+                    "amount": 100,
+                    "created_by": "user_1",
+                    "created_at": "2026-01-01T00:00:00.000Z",
+                }
+            ],
+            "refunds": [
+                {
+                    "id": "ref_A",
+                    "amount": 0,
+                    "raw_amount": {"value": "1e-7", "precision": 20},
+                    "note": None,
+                    "created_by": "user_1",
+                    "refund_reason_id": "refr_gone",
+                    "refund_reason": {"label": "Gone", "code": "gone", "id": "refr_gone"},
+                }
+            ],
+            "payment_collection": {"id": "pay_col_A", "order": {"id": "order_A"}},
+        },
+        {
+            "id": "pay_E",
+            "amount": 30.01,
+            "raw_amount": {"value": "30.01", "precision": 20},
+            "currency_code": "usd",
+            "payment_collection_id": "pay_col_E",
+            "payment_session_id": "payses_E",
+            "canceled_at": "2026-01-01T00:00:00.000Z",
+            "captures": [],
+            "refunds": [],
+            "payment_collection": {"id": "pay_col_E"},
+        },
     ]
 
     class Reader(snapshot.Reader):
@@ -124,8 +192,11 @@ def test_snapshot_of_a_backend_that_shows_the_order_link():
             pass
 
         def all(self, path, key, params):
-            return {"payment_providers": [{"id": "pp_system_default", "is_enabled": True}],
-                    "refund_reasons": [], "payments": payments}[key]
+            return {
+                "payment_providers": [{"id": "pp_system_default", "is_enabled": True}],
+                "refund_reasons": [],
+                "payments": payments,
+            }[key]
 
     original = snapshot.Reader
     snapshot.Reader = Reader
@@ -137,7 +208,8 @@ def test_snapshot_of_a_backend_that_shows_the_order_link():
     assert a["order_id"] == "order_A" and "order" not in a
     assert e["order"] is False and e["canceled"] is True and e["amount"] == "30.01"
     assert a["refunds"][0]["amount"] == "0.0000001" and a["refunds"][0]["refund_reason"] == "refr_gone"
-    assert document["refund_reasons"] == [{"id": "refr_gone", "label": "Gone", "code": "gone",
-                                           "deleted": True}]
+    assert document["refund_reasons"] == [
+        {"id": "refr_gone", "label": "Gone", "code": "gone", "deleted": True}
+    ]
     assert notes == ["1 refund reason(s) only known from refunds: written as deleted"]
     fixtures.build([fixtures.parse(yaml.safe_dump(document))])  # loads

@@ -66,39 +66,82 @@ _TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
 ENTITIES: dict[str, Entity] = {
     "payment": Entity(
         columns={
-            **_attrs("id", "currency_code", "provider_id", "data", "metadata", "captured_at",
-                     "canceled_at", "payment_collection_id", "payment_session_id", *_TIMESTAMPS),
+            **_attrs(
+                "id",
+                "currency_code",
+                "provider_id",
+                "data",
+                "metadata",
+                "captured_at",
+                "canceled_at",
+                "payment_collection_id",
+                "payment_session_id",
+                *_TIMESTAMPS,
+            ),
             **_amounts("amount"),
         },
-        layout=("id", "currency_code", "provider_id", "data", "metadata", "captured_at",
-                "canceled_at", "payment_collection_id", "payment_session_id", "raw_amount",
-                *_TIMESTAMPS, "amount"),
+        layout=(
+            "id",
+            "currency_code",
+            "provider_id",
+            "data",
+            "metadata",
+            "captured_at",
+            "canceled_at",
+            "payment_collection_id",
+            "payment_session_id",
+            "raw_amount",
+            *_TIMESTAMPS,
+            "amount",
+        ),
         relations={
             "captures": Relation("capture", True, lambda p: p.captures),
             "refunds": Relation("refund", True, lambda p: p.refunds),
-            "payment_collection": Relation("payment_collection", False, lambda p: p.collection,
-                                           "payment_collection_id"),
-            "payment_session": Relation("payment_session", False, lambda p: p.session,
-                                        "payment_session_id"),
+            "payment_collection": Relation(
+                "payment_collection", False, lambda p: p.collection, "payment_collection_id"
+            ),
+            "payment_session": Relation("payment_session", False, lambda p: p.session, "payment_session_id"),
         },
-        defaults=("id", "currency_code", "amount", "captured_at", "payment_collection_id",
-                  "payment_session_id", "captures.id", "captures.amount", "refunds.id",
-                  "refunds.amount", "refunds.note", "refunds.payment_id",
-                  "refunds.refund_reason.label", "refunds.refund_reason.code"),
+        defaults=(
+            "id",
+            "currency_code",
+            "amount",
+            "captured_at",
+            "payment_collection_id",
+            "payment_session_id",
+            "captures.id",
+            "captures.amount",
+            "refunds.id",
+            "refunds.amount",
+            "refunds.note",
+            "refunds.payment_id",
+            "refunds.refund_reason.label",
+            "refunds.refund_reason.code",
+        ),
     ),
     "capture": Entity(
-        columns={**_attrs("id", "payment_id", "metadata", "created_by", *_TIMESTAMPS),
-                 **_amounts("amount")},
+        columns={**_attrs("id", "payment_id", "metadata", "created_by", *_TIMESTAMPS), **_amounts("amount")},
         layout=("id", "payment_id", "metadata", "created_by", "raw_amount", *_TIMESTAMPS, "amount"),
         relations={"payment": Relation("payment", False, lambda c: c.payment, "payment_id")},
         defaults=("id", "amount"),
     ),
     "refund": Entity(
-        columns={**_attrs("id", "payment_id", "refund_reason_id", "note", "created_by",
-                          "metadata", *_TIMESTAMPS),
-                 **_amounts("amount")},
-        layout=("id", "payment_id", "refund_reason_id", "refund_reason", "note", "created_by",
-                "metadata", "raw_amount", *_TIMESTAMPS, "amount"),
+        columns={
+            **_attrs("id", "payment_id", "refund_reason_id", "note", "created_by", "metadata", *_TIMESTAMPS),
+            **_amounts("amount"),
+        },
+        layout=(
+            "id",
+            "payment_id",
+            "refund_reason_id",
+            "refund_reason",
+            "note",
+            "created_by",
+            "metadata",
+            "raw_amount",
+            *_TIMESTAMPS,
+            "amount",
+        ),
         relations={
             "refund_reason": Relation("refund_reason", False, _live_reason, "refund_reason_id"),
             "payment": Relation("payment", False, lambda r: r.payment, "payment_id"),
@@ -116,9 +159,22 @@ ENTITIES: dict[str, Entity] = {
             **_attrs("id", "currency_code", "completed_at", "status", "metadata", *_TIMESTAMPS),
             **_amounts("amount", "authorized_amount", "captured_amount", "refunded_amount"),
         },
-        layout=("id", "currency_code", "completed_at", "status", "metadata", "raw_amount",
-                "raw_authorized_amount", "raw_captured_amount", "raw_refunded_amount",
-                *_TIMESTAMPS, "amount", "authorized_amount", "captured_amount", "refunded_amount"),
+        layout=(
+            "id",
+            "currency_code",
+            "completed_at",
+            "status",
+            "metadata",
+            "raw_amount",
+            "raw_authorized_amount",
+            "raw_captured_amount",
+            "raw_refunded_amount",
+            *_TIMESTAMPS,
+            "amount",
+            "authorized_amount",
+            "captured_amount",
+            "refunded_amount",
+        ),
         relations={
             "payments": Relation("payment", True, lambda c: c.payments),
             "payment_sessions": Relation("payment_session", True, lambda c: c.payment_sessions),
@@ -129,17 +185,40 @@ ENTITIES: dict[str, Entity] = {
     ),
     "payment_session": Entity(
         columns={
-            **_attrs("id", "currency_code", "provider_id", "data", "context", "status",
-                     "authorized_at", "payment_collection_id", "metadata", *_TIMESTAMPS),
+            **_attrs(
+                "id",
+                "currency_code",
+                "provider_id",
+                "data",
+                "context",
+                "status",
+                "authorized_at",
+                "payment_collection_id",
+                "metadata",
+                *_TIMESTAMPS,
+            ),
             **_amounts("amount"),
         },
-        layout=("id", "currency_code", "provider_id", "data", "context", "status",
-                "authorized_at", "payment_collection_id", "payment_collection", "metadata",
-                "raw_amount", *_TIMESTAMPS, "amount"),
+        layout=(
+            "id",
+            "currency_code",
+            "provider_id",
+            "data",
+            "context",
+            "status",
+            "authorized_at",
+            "payment_collection_id",
+            "payment_collection",
+            "metadata",
+            "raw_amount",
+            *_TIMESTAMPS,
+            "amount",
+        ),
         relations={
             "payment": Relation("payment", False, lambda s: s.payment),
-            "payment_collection": Relation("payment_collection", False, lambda s: s.collection,
-                                           "payment_collection_id"),
+            "payment_collection": Relation(
+                "payment_collection", False, lambda s: s.collection, "payment_collection_id"
+            ),
         },
         defaults=("id", "currency_code", "amount", "status"),
     ),
@@ -180,13 +259,19 @@ def check(fields: Any) -> None:
         return
     entries = fields.count(",") + 1
     if entries > MAX_ENTRIES:
-        raise MedusaError(INVALID_DATA, f"Invalid request: Field 'fields' has {entries} entries, "
-                                        f"more than the {MAX_ENTRIES} the mock accepts")
+        raise MedusaError(
+            INVALID_DATA,
+            f"Invalid request: Field 'fields' has {entries} entries, "
+            f"more than the {MAX_ENTRIES} the mock accepts",
+        )
     if fields.count(".") >= MAX_DEPTH:  # cheap first: no item can be too deep otherwise
         depth = max(item.count(".") + 1 for item in fields.split(","))
         if depth > MAX_DEPTH:
-            raise MedusaError(INVALID_DATA, f"Invalid request: Field 'fields' has a path {depth} "
-                                            f"levels deep, more than the {MAX_DEPTH} the mock accepts")
+            raise MedusaError(
+                INVALID_DATA,
+                f"Invalid request: Field 'fields' has a path {depth} "
+                f"levels deep, more than the {MAX_DEPTH} the mock accepts",
+            )
 
 
 def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
@@ -278,14 +363,21 @@ def _plan(node: _Node, entity_name: str, path: tuple[str, ...]) -> Plan:
     entity = ENTITIES[entity_name]
     relations = entity.relations
     if node.star:
-        order = [k for k in entity.layout if k in entity.columns
-                 or (k in relations and relations[k].target not in path)]
+        order = [
+            k
+            for k in entity.layout
+            if k in entity.columns or (k in relations and relations[k].target not in path)
+        ]
         order += [k for k in node.keys if k not in order and node.keys[k] is not _FOREIGN_KEY_ONLY]
     else:
         scalars = [k for k in node.keys if k not in relations]
         linked = [k for k in node.keys if k in relations]
-        keys = [*scalars, "id", *(relations[k].foreign_key for k in linked),
-                *(k for k in linked if node.keys[k] is not _FOREIGN_KEY_ONLY)]
+        keys = [
+            *scalars,
+            "id",
+            *(relations[k].foreign_key for k in linked),
+            *(k for k in linked if node.keys[k] is not _FOREIGN_KEY_ONLY),
+        ]
         order = list(dict.fromkeys(k for k in keys if k))  # first occurrence wins
     rows: list[tuple[str, Getter, Plan | None, bool]] = []
     for key in order:
@@ -307,6 +399,7 @@ def _id_object(foreign_key: Getter) -> Getter:
     def get(entity: Any) -> dict | None:
         value = foreign_key(entity)
         return None if value is None else {"id": value}
+
     return get
 
 

@@ -30,62 +30,112 @@ from .store import Store
 # ULID time part of generated fixture ids: fixed, so ids are stable across starts.
 _ID_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
-_AMOUNT = {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
-                     {"type": "string", "pattern": r"^\d+(\.\d+)?$"}]}
-_MONEY_ITEM = {"anyOf": [_AMOUNT, {
-    "type": "object", "required": ["amount"], "additionalProperties": False,
-    "properties": {"amount": _AMOUNT, "id": {"type": "string"},
-                   "created_by": {"type": ["string", "null"]},
-                   "created_at": {"type": "string"},
-                   "note": {"type": ["string", "null"]},
-                   "refund_reason": {"type": "string"}},
-}]}
+_AMOUNT = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d+)?$"}]
+}
+_MONEY_ITEM = {
+    "anyOf": [
+        _AMOUNT,
+        {
+            "type": "object",
+            "required": ["amount"],
+            "additionalProperties": False,
+            "properties": {
+                "amount": _AMOUNT,
+                "id": {"type": "string"},
+                "created_by": {"type": ["string", "null"]},
+                "created_at": {"type": "string"},
+                "note": {"type": ["string", "null"]},
+                "refund_reason": {"type": "string"},
+            },
+        },
+    ]
+}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "users": {"type": "array", "items": {
-            "type": "object", "required": ["email", "password"], "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "email": {"type": "string"},
-                           "password": {"type": "string"},
-                           "first_name": {"type": ["string", "null"]},
-                           "last_name": {"type": ["string", "null"]}}}},
-        "api_keys": {"type": "array", "items": {
-            "type": "object", "required": ["token"], "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                           "token": {"type": "string", "pattern": "^sk_"}}}},
-        "payment_providers": {"type": "array", "items": {
-            "type": "object", "required": ["id"], "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "is_enabled": {"type": "boolean"}}}},
-        "refund_reasons": {"type": "array", "items": {
-            "type": "object", "required": ["label", "code"], "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "label": {"type": "string"},
-                           "code": {"type": "string"},
-                           "description": {"type": ["string", "null"]},
-                           "created_at": _TIMESTAMP, "deleted": {"type": "boolean"}}}},
-        "payments": {"type": "array", "items": {
-            "type": "object", "required": ["amount"], "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "id": {"type": "string"},
-                "payment_collection_id": {"type": "string"},
-                "payment_session_id": {"type": "string"},
-                "amount": _AMOUNT,
-                "currency_code": {"type": "string", "pattern": "^[a-z]{3}$"},
-                "provider_id": {"type": "string"},
-                "created_at": _TIMESTAMP,
-                "order": {"type": "boolean"},
-                "order_id": {"type": "string"},
-                "canceled": {"type": "boolean"},
-                "captured": {"anyOf": [{"type": "boolean"}, _AMOUNT]},
-                "captures": {"type": "array", "items": _MONEY_ITEM},
-                "refunds": {"type": "array", "items": _MONEY_ITEM},
-                "metadata": {"type": ["object", "null"]},
+        "users": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["email", "password"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "email": {"type": "string"},
+                    "password": {"type": "string"},
+                    "first_name": {"type": ["string", "null"]},
+                    "last_name": {"type": ["string", "null"]},
+                },
             },
-            "not": {"required": ["captured", "captures"]},
-        }},
+        },
+        "api_keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["token"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "token": {"type": "string", "pattern": "^sk_"},
+                },
+            },
+        },
+        "payment_providers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "additionalProperties": False,
+                "properties": {"id": {"type": "string"}, "is_enabled": {"type": "boolean"}},
+            },
+        },
+        "refund_reasons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["label", "code"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "label": {"type": "string"},
+                    "code": {"type": "string"},
+                    "description": {"type": ["string", "null"]},
+                    "created_at": _TIMESTAMP,
+                    "deleted": {"type": "boolean"},
+                },
+            },
+        },
+        "payments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["amount"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "id": {"type": "string"},
+                    "payment_collection_id": {"type": "string"},
+                    "payment_session_id": {"type": "string"},
+                    "amount": _AMOUNT,
+                    "currency_code": {"type": "string", "pattern": "^[a-z]{3}$"},
+                    "provider_id": {"type": "string"},
+                    "created_at": _TIMESTAMP,
+                    "order": {"type": "boolean"},
+                    "order_id": {"type": "string"},
+                    "canceled": {"type": "boolean"},
+                    "captured": {"anyOf": [{"type": "boolean"}, _AMOUNT]},
+                    "captures": {"type": "array", "items": _MONEY_ITEM},
+                    "refunds": {"type": "array", "items": _MONEY_ITEM},
+                    "metadata": {"type": ["object", "null"]},
+                },
+                "not": {"required": ["captured", "captures"]},
+            },
+        },
     },
 }
 _VALIDATOR = Draft202012Validator(SCHEMA)
@@ -112,7 +162,7 @@ class FixtureError(Exception):
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 1] + "…"
+    return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
 
 
 @dataclass
@@ -132,8 +182,7 @@ def yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
 def files_in(source: Path | str) -> list[Path]:
     source = Path(source)
     if source.is_dir():
-        return sorted(p for p in source.iterdir()
-                      if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+        return sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
     if not source.exists():
         raise FixtureError(source, "", "no such file or folder")
     return [source]
@@ -162,8 +211,9 @@ def parse(text: str | bytes, path: Path | str = "<fixture>") -> FixtureFile:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise FixtureError(path, "", f"not valid UTF-8: byte 0x{exc.object[exc.start]:02x} "
-                                         f"at offset {exc.start}") from None
+            raise FixtureError(
+                path, "", f"not valid UTF-8: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+            ) from None
     if len(text) > MAX_DOCUMENT_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise FixtureError(path, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
@@ -183,8 +233,9 @@ def parse(text: str | bytes, path: Path | str = "<fixture>") -> FixtureFile:
         valid = _FAST_VALIDATOR.is_valid(data)
     except Exception:  # a value jsonschema_rs cannot take (a very large integer): ask jsonschema
         valid = False
-    errors = [] if valid else sorted(_VALIDATOR.iter_errors(data),
-                                     key=lambda e: list(map(str, e.absolute_path)))
+    errors = (
+        [] if valid else sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    )
     if errors:
         error = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem
         if error.validator in ("anyOf", "not") and error.context:
@@ -218,8 +269,7 @@ class _BoundedLoader(_BaseLoader):
 
 
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
-_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp",
-                               _BoundedLoader.construct_timestamp_as_text)
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp_as_text)
 
 
 _NOT_JSON = object()
@@ -257,8 +307,16 @@ def _compose(loader) -> yaml.Node | None:
     and within ``MAX_DEPTH``/``MAX_NODES``/``MAX_TEXT``. An anchor is usable once its node
     is complete, so an alias inside its own anchor is an undefined alias (no cycles)."""
     from yaml.composer import ComposerError
-    from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent,
-                             ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+    from yaml.events import (
+        AliasEvent,
+        DocumentEndEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
 
     loader.get_event()  # StreamStartEvent
     if loader.check_event(StreamEndEvent):
@@ -276,8 +334,7 @@ def _compose(loader) -> yaml.Node | None:
         if nodes > MAX_NODES:
             raise _TooLarge(f"more than {MAX_NODES} values (aliases counted at every use)", mark)
         if text > MAX_TEXT:
-            raise _TooLarge(f"more than {MAX_TEXT} characters of text (aliases counted at "
-                            "every use)", mark)
+            raise _TooLarge(f"more than {MAX_TEXT} characters of text (aliases counted at every use)", mark)
 
     def attach(node: yaml.Node) -> None:
         nonlocal root
@@ -298,8 +355,12 @@ def _compose(loader) -> yaml.Node | None:
         if name is None:
             return
         if name in anchors:
-            raise ComposerError(f"found duplicate anchor {name!r}; first occurrence",
-                                anchors[name][0].start_mark, "second occurrence", mark)
+            raise ComposerError(
+                f"found duplicate anchor {name!r}; first occurrence",
+                anchors[name][0].start_mark,
+                "second occurrence",
+                mark,
+            )
         anchors[name] = (node, n, chars)
 
     while True:
@@ -308,15 +369,13 @@ def _compose(loader) -> yaml.Node | None:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
-                                   style=event.style)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
             count(1, len(event.value), event.start_mark)
             anchor(event.anchor, node, 1, len(event.value), event.start_mark)
             attach(node)
         elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
-                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}",
-                                    event.start_mark)
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
             node, n, chars = anchors[event.anchor]
             count(n, chars, event.start_mark)
             attach(node)
@@ -340,8 +399,12 @@ def _compose(loader) -> yaml.Node | None:
             break
     if not loader.check_event(StreamEndEvent):
         event = loader.get_event()
-        raise ComposerError("expected a single document in the stream", root.start_mark,
-                            "but found another document", event.start_mark)
+        raise ComposerError(
+            "expected a single document in the stream",
+            root.start_mark,
+            "but found another document",
+            event.start_mark,
+        )
     return root
 
 
@@ -359,8 +422,7 @@ def _not_json(data) -> tuple[list, str] | None:
         if isinstance(value, str):
             text += len(value)
             if text > MAX_TEXT:
-                return where, (f"more than {MAX_TEXT} characters of text (aliases counted at "
-                               "every use)")
+                return where, (f"more than {MAX_TEXT} characters of text (aliases counted at every use)")
             if not value.isascii() and not _encodable(value):
                 return where, "a string with an unpaired surrogate is not valid text"
         elif isinstance(value, (dict, list)):
@@ -394,8 +456,14 @@ def _encodable(text: str) -> bool:
 def _describe(value) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", bytes: "binary data",
-            set: "a set", tuple: "a list"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        bytes: "binary data",
+        set: "a set",
+        tuple: "a list",
+    }.get(type(value), type(value).__name__)
 
 
 def _reason(error) -> str:
@@ -452,7 +520,8 @@ class _Loader:
         data = self.file.data
         for provider in data.get("payment_providers", []):
             self.store.providers[provider["id"]] = PaymentProvider(
-                provider["id"], provider.get("is_enabled", True))
+                provider["id"], provider.get("is_enabled", True)
+            )
         for i, user in enumerate(data.get("users", [])):
             path = f"users[{i}]"
             if self.store.user_by_email(user["email"]):
@@ -460,22 +529,33 @@ class _Loader:
             user_id = self.id(ids.USER, user.get("id"), f"user:{user['email']}")
             self.unique(self.store.users, user_id, path + ".id", "user id")
             self.store.users[user_id] = User(
-                id=user_id, email=user["email"], password=user["password"],
+                id=user_id,
+                email=user["email"],
+                password=user["password"],
                 auth_identity_id=self.id(ids.AUTH_IDENTITY, None, f"authid:{user['email']}"),
-                first_name=user.get("first_name"), last_name=user.get("last_name"))
+                first_name=user.get("first_name"),
+                last_name=user.get("last_name"),
+            )
         for i, key in enumerate(data.get("api_keys", [])):
             self.unique(self.store.api_keys, key["token"], f"api_keys[{i}].token", "token")
             self.store.api_keys[key["token"]] = ApiKey(
                 id=self.id(ids.API_KEY, key.get("id"), f"apikey:{key['token']}"),
-                token=key["token"], title=key.get("title", "Mock secret key"))
+                token=key["token"],
+                title=key.get("title", "Mock secret key"),
+            )
         for i, reason in enumerate(data.get("refund_reasons", [])):
             reason_id = self.id(ids.REFUND_REASON, reason.get("id"), f"reason:{i}:{reason['code']}")
             self.unique(self.store.refund_reasons, reason_id, f"refund_reasons[{i}].id", "id")
             created = reason.get("created_at", self.now)
             self.store.refund_reasons[reason_id] = RefundReason(
-                id=reason_id, label=reason["label"], code=reason["code"],
-                description=reason.get("description"), created_at=created, updated_at=created,
-                deleted_at=created if reason.get("deleted") else None)
+                id=reason_id,
+                label=reason["label"],
+                code=reason["code"],
+                description=reason.get("description"),
+                created_at=created,
+                updated_at=created,
+                deleted_at=created if reason.get("deleted") else None,
+            )
         for i, payment in enumerate(data.get("payments", [])):
             self.payment(payment, f"payments[{i}]", payment.get("name") or str(i))
 
@@ -493,42 +573,61 @@ class _Loader:
         if order_id is None and spec.get("order", True):
             order_id = self.id(ids.ORDER, None, f"order:{seed}")
         payment = store.add_payment(
-            amount=amount, currency_code=currency, created_at=created, provider_id=provider_id,
+            amount=amount,
+            currency_code=currency,
+            created_at=created,
+            provider_id=provider_id,
             payment_id=payment_id,
-            collection_id=self.id(ids.PAYMENT_COLLECTION, spec.get("payment_collection_id"),
-                                  f"paycol:{seed}"),
-            session_id=self.id(ids.PAYMENT_SESSION, spec.get("payment_session_id"),
-                               f"payses:{seed}"),
-            order_id=order_id, canceled_at=created if spec.get("canceled") else None,
+            collection_id=self.id(
+                ids.PAYMENT_COLLECTION, spec.get("payment_collection_id"), f"paycol:{seed}"
+            ),
+            session_id=self.id(ids.PAYMENT_SESSION, spec.get("payment_session_id"), f"payses:{seed}"),
+            order_id=order_id,
+            canceled_at=created if spec.get("canceled") else None,
             metadata=spec.get("metadata"),
         )
         captured = spec.get("captured", False)
-        captures = spec.get("captures") or ([] if captured is False else
-                                            [amount if captured is True else captured])
+        captures = spec.get("captures") or (
+            [] if captured is False else [amount if captured is True else captured]
+        )
         for j, item in enumerate(captures):
             item = item if isinstance(item, dict) else {"amount": item}
             value = to_decimal(item["amount"])
             where = f"{path}.{'captures' if 'captures' in spec else 'captured'}"
             if payments.capture_exceeds(payment, value):  # the capture route's own rule
-                self.fail(where + (f"[{j}]" if "captures" in spec else ""),
-                          f"captures total {payment.captured_total + value} exceeds the "
-                          f"payment amount {amount}")
-            store.add_capture(payment, value, created_by=item.get("created_by"),
-                              at=item.get("created_at", created),
-                              capture_id=self.id(ids.CAPTURE, item.get("id"), f"capt:{seed}:{j}"))
+                self.fail(
+                    where + (f"[{j}]" if "captures" in spec else ""),
+                    f"captures total {payment.captured_total + value} exceeds the payment amount {amount}",
+                )
+            store.add_capture(
+                payment,
+                value,
+                created_by=item.get("created_by"),
+                at=item.get("created_at", created),
+                capture_id=self.id(ids.CAPTURE, item.get("id"), f"capt:{seed}:{j}"),
+            )
         for j, item in enumerate(spec.get("refunds", [])):
             item = item if isinstance(item, dict) else {"amount": item}
             value = to_decimal(item["amount"])
             where = f"{path}.refunds[{j}]"
             if payments.refund_exceeds(payment, value):  # the refund route's own rule
-                self.fail(where, f"refunds total {payment.refunded_total + value} exceeds "
-                                 f"the captured amount {payment.captured_total}")
+                self.fail(
+                    where,
+                    f"refunds total {payment.refunded_total + value} exceeds "
+                    f"the captured amount {payment.captured_total}",
+                )
             reason = None
             if item.get("refund_reason"):
                 reason = self.reason(item["refund_reason"], where + ".refund_reason")
-            store.add_refund(payment, value, reason=reason, note=item.get("note"),
-                             created_by=item.get("created_by"), at=item.get("created_at", created),
-                             refund_id=self.id(ids.REFUND, item.get("id"), f"ref:{seed}:{j}"))
+            store.add_refund(
+                payment,
+                value,
+                reason=reason,
+                note=item.get("note"),
+                created_by=item.get("created_by"),
+                at=item.get("created_at", created),
+                refund_id=self.id(ids.REFUND, item.get("id"), f"ref:{seed}:{j}"),
+            )
 
     def reason(self, ref: str, path: str) -> RefundReason:
         reasons = self.store.refund_reasons
@@ -543,32 +642,57 @@ class _Loader:
 
 def dump(store: Store) -> dict:
     """The store as a fixture document with every id explicit (``load`` gives it back)."""
+
     def money(value: Decimal) -> int | float | str:
         return int(value) if value == value.to_integral_value() else str(value)
 
     return {
-        "users": [{"id": u.id, "email": u.email, "password": u.password}
-                  for u in store.users.values()],
-        "api_keys": [{"id": k.id, "title": k.title, "token": k.token}
-                     for k in store.api_keys.values()],
-        "payment_providers": [{"id": p.id, "is_enabled": p.is_enabled}
-                              for p in store.providers.values()],
+        "users": [{"id": u.id, "email": u.email, "password": u.password} for u in store.users.values()],
+        "api_keys": [{"id": k.id, "title": k.title, "token": k.token} for k in store.api_keys.values()],
+        "payment_providers": [{"id": p.id, "is_enabled": p.is_enabled} for p in store.providers.values()],
         "refund_reasons": [
-            {"id": r.id, "label": r.label, "code": r.code, "description": r.description,
-             "created_at": r.created_at, **({"deleted": True} if r.deleted_at else {})}
-            for r in store.refund_reasons.values()],
+            {
+                "id": r.id,
+                "label": r.label,
+                "code": r.code,
+                "description": r.description,
+                "created_at": r.created_at,
+                **({"deleted": True} if r.deleted_at else {}),
+            }
+            for r in store.refund_reasons.values()
+        ],
         "payments": [
-            {"id": p.id, "payment_collection_id": p.collection.id,
-             "payment_session_id": p.payment_session_id, "amount": money(p.amount),
-             "currency_code": p.currency_code, "provider_id": p.provider_id,
-             "created_at": p.created_at,
-             **({"order_id": p.collection.order_id} if p.collection.order_id else {"order": False}),
-             **({"canceled": True} if p.canceled_at else {}),
-             "captures": [{"id": c.id, "amount": money(c.amount), "created_by": c.created_by,
-                           "created_at": c.created_at} for c in p.captures],
-             "refunds": [{"id": r.id, "amount": money(r.amount), "note": r.note,
-                          "created_by": r.created_by, "created_at": r.created_at,
-                          **({"refund_reason": r.refund_reason_id} if r.refund_reason_id else {})}
-                         for r in p.refunds]}
-            for p in store.payments.values()],
+            {
+                "id": p.id,
+                "payment_collection_id": p.collection.id,
+                "payment_session_id": p.payment_session_id,
+                "amount": money(p.amount),
+                "currency_code": p.currency_code,
+                "provider_id": p.provider_id,
+                "created_at": p.created_at,
+                **({"order_id": p.collection.order_id} if p.collection.order_id else {"order": False}),
+                **({"canceled": True} if p.canceled_at else {}),
+                "captures": [
+                    {
+                        "id": c.id,
+                        "amount": money(c.amount),
+                        "created_by": c.created_by,
+                        "created_at": c.created_at,
+                    }
+                    for c in p.captures
+                ],
+                "refunds": [
+                    {
+                        "id": r.id,
+                        "amount": money(r.amount),
+                        "note": r.note,
+                        "created_by": r.created_by,
+                        "created_at": r.created_at,
+                        **({"refund_reason": r.refund_reason_id} if r.refund_reason_id else {}),
+                    }
+                    for r in p.refunds
+                ],
+            }
+            for p in store.payments.values()
+        ],
     }

@@ -28,10 +28,15 @@ class Page:
     limit: int
 
 
-def select(rows: Iterable[Any], query: dict, *, default_limit: int,
-           search: Callable[[Any, str], bool] | None = None,
-           columns: Mapping[str, Any] | None = None,
-           filterable: Collection[str] | None = None) -> Page:
+def select(
+    rows: Iterable[Any],
+    query: dict,
+    *,
+    default_limit: int,
+    search: Callable[[Any, str], bool] | None = None,
+    columns: Mapping[str, Any] | None = None,
+    filterable: Collection[str] | None = None,
+) -> Page:
     """``columns``: the entity's real columns (``fields.ENTITIES[...].columns``), the only
     names ``order`` may sort on; without it, any attribute the rows have. ``filterable``:
     the filter names the route's validator takes (what counts inside ``$and``/``$or``);
@@ -106,8 +111,9 @@ def _matches(row: Any, filters: dict, top: frozenset) -> bool:
     does not exist (observed: 500)."""
     for key, condition in filters.items():
         if key == "$and":
-            if not all(_matches(row, _nested(f, top), top) for f in _as_list(condition)
-                       if isinstance(f, dict)):
+            if not all(
+                _matches(row, _nested(f, top), top) for f in _as_list(condition) if isinstance(f, dict)
+            ):
                 return False
         elif key == "$or":
             options = [_nested(f, top) for f in _as_list(condition) if isinstance(f, dict)]
@@ -130,14 +136,16 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-OPERATORS = frozenset(("$eq", "$ne", "$in", "$nin", "$like", "$ilike", "$re", "$contains",
-                       "$gt", "$gte", "$lt", "$lte"))
+OPERATORS = frozenset(
+    ("$eq", "$ne", "$in", "$nin", "$like", "$ilike", "$re", "$contains", "$gt", "$gte", "$lt", "$lte")
+)
 
 
 def _test(value: Any, condition: Any, is_date: bool) -> bool:
     if isinstance(condition, dict):  # unknown operators are ignored, as Medusa does
-        return all(_operator(value, op, operand, is_date) for op, operand in condition.items()
-                   if op in OPERATORS)
+        return all(
+            _operator(value, op, operand, is_date) for op, operand in condition.items() if op in OPERATORS
+        )
     if isinstance(condition, list):
         return _operator(value, "$in", condition, is_date)
     return _operator(value, "$eq", condition, is_date)  # `id=a,b` is one id, not two

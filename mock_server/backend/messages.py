@@ -16,9 +16,7 @@ MAX_ISSUES = 3  # Medusa reports at most the first three validation issues
 
 OVER_REFUND_WITH_AMOUNT = "You are not allowed to refund more than the captured amount"
 OVER_REFUND = "You cannot refund more than what is captured on the payment."
-OVER_CAPTURE = (
-    "You cannot capture more than the authorized amount substracted by what is already captured."
-)
+OVER_CAPTURE = "You cannot capture more than the authorized amount substracted by what is already captured."
 
 
 def refund_payment_not_found(payment_id: str) -> str:
@@ -55,6 +53,7 @@ INVALID_CREDENTIALS = "Invalid email or password"
 
 
 # ---- validation (Zod's wording, as Medusa joins it) ----------------------------------------
+
 
 def invalid_request(issues: list[str]) -> str:
     """The message of Medusa's 400 for a body or query that fails validation."""
@@ -118,8 +117,11 @@ def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
             branches: dict[Any, list[ValidationError]] = {}
             for sub in error.context:
                 branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-            fitting = [subs for subs in branches.values()
-                       if not any(s.validator == "type" and not s.relative_path for s in subs)]
+            fitting = [
+                subs
+                for subs in branches.values()
+                if not any(s.validator == "type" and not s.relative_path for s in subs)
+            ]
             if len(fitting) == 1:
                 out.extend(_expand_unions(fitting[0]))
                 continue
@@ -166,16 +168,21 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
         elif union_types:
             # no branch of the union takes the value's type (observed: `id[$like]=x` →
             # Expected type: 'string, array' for field 'id', got: '[object Object]')
-            add((0, top), f"Expected type: '{union_types}' for field '{_field(path)}', "
-                          f"got: '{js_string(error.instance)}'")
+            add(
+                (0, top),
+                f"Expected type: '{union_types}' for field '{_field(path)}', "
+                f"got: '{js_string(error.instance)}'",
+            )
         elif kind == "type" and error.validator_value == "object":
             # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
             add((0, top), f"Field '{_field(path)}' is required")
         elif kind == "required":
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
-                    add((0, position(name) if not path else top),
-                        f"Field '{_field([*path, name])}' is required")
+                    add(
+                        (0, position(name) if not path else top),
+                        f"Field '{_field([*path, name])}' is required",
+                    )
         elif kind == "additionalProperties":
             allowed = set((error.schema.get("properties") or {}).keys())
             extra = [k for k in error.instance if k not in allowed]
@@ -185,17 +192,28 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
             if isinstance(expected, list):
                 expected = next((t for t in expected if t != "null"), expected[0])
             expected = "number" if expected == "integer" else expected
-            add((0, top), f"Expected type: '{expected}' for field '{_field(path)}', "
-                          f"got: '{js_string(error.instance)}'")
+            add(
+                (0, top),
+                f"Expected type: '{expected}' for field '{_field(path)}', got: '{js_string(error.instance)}'",
+            )
         elif kind in ("exclusiveMinimum", "minimum"):
-            add((0, top), f"Value for field '{_field(path)}' too small, expected at least: "
-                          f"'{js_string(error.validator_value)}'")
+            add(
+                (0, top),
+                f"Value for field '{_field(path)}' too small, expected at least: "
+                f"'{js_string(error.validator_value)}'",
+            )
         elif kind in ("exclusiveMaximum", "maximum"):
-            add((0, top), f"Value for field '{_field(path)}' too big, expected at most: "
-                          f"'{js_string(error.validator_value)}'")
+            add(
+                (0, top),
+                f"Value for field '{_field(path)}' too big, expected at most: "
+                f"'{js_string(error.validator_value)}'",
+            )
         elif kind == "enum":
-            add((0, top), f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
-                          f"for field '{_field(path)}', but got: '{js_string(error.instance)}'")
+            add(
+                (0, top),
+                f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
+                f"for field '{_field(path)}', but got: '{js_string(error.instance)}'",
+            )
         else:  # unions and the rest: Zod's generic wording
             add((0, top), "Invalid input")
     ranked.sort(key=lambda item: item[0])
@@ -203,6 +221,7 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
 
 
 # ---- Node's JSON.parse, as body-parser reports it --------------------------------------------
+
 
 def v8_translate(text: str, msg: str, pos: int) -> str:
     """V8's wording for the standard library's ``json.JSONDecodeError`` ``msg`` at ``pos``."""

@@ -57,9 +57,7 @@ def refund(
         to_refund = payment.amount if amount is None else amount
         if refund_exceeds(payment, to_refund, tolerance):
             raise MedusaError(INVALID_DATA, OVER_REFUND)
-        store.add_refund(
-            payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso()
-        )
+        store.add_refund(payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso())
     return payment
 
 

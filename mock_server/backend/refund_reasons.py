@@ -11,8 +11,12 @@ from .store import Store
 def create(store: Store, *, label: str, code: str, description: str | None = None) -> RefundReason:
     at = ids.now_iso()
     reason = RefundReason(
-        id=ids.new_id(ids.REFUND_REASON), label=label, code=code, description=description,
-        created_at=at, updated_at=at,
+        id=ids.new_id(ids.REFUND_REASON),
+        label=label,
+        code=code,
+        description=description,
+        created_at=at,
+        updated_at=at,
     )
     store.refund_reasons[reason.id] = reason
     return reason

@@ -108,14 +108,23 @@ class Store:
         return payment
 
     def add_capture(
-        self, payment: Payment, amount: Decimal, *, created_by: str | None, at: str,
+        self,
+        payment: Payment,
+        amount: Decimal,
+        *,
+        created_by: str | None,
+        at: str,
         capture_id: str | None = None,
     ) -> Capture:
         """Record a capture and keep the running totals; sets ``captured_at`` and completes
         the collection once the payment is fully captured."""
         capture = Capture(
-            id=capture_id or ids.new_id(ids.CAPTURE), payment=payment, amount=amount,
-            created_by=created_by, created_at=at, updated_at=at,
+            id=capture_id or ids.new_id(ids.CAPTURE),
+            payment=payment,
+            amount=amount,
+            created_by=created_by,
+            created_at=at,
+            updated_at=at,
         )
         payment.captures.append(capture)
         payment.captured_total += amount
@@ -130,13 +139,26 @@ class Store:
         return capture
 
     def add_refund(
-        self, payment: Payment, amount: Decimal, *, reason: RefundReason | None,
-        note: str | None, created_by: str | None, at: str, refund_id: str | None = None,
+        self,
+        payment: Payment,
+        amount: Decimal,
+        *,
+        reason: RefundReason | None,
+        note: str | None,
+        created_by: str | None,
+        at: str,
+        refund_id: str | None = None,
     ) -> Refund:
         refund = Refund(
-            id=refund_id or ids.new_id(ids.REFUND), payment=payment, amount=amount,
-            refund_reason=reason, refund_reason_id=reason.id if reason else None, note=note,
-            created_by=created_by, created_at=at, updated_at=at,
+            id=refund_id or ids.new_id(ids.REFUND),
+            payment=payment,
+            amount=amount,
+            refund_reason=reason,
+            refund_reason_id=reason.id if reason else None,
+            note=note,
+            created_by=created_by,
+            created_at=at,
+            updated_at=at,
         )
         payment.refunds.append(refund)
         payment.refunded_total += amount

@@ -84,9 +84,13 @@ class FaultRule:
         return error_body(self.status) if self.status is not None else None
 
     def to_json(self) -> dict:
-        out: dict[str, Any] = {"id": self.id, "method": self.method,
-                               "path": self.path.source if self.path else None,
-                               "times": self.times, "when": self.when}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path.source if self.path else None,
+            "times": self.times,
+            "when": self.when,
+        }
         if self.status is not None:
             out["status"] = self.status
         if self.has_body:
@@ -169,8 +173,7 @@ def parse_rule(data: Any) -> FaultRule:
     problems = []
     unknown = [k for k in data if k not in RULE_KEYS]
     if unknown:
-        problems.append(f"unknown key(s): {', '.join(map(str, unknown))} "
-                        f"(known: {', '.join(RULE_KEYS)})")
+        problems.append(f"unknown key(s): {', '.join(map(str, unknown))} (known: {', '.join(RULE_KEYS)})")
     rule = FaultRule(id="")
 
     method = data.get("method")
@@ -222,7 +225,7 @@ def parse_rule(data: Any) -> FaultRule:
                 problems.append("drop sends no answer, so it takes no status or body")
     when = data.get("when", "before")
     if when not in WHEN:
-        problems.append("when must be \"before\" or \"after\"")
+        problems.append('when must be "before" or "after"')
     else:
         rule.when = when
     if "status" not in data and "delay_ms" not in data and drop is not True:

@@ -32,8 +32,22 @@ REDACTED_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie
 NEAR_MISSES = 3
 
 # Entry tuple layout (a tuple, not an object: one allocation per request).
-_SEQ, _TIME, _METHOD, _PATH, _QUERY, _OPERATION, _HEADERS, _BODY, _BODY_LEN, _STATUS, \
-    _RESPONSE, _RESPONSE_LEN, _DURATION, _FAULT = range(14)
+(
+    _SEQ,
+    _TIME,
+    _METHOD,
+    _PATH,
+    _QUERY,
+    _OPERATION,
+    _HEADERS,
+    _BODY,
+    _BODY_LEN,
+    _STATUS,
+    _RESPONSE,
+    _RESPONSE_LEN,
+    _DURATION,
+    _FAULT,
+) = range(14)
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,19 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries) if self.size else 0
 
-    def record(self, method: str, path: str, query: bytes, operation: str | None,
-               headers: Iterable[tuple[bytes, bytes]], body: bytes, status: int | None,
-               response: bytes, duration: float, fault: str | None = None) -> None:
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        operation: str | None,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+        status: int | None,
+        response: bytes,
+        duration: float,
+        fault: str | None = None,
+    ) -> None:
         """One answered (or dropped: ``status`` None) request. ``headers`` is the ASGI
         ``scope["headers"]`` list (kept, not copied), ``duration`` in seconds."""
         if not self.size:
@@ -101,8 +125,24 @@ class Journal:
             response = response[:limit]
         seq = next(self._seq)
         self._last = seq
-        self._entries.append((seq, time.time(), method, path, query, operation, headers, body,
-                              body_len, status, response, response_len, duration, fault))
+        self._entries.append(
+            (
+                seq,
+                time.time(),
+                method,
+                path,
+                query,
+                operation,
+                headers,
+                body,
+                body_len,
+                status,
+                response,
+                response_len,
+                duration,
+                fault,
+            )
+        )
 
     @property
     def last_seq(self) -> int:
@@ -119,8 +159,9 @@ class Journal:
             return []
         return list(self._entries)  # one C-level copy under the GIL: safe against an append
 
-    def query(self, filters: Filters | None = None, limit: int | None = None,
-              **kwargs) -> tuple[list[dict], int]:
+    def query(
+        self, filters: Filters | None = None, limit: int | None = None, **kwargs
+    ) -> tuple[list[dict], int]:
         """Entries matching ``filters`` (or the same fields as keywords), newest first,
         rendered; and how many matched before ``limit``."""
         filters = filters or make_filters(**kwargs)
@@ -130,8 +171,13 @@ class Journal:
             matched = matched[:limit]
         return [render(e) for e in matched], count
 
-    def verify(self, filters: Filters, times: int | None = None, at_least: int | None = None,
-               at_most: int | None = None) -> Verification:
+    def verify(
+        self,
+        filters: Filters,
+        times: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+    ) -> Verification:
         """Whether the number of matching entries holds (``times`` exactly, or within
         ``at_least``..``at_most``; nothing given means at least one). When it does not, the
         closest entries that did not match, ranked by how many criteria they meet (newest
@@ -159,19 +205,37 @@ class Journal:
         if not ok and misses:
             misses.sort(key=lambda m: (-m[0], m[1]))
             for score, _, entry, unmatched in misses[:NEAR_MISSES]:
-                near.append({"matched": score, "of": len(criteria),
-                             "differences": {name: _difference(name, filters, entry) for name in unmatched},
-                             "request": render(entry)})
+                near.append(
+                    {
+                        "matched": score,
+                        "of": len(criteria),
+                        "differences": {name: _difference(name, filters, entry) for name in unmatched},
+                        "request": render(entry),
+                    }
+                )
         return Verification(ok, count, expected, near)
 
 
-def make_filters(method: str | None = None, path: str | PathPattern | None = None,
-                 operation: str | None = None, status: int | str | None = None,
-                 since: int | None = None, body: Any = None, has_body: bool | None = None) -> Filters:
+def make_filters(
+    method: str | None = None,
+    path: str | PathPattern | None = None,
+    operation: str | None = None,
+    status: int | str | None = None,
+    since: int | None = None,
+    body: Any = None,
+    has_body: bool | None = None,
+) -> Filters:
     if isinstance(path, str):
         path = PathPattern(path)
-    return Filters(method.upper() if method else None, path, operation, status, since, body,
-                   body is not None if has_body is None else has_body)
+    return Filters(
+        method.upper() if method else None,
+        path,
+        operation,
+        status,
+        since,
+        body,
+        body is not None if has_body is None else has_body,
+    )
 
 
 def _unmatched(entry: tuple, f: Filters) -> list[str]:
@@ -206,10 +270,14 @@ _MISSING = object()
 def _contains(actual: Any, wanted: Any) -> bool:
     if isinstance(wanted, dict):
         return isinstance(actual, dict) and all(
-            k in actual and _contains(actual[k], v) for k, v in wanted.items())
+            k in actual and _contains(actual[k], v) for k, v in wanted.items()
+        )
     if isinstance(wanted, list):
-        return isinstance(actual, list) and len(actual) == len(wanted) and all(
-            _contains(a, w) for a, w in zip(actual, wanted))
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(wanted)
+            and all(_contains(a, w) for a, w in zip(actual, wanted))
+        )
     if isinstance(wanted, bool) or isinstance(actual, bool):
         return type(wanted) is type(actual) and wanted == actual
     if isinstance(wanted, (int, float)) and isinstance(actual, (int, float)):
@@ -242,6 +310,7 @@ def _describe(expected: dict) -> str:
 
 # Rendering, only when read.
 
+
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
@@ -267,8 +336,9 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds") \
-        .replace("+00:00", "Z")
+    return (
+        datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 def render(entry: tuple) -> dict:

@@ -68,7 +68,8 @@ class PathPattern:
             elif "{" in segment or "}" in segment:
                 if not _PLACEHOLDER.fullmatch(segment):
                     raise PatternError(
-                        f"a template placeholder is a whole segment such as {{id}}, not {segment!r}")
+                        f"a template placeholder is a whole segment such as {{id}}, not {segment!r}"
+                    )
                 segments.append((_ONE, None))
                 templated = True
             elif segment == "*":
@@ -161,8 +162,11 @@ def _match_any_depth(segments, parts: list[str]) -> bool:
     star = -1
     star_part = 0
     while p < len(parts):
-        if s < len(segments) and segments[s][0] != _ANY_DEPTH \
-                and _segment_matches(segments[s][0], segments[s][1], parts[p]):
+        if (
+            s < len(segments)
+            and segments[s][0] != _ANY_DEPTH
+            and _segment_matches(segments[s][0], segments[s][1], parts[p])
+        ):
             s += 1
             p += 1
         elif s < len(segments) and segments[s][0] == _ANY_DEPTH:

@@ -54,8 +54,11 @@ def routes(mock) -> list[Route]:
         over ``fixtures.MAX_DOCUMENT_BYTES`` answers 413 unread."""
         body = await _read_bounded(request, fixtures.MAX_DOCUMENT_BYTES)
         if body is None:
-            error = fixtures.FixtureError(POSTED, "", f"larger than {fixtures.MAX_DOCUMENT_BYTES} "
-                                                      "bytes (the limit of a fixture document)")
+            error = fixtures.FixtureError(
+                POSTED,
+                "",
+                f"larger than {fixtures.MAX_DOCUMENT_BYTES} bytes (the limit of a fixture document)",
+            )
             return _fixture_error(error, 413)
         async with swap:
             try:
@@ -78,8 +81,7 @@ def _parse_and_build(body: bytes):
 
 
 def _fixture_error(exc: fixtures.FixtureError, status: int) -> JSONResponse:
-    return JSONResponse({"type": "invalid_data", "message": str(exc), "path": exc.path},
-                        status_code=status)
+    return JSONResponse({"type": "invalid_data", "message": str(exc), "path": exc.path}, status_code=status)
 
 
 async def _read_bounded(request: Request, limit: int) -> bytes | None:
@@ -102,11 +104,16 @@ async def _read_bounded(request: Request, limit: int) -> bytes | None:
 
 def _counts(mock) -> dict:
     store = mock.store
-    return {"payments": len(store.payments), "refund_reasons": len(store.refund_reasons),
-            "users": len(store.users), "api_keys": len(store.api_keys)}
+    return {
+        "payments": len(store.payments),
+        "refund_reasons": len(store.refund_reasons),
+        "users": len(store.users),
+        "api_keys": len(store.api_keys),
+    }
 
 
 # --- who may call ----------------------------------------------------------------------
+
 
 def host_name(host: str) -> str:
     """The name in a ``Host`` header value, without the port, lower case, without a final
@@ -114,7 +121,7 @@ def host_name(host: str) -> str:
     host = host.strip().lower()
     if host.startswith("["):
         end = host.find("]")
-        return host[:end + 1] if end != -1 else host
+        return host[: end + 1] if end != -1 else host
     name, colon, port = host.rpartition(":")
     if colon and name and ":" not in name:
         host = name
@@ -188,17 +195,18 @@ class Guard:
         origin = headers.get("origin")
         refusal = self.refusal(headers.get("host"), origin, headers.get("sec-fetch-site"))
         if refusal is not None:
-            response = JSONResponse({"type": "forbidden", "message": refusal}, status_code=403,
-                                    headers={"Vary": "Origin"})
+            response = JSONResponse(
+                {"type": "forbidden", "message": refusal}, status_code=403, headers={"Vary": "Origin"}
+            )
             await response(scope, receive, send)
             return
         if origin is None:
             await self.inner(scope, receive, send)
             return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await preflight_response(Cors.preflight(
-                self.origins, origin, headers.get("access-control-request-headers")))(
-                    scope, receive, send)
+            await preflight_response(
+                Cors.preflight(self.origins, origin, headers.get("access-control-request-headers"))
+            )(scope, receive, send)
             return
         cors = [(k.encode(), v.encode()) for k, v in Cors.headers(self.origins, origin)]
 
@@ -212,31 +220,43 @@ class Guard:
     def refusal(self, host: str | None, origin: str | None, fetch_site: str | None) -> str | None:
         """Why this caller may not use the control plane, or None if it may."""
         if not self.hosts.allows(host):
-            return (f"Host {_quoted(host)} is not allowed on /__mock: it answers only "
-                    "loopback names (localhost, 127.0.0.1, [::1], *.localhost) and the "
-                    "address the server is bound to")
+            return (
+                f"Host {_quoted(host)} is not allowed on /__mock: it answers only "
+                "loopback names (localhost, 127.0.0.1, [::1], *.localhost) and the "
+                "address the server is bound to"
+            )
         if origin is not None:
             if origin in self.origins:
                 return None
-            return (f"Origin {_quoted(origin)} is not allowed on /__mock: only origins "
-                    "in ADMIN_CORS or AUTH_CORS (--admin-cors, --auth-cors) may call it")
+            return (
+                f"Origin {_quoted(origin)} is not allowed on /__mock: only origins "
+                "in ADMIN_CORS or AUTH_CORS (--admin-cors, --auth-cors) may call it"
+            )
         if fetch_site == "cross-site":
-            return ("Cross-site requests are not allowed on /__mock: a browser request "
-                    "from another site needs an Origin in ADMIN_CORS or AUTH_CORS")
+            return (
+                "Cross-site requests are not allowed on /__mock: a browser request "
+                "from another site needs an Origin in ADMIN_CORS or AUTH_CORS"
+            )
         return None
 
 
 def _quoted(value: str | None, limit: int = 100) -> str:
     value = value or ""
-    return repr(value if len(value) <= limit else value[:limit - 1] + "…")
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def exposure_warning(host: str, control: bool) -> str | None:
     """The one-line start-up warning for a server reachable beyond loopback, or None."""
     if is_loopback(host):
         return None
-    what = ("read and rewrite its whole state through /__mock (the demo password and the "
-            "secret API key included) and " if control else "")
-    return (f"mock-server: warning: --host {host} is not a loopback address: anyone on the "
-            f"network can {what}log in with the demo credentials; use --host 127.0.0.1 "
-            "unless that is intended")
+    what = (
+        "read and rewrite its whole state through /__mock (the demo password and the "
+        "secret API key included) and "
+        if control
+        else ""
+    )
+    return (
+        f"mock-server: warning: --host {host} is not a loopback address: anyone on the "
+        f"network can {what}log in with the demo credentials; use --host 127.0.0.1 "
+        "unless that is intended"
+    )

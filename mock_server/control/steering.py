@@ -232,13 +232,19 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
             return _error(400, "invalid_data", "the body is a JSON object")
         found, problems = _filters(data, VERIFY_KEYS)
         since = _count(data, "since", problems, MAX_SEQ, text=False)
-        counts = {name: _count(data, name, problems, MAX_SEQ, text=False)
-                  for name in ("times", "at_least", "at_most")}
-        if counts.get("times") is not None and (counts.get("at_least") is not None
-                                                 or counts.get("at_most") is not None):
+        counts = {
+            name: _count(data, name, problems, MAX_SEQ, text=False)
+            for name in ("times", "at_least", "at_most")
+        }
+        if counts.get("times") is not None and (
+            counts.get("at_least") is not None or counts.get("at_most") is not None
+        ):
             problems.append("give times, or at_least and/or at_most, not both")
-        if counts.get("at_least") is not None and counts.get("at_most") is not None \
-                and counts["at_least"] > counts["at_most"]:
+        if (
+            counts.get("at_least") is not None
+            and counts.get("at_most") is not None
+            and counts["at_least"] > counts["at_most"]
+        ):
             problems.append("at_least is more than at_most")
         has_body = "body" in data
         if has_body and json_depth(data["body"]) > MAX_BODY_DEPTH:
@@ -249,8 +255,16 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         result = journal.verify(filters, **counts)
         if result.ok:
             return _json({"ok": True, "count": result.count})
-        return _json({"ok": False, "message": result.message(), "expected": result.expected,
-                      "actual": result.count, "near_misses": result.near_misses}, 409)
+        return _json(
+            {
+                "ok": False,
+                "message": result.message(),
+                "expected": result.expected,
+                "actual": result.count,
+                "near_misses": result.near_misses,
+            },
+            409,
+        )
 
     async def add_fault(request: Request) -> Response:
         try:
@@ -282,8 +296,10 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
 
     def by_method(**handlers):
         """One route per path, so a 405 names every method the path has (``Allow``)."""
+
         async def endpoint(request: Request) -> Response:
             return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+
         return endpoint, list(handlers)
 
     def route(path: str, **handlers) -> Route:

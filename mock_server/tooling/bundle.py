@@ -20,8 +20,9 @@ def resolve_spec(path: Path | str, workdir: Path) -> Path:
     if path.is_dir():
         if (path / "openapi.full.yaml").exists() and (path / "paths").is_dir():
             bundled = workdir / "published-openapi.bundle.yaml"
-            bundled.write_text(yaml.safe_dump(bundle_published(path), sort_keys=False,
-                                              allow_unicode=True, width=100))
+            bundled.write_text(
+                yaml.safe_dump(bundle_published(path), sort_keys=False, allow_unicode=True, width=100)
+            )
             return bundled
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
         if len(files) != 1:
@@ -78,8 +79,10 @@ def bundle_published(folder: Path | str) -> dict:
         "info": root["info"],
         "servers": root.get("servers", []),
         "paths": paths,
-        "components": {"securitySchemes": schemes, **{k: dict(sorted(v.items()))
-                                                      for k, v in sorted(components.items())}},
+        "components": {
+            "securitySchemes": schemes,
+            **{k: dict(sorted(v.items())) for k, v in sorted(components.items())},
+        },
     }
     return document
 

@@ -46,8 +46,11 @@ def login(base_url: str, email: str, password: str) -> str:
     import httpx
 
     try:
-        response = httpx.post(base_url.rstrip("/") + "/auth/user/emailpass",
-                              json={"email": email, "password": password}, timeout=30)
+        response = httpx.post(
+            base_url.rstrip("/") + "/auth/user/emailpass",
+            json={"email": email, "password": password},
+            timeout=30,
+        )
     except httpx.HTTPError as exc:
         raise ContractError(f"cannot reach {base_url}: {exc}") from None
     if response.status_code != 200 or "token" not in response.text:

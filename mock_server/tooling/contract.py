@@ -62,8 +62,11 @@ def _skipped(param: Any) -> bool:
     if not (isinstance(param, dict) and param.get("in") == "query"):
         return False
     schema = param.get("schema") or {}
-    return (param.get("name") in UNSERIALISABLE_QUERY or param.get("style") == "deepObject"
-            or schema.get("type") == "object")  # the published spec's inline date filters
+    return (
+        param.get("name") in UNSERIALISABLE_QUERY
+        or param.get("style") == "deepObject"
+        or schema.get("type") == "object"
+    )  # the published spec's inline date filters
 
 
 def conformance_view(document: dict) -> dict:
@@ -103,8 +106,9 @@ if "schemathesis" in sys.modules:
 # The login and the errors shared with snapshot and diff live in client.py.
 
 
-def fetch_test_data(base_url: str, headers: dict[str, str], limit: int = 50,
-                    reasons: int = 5) -> dict[str, list[str]]:
+def fetch_test_data(
+    base_url: str, headers: dict[str, str], limit: int = 50, reasons: int = 5
+) -> dict[str, list[str]]:
     """Ids for the fuzzer: the newest payments the backend holds (the freshest states to play
     with), and refund reasons made for this run (so the fuzzer updates and deletes its own,
     not the ones other clients rely on, like the three a Medusa install starts with)."""
@@ -113,18 +117,30 @@ def fetch_test_data(base_url: str, headers: dict[str, str], limit: int = 50,
     base = base_url.rstrip("/")
     data: dict[str, list[str]] = {"payment_ids": [], "refund_reason_ids": []}
     try:
-        first = httpx.get(base + "/admin/payments", params={"fields": "id", "limit": 1},
-                          headers=headers, timeout=30)
+        first = httpx.get(
+            base + "/admin/payments", params={"fields": "id", "limit": 1}, headers=headers, timeout=30
+        )
         if first.status_code != 200:
             return data  # no access: the fuzzer just generates ids
         offset = max(0, first.json().get("count", 0) - limit)
-        page = httpx.get(base + "/admin/payments", params={"fields": "id", "limit": limit, "offset": offset},
-                         headers=headers, timeout=30)
+        page = httpx.get(
+            base + "/admin/payments",
+            params={"fields": "id", "limit": limit, "offset": offset},
+            headers=headers,
+            timeout=30,
+        )
         data["payment_ids"] = [p["id"] for p in page.json().get("payments", []) if "id" in p]
         for n in range(reasons):
-            made = httpx.post(base + "/admin/refund-reasons", headers=headers, timeout=30,
-                              json={"label": f"Contract run {n + 1}", "code": f"contract_{n + 1}",
-                                    "description": "made by mock-server contract for the fuzzer"})
+            made = httpx.post(
+                base + "/admin/refund-reasons",
+                headers=headers,
+                timeout=30,
+                json={
+                    "label": f"Contract run {n + 1}",
+                    "code": f"contract_{n + 1}",
+                    "description": "made by mock-server contract for the fuzzer",
+                },
+            )
             if made.status_code == 200:
                 data["refund_reason_ids"].append(made.json()["refund_reason"]["id"])
     except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -138,25 +154,39 @@ def config_overlay(auth: Auth, data: dict[str, list[str]]) -> str:
     lines: list[str] = []
     kind = auth.kind()
     if kind == "login":
-        lines += ["", "[auth.dynamic.openapi.jwt_token]", 'path = "/auth/user/emailpass"',
-                  'payload = { email = "${CONTRACT_EMAIL}", password = "${CONTRACT_PASSWORD}" }',
-                  'extract_selector = "/token"']
+        lines += [
+            "",
+            "[auth.dynamic.openapi.jwt_token]",
+            'path = "/auth/user/emailpass"',
+            'payload = { email = "${CONTRACT_EMAIL}", password = "${CONTRACT_PASSWORD}" }',
+            'extract_selector = "/token"',
+        ]
     elif kind == "token":
         lines += ["", "[auth.openapi.jwt_token]", 'bearer = "${CONTRACT_TOKEN}"']
     elif kind == "api-key":
         lines += ["", "[auth.openapi.api_key]", 'username = "${CONTRACT_API_KEY}"', 'password = ""']
-    for name, ops, param in (("payment_ids", PAYMENT_ID_OPERATIONS, "path.id"),
-                             ("refund_reason_ids", REASON_ID_OPERATIONS, "path.id")):
+    for name, ops, param in (
+        ("payment_ids", PAYMENT_ID_OPERATIONS, "path.id"),
+        ("refund_reason_ids", REASON_ID_OPERATIONS, "path.id"),
+    ):
         values = data.get(name) or []
         if not values:
             continue
         lines += ["", f"[dictionaries.{name}]", "values = " + json.dumps(values)]
-        lines += ["", "[[operations]]", "include-operation-id = " + json.dumps(list(ops)),
-                  f'parameters = {{ "{param}" = {{ dictionary = "{name}", probability = {ID_PROBABILITY} }} }}']
+        lines += [
+            "",
+            "[[operations]]",
+            "include-operation-id = " + json.dumps(list(ops)),
+            f'parameters = {{ "{param}" = {{ dictionary = "{name}", probability = {ID_PROBABILITY} }} }}',
+        ]
     if data.get("refund_reason_ids"):
-        lines += ["", "[[operations]]", 'include-operation-id = "PostPaymentsIdRefund"',
-                  'parameters = { "body.refund_reason_id" = { dictionary = "refund_reason_ids", '
-                  f"probability = {ID_PROBABILITY} }} }}"]
+        lines += [
+            "",
+            "[[operations]]",
+            'include-operation-id = "PostPaymentsIdRefund"',
+            'parameters = { "body.refund_reason_id" = { dictionary = "refund_reason_ids", '
+            f"probability = {ID_PROBABILITY} }} }}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -173,13 +203,23 @@ def auth_env(auth: Auth) -> dict[str, str]:
     return env
 
 
-def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
-        config: Path | str = CONFIG, junit_xml: Path | str | None = None,
-        max_examples: int = DEFAULT_MAX_EXAMPLES, seed: int = DEFAULT_SEED,
-        baseline: Path | str | None = None, baseline_update: bool = False,
-        phases: str | None = None,
-        workdir: Path | str | None = None, test_data: bool = True,
-        echo: bool = False, timeout: float | None = None) -> Result:
+def run(
+    base_url: str,
+    *,
+    auth: Auth | None = None,
+    spec: Path | str = SPEC,
+    config: Path | str = CONFIG,
+    junit_xml: Path | str | None = None,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    seed: int = DEFAULT_SEED,
+    baseline: Path | str | None = None,
+    baseline_update: bool = False,
+    phases: str | None = None,
+    workdir: Path | str | None = None,
+    test_data: bool = True,
+    echo: bool = False,
+    timeout: float | None = None,
+) -> Result:
     """Run the conformance checks against ``base_url``; never raises for check failures."""
     auth = auth or Auth()
     base_url = base_url.rstrip("/")
@@ -197,35 +237,59 @@ def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
         headers = auth.headers(base_url)
         data = fetch_test_data(base_url, headers) if test_data else {}
         cfg = workdir / "schemathesis.toml"
-        cfg.write_text(Path(config).read_text() + "\n# ---- added by mock-server contract\n"
-                       + config_overlay(auth, data))
+        cfg.write_text(
+            Path(config).read_text() + "\n# ---- added by mock-server contract\n" + config_overlay(auth, data)
+        )
         junit = Path(junit_xml).resolve() if junit_xml else workdir / "junit.xml"
         report_json = workdir / "report.json"
         ndjson = workdir / "events.ndjson"
-        command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(cfg), "run",
-                   str(spec_file), "--url", base_url, "--max-examples", str(max_examples),
-                   "--seed", str(seed), "--no-color", "--report", "junit,json,ndjson",
-                   "--report-junit-path", str(junit), "--report-json-path", str(report_json),
-                   "--report-ndjson-path", str(ndjson)]
+        command = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(cfg),
+            "run",
+            str(spec_file),
+            "--url",
+            base_url,
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--no-color",
+            "--report",
+            "junit,json,ndjson",
+            "--report-junit-path",
+            str(junit),
+            "--report-json-path",
+            str(report_json),
+            "--report-ndjson-path",
+            str(ndjson),
+        ]
         if baseline:
             command += ["--baseline", str(Path(baseline).resolve())]
             if baseline_update:
                 command.append("--baseline-update")
         if phases:
             command += ["--phases", phases]
-        env = {**os.environ, **auth_env(auth), "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=not echo, text=True,
-                              timeout=timeout)
+        env = {
+            **os.environ,
+            **auth_env(auth),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        }
+        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=not echo, text=True, timeout=timeout)
         log = "" if echo else (proc.stdout + proc.stderr)
-        result = read_reports(junit if junit.exists() else None, report_json, ndjson,
-                              proc.returncode)
+        result = read_reports(junit if junit.exists() else None, report_json, ndjson, proc.returncode)
         result.log = log
-        if proc.returncode not in (0, 1) or (proc.returncode == 1 and not result.failures
-                                             and not report_json.exists()):
+        if proc.returncode not in (0, 1) or (
+            proc.returncode == 1 and not result.failures and not report_json.exists()
+        ):
             result.exit_code = 2
             tail = "\n".join(log.strip().splitlines()[-15:])
-            result.errors.append(f"schemathesis exited with {proc.returncode}" + (f":\n{tail}" if tail else ""))
+            result.errors.append(
+                f"schemathesis exited with {proc.returncode}" + (f":\n{tail}" if tail else "")
+            )
         return result
     except ContractError as exc:
         return Result(exit_code=2, errors=[str(exc)])
@@ -236,22 +300,36 @@ def run(base_url: str, *, auth: Auth | None = None, spec: Path | str = SPEC,
 
 # ---- the CLI: `mock-server contract` ------------------------------------------------------
 
+
 def add_arguments(parser) -> None:
     add_login_arguments(parser, "log in with email/password (POST /auth/user/emailpass)")
     parser.add_argument("--junit-xml", type=Path, help="write the JUnit report here")
-    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
-                        help=f"test cases per operation and phase (default {DEFAULT_MAX_EXAMPLES})")
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        help=f"test cases per operation and phase (default {DEFAULT_MAX_EXAMPLES})",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--spec", type=Path, default=SPEC,
-                        help="OpenAPI file, a folder with one, or the published Medusa folder")
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        default=SPEC,
+        help="OpenAPI file, a folder with one, or the published Medusa folder",
+    )
     parser.add_argument("--config", type=Path, default=CONFIG, help="Schemathesis config (TOML)")
-    parser.add_argument("--baseline", type=Path,
-                        help="Schemathesis baseline file of accepted failures")
-    parser.add_argument("--baseline-update", action="store_true",
-                        help="merge this run's failures into the --baseline file (then add reasons)")
+    parser.add_argument("--baseline", type=Path, help="Schemathesis baseline file of accepted failures")
+    parser.add_argument(
+        "--baseline-update",
+        action="store_true",
+        help="merge this run's failures into the --baseline file (then add reasons)",
+    )
     parser.add_argument("--phases", help="comma-separated: examples,coverage,fuzzing,stateful")
-    parser.add_argument("--no-test-data", action="store_true",
-                        help="do not look up existing payment/refund-reason ids for the fuzzer")
+    parser.add_argument(
+        "--no-test-data",
+        action="store_true",
+        help="do not look up existing payment/refund-reason ids for the fuzzer",
+    )
     parser.add_argument("--verbose", action="store_true", help="stream Schemathesis' own output")
 
 
@@ -260,11 +338,20 @@ def main(args) -> int:
         print("mock-server contract: --email needs --password", file=sys.stderr)
         return 2
     auth = Auth(email=args.email, password=args.password, token=args.token, api_key=args.api_key)
-    result = run(args.base_url, auth=auth, spec=args.spec, config=args.config,
-                 junit_xml=args.junit_xml, max_examples=args.max_examples, seed=args.seed,
-                 baseline=args.baseline, baseline_update=args.baseline_update,
-                 phases=args.phases, test_data=not args.no_test_data,
-                 echo=args.verbose)
+    result = run(
+        args.base_url,
+        auth=auth,
+        spec=args.spec,
+        config=args.config,
+        junit_xml=args.junit_xml,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        baseline=args.baseline,
+        baseline_update=args.baseline_update,
+        phases=args.phases,
+        test_data=not args.no_test_data,
+        echo=args.verbose,
+    )
     if result.exit_code == 2 and result.log and not args.verbose:
         print(result.log, file=sys.stderr)
     print(result.summary())

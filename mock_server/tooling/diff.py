@@ -49,16 +49,27 @@ SEED = ROOT / "realbackend" / ".state" / "seed.json"
 ADMIN = {"email": "admin@example.com", "password": "supersecret"}
 # realbackend/medusa-config.ts's defaults for adminCors / authCors
 REAL_CORS = os.environ.get(
-    "REAL_CORS", "http://localhost:5173,http://localhost:9000,https://docs.medusajs.com,http://127.0.0.1:5173")
+    "REAL_CORS", "http://localhost:5173,http://localhost:9000,https://docs.medusajs.com,http://127.0.0.1:5173"
+)
 ALLOWED_ORIGIN = "http://localhost:5173"
 OTHER_ORIGIN = "http://evil.example"
 
-HEADERS = ("content-type", "vary", "access-control-allow-origin", "access-control-allow-credentials",
-           "access-control-allow-methods", "access-control-allow-headers", "x-powered-by",
-           "content-security-policy", "x-content-type-options", "content-length")
+HEADERS = (
+    "content-type",
+    "vary",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "x-powered-by",
+    "content-security-policy",
+    "x-content-type-options",
+    "content-length",
+)
 
 
 # ---- the scenario ---------------------------------------------------------------------------
+
 
 @dataclass
 class Step:
@@ -89,10 +100,20 @@ SCENARIO: list[Step] = [
     # --- health, auth -------------------------------------------------------------------
     S("health", "GET", "/health", auth="none"),
     S("login", "POST", "/auth/user/emailpass", ADMIN, auth="none"),
-    S("login wrong password", "POST", "/auth/user/emailpass",
-      {"email": ADMIN["email"], "password": "nope"}, auth="none"),
-    S("login unknown email", "POST", "/auth/user/emailpass",
-      {"email": "nobody@example.com", "password": "x"}, auth="none"),
+    S(
+        "login wrong password",
+        "POST",
+        "/auth/user/emailpass",
+        {"email": ADMIN["email"], "password": "nope"},
+        auth="none",
+    ),
+    S(
+        "login unknown email",
+        "POST",
+        "/auth/user/emailpass",
+        {"email": "nobody@example.com", "password": "x"},
+        auth="none",
+    ),
     S("login empty body", "POST", "/auth/user/emailpass", {}, auth="none"),
     S("login email not a string", "POST", "/auth/user/emailpass", {"email": 5, "password": "x"}, auth="none"),
     S("session without bearer", "POST", "/auth/session", auth="none"),
@@ -105,15 +126,35 @@ SCENARIO: list[Step] = [
     S("malformed bearer", "GET", "/admin/payments", auth="bearer-bad"),
     S("wrong basic", "GET", "/admin/payments", auth="basic-bad"),
     S("secret key as bearer", "GET", "/admin/payments", auth="bearer-sk"),
-    S("refund without credentials, invalid body", "POST", "/admin/payments/{A}/refund",
-      {"amount": "abc"}, auth="none"),
-    S("malformed JSON before auth", "POST", "/admin/payments/{A}/refund",
-      raw=b'{"amount": 10,', content_type="application/json", auth="none"),
-    S("malformed JSON", "POST", "/admin/payments/{A}/refund", raw=b'{"amount": 10,',
-      content_type="application/json"),
-    S("malformed JSON (other)", "POST", "/admin/payments/{A}/refund", raw=b"{amount: 1}",
-      content_type="application/json"),
-
+    S(
+        "refund without credentials, invalid body",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": "abc"},
+        auth="none",
+    ),
+    S(
+        "malformed JSON before auth",
+        "POST",
+        "/admin/payments/{A}/refund",
+        raw=b'{"amount": 10,',
+        content_type="application/json",
+        auth="none",
+    ),
+    S(
+        "malformed JSON",
+        "POST",
+        "/admin/payments/{A}/refund",
+        raw=b'{"amount": 10,',
+        content_type="application/json",
+    ),
+    S(
+        "malformed JSON (other)",
+        "POST",
+        "/admin/payments/{A}/refund",
+        raw=b"{amount: 1}",
+        content_type="application/json",
+    ),
     # --- refund validation (payment A, captured 100) ------------------------------------
     S("refund amount string", "POST", "/admin/payments/{A}/refund", {"amount": "abc"}),
     S("refund amount numeric string", "POST", "/admin/payments/{A}/refund", {"amount": "10"}),
@@ -124,32 +165,71 @@ SCENARIO: list[Step] = [
     S("refund unknown key", "POST", "/admin/payments/{A}/refund", {"amount": 5, "foo": 1}),
     S("refund two unknown keys", "POST", "/admin/payments/{A}/refund", {"foo": 1, "bar": 2}),
     S("refund metadata", "POST", "/admin/payments/{A}/refund", {"amount": 1, "metadata": {"a": 1}}),
-    S("refund reason id number", "POST", "/admin/payments/{A}/refund", {"amount": 5, "refund_reason_id": 123}),
+    S(
+        "refund reason id number",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": 5, "refund_reason_id": 123},
+    ),
     S("refund reason id null", "POST", "/admin/payments/{A}/refund", {"amount": 1, "refund_reason_id": None}),
     S("refund note number", "POST", "/admin/payments/{A}/refund", {"amount": 5, "note": 5}),
     S("refund several issues", "POST", "/admin/payments/{A}/refund", {"amount": "abc", "note": 5, "foo": 1}),
-    S("refund four issues", "POST", "/admin/payments/{A}/refund",
-      {"amount": "abc", "refund_reason_id": 1, "note": 5, "foo": 1}),
+    S(
+        "refund four issues",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": "abc", "refund_reason_id": 1, "note": 5, "foo": 1},
+    ),
     S("refund body array", "POST", "/admin/payments/{A}/refund", []),
-    S("refund text/plain body", "POST", "/admin/payments/{A}/refund", raw=b"amount=10",
-      content_type="text/plain"),
+    S(
+        "refund text/plain body",
+        "POST",
+        "/admin/payments/{A}/refund",
+        raw=b"amount=10",
+        content_type="text/plain",
+    ),
     S("refund unknown query", "POST", "/admin/payments/{A}/refund?foo=bar", {"amount": 1}),
-    S("refund list query on a fields-only route", "POST", "/admin/payments/{A}/refund?limit=5", {"amount": 1}),
+    S(
+        "refund list query on a fields-only route",
+        "POST",
+        "/admin/payments/{A}/refund?limit=5",
+        {"amount": 1},
+    ),
     S("refund invalid body beats query", "POST", "/admin/payments/{A}/refund?foo=bar", {"amount": 0}),
     S("refund unknown payment", "POST", "/admin/payments/pay_does_not_exist/refund", {"amount": 1}),
-    S("refund unknown payment, invalid body", "POST", "/admin/payments/pay_does_not_exist/refund",
-      {"amount": "x"}),
-    S("refund unknown reason", "POST", "/admin/payments/{A}/refund",
-      {"amount": 1, "refund_reason_id": "refr_does_not_exist"}),
+    S(
+        "refund unknown payment, invalid body",
+        "POST",
+        "/admin/payments/pay_does_not_exist/refund",
+        {"amount": "x"},
+    ),
+    S(
+        "refund unknown reason",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": 1, "refund_reason_id": "refr_does_not_exist"},
+    ),
     S("refund over captured (amount given)", "POST", "/admin/payments/{A}/refund", {"amount": 100.02}),
-    S("refund over-refund beats unknown reason", "POST", "/admin/payments/{A}/refund",
-      {"amount": 101, "refund_reason_id": "refr_does_not_exist"}),
-
+    S(
+        "refund over-refund beats unknown reason",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": 101, "refund_reason_id": "refr_does_not_exist"},
+    ),
     # --- refund outcomes ------------------------------------------------------------------
     S("refund A 10 with note", "POST", "/admin/payments/{A}/refund", {"amount": 10, "note": "First"}),
-    S("refund A 2.5 with reason", "POST", "/admin/payments/{A}/refund",
-      {"amount": 2.5, "refund_reason_id": "{reason}"}),
-    S("refund A 12.345, fields=id,amount", "POST", "/admin/payments/{A}/refund?fields=id,amount", {"amount": 12.345}),
+    S(
+        "refund A 2.5 with reason",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": 2.5, "refund_reason_id": "{reason}"},
+    ),
+    S(
+        "refund A 12.345, fields=id,amount",
+        "POST",
+        "/admin/payments/{A}/refund?fields=id,amount",
+        {"amount": 12.345},
+    ),
     S("refund A default amount after partial", "POST", "/admin/payments/{A}/refund", {}),
     S("refund A no body after partial", "POST", "/admin/payments/{A}/refund", None),
     S("refund A remainder +1 (pre-check)", "POST", "/admin/payments/{A}/refund", {"amount": 76}),
@@ -170,8 +250,12 @@ SCENARIO: list[Step] = [
     S("refund E no order link", "POST", "/admin/payments/{E}/refund", {"amount": 10}),
     S("refund E default, no order link", "POST", "/admin/payments/{E}/refund", {}),
     S("refund E over-refund beats order link", "POST", "/admin/payments/{E}/refund", {"amount": 200}),
-    S("refund E unknown reason, no order link", "POST", "/admin/payments/{E}/refund",
-      {"amount": 1, "refund_reason_id": "refr_does_not_exist"}),
+    S(
+        "refund E unknown reason, no order link",
+        "POST",
+        "/admin/payments/{E}/refund",
+        {"amount": 1, "refund_reason_id": "refr_does_not_exist"},
+    ),
     S("capture E (no order needed)", "POST", "/admin/payments/{E}/capture", {}),
     S("refund F default = full", "POST", "/admin/payments/{F}/refund?fields=" + TOTALS, {}),
     S("refund F default again", "POST", "/admin/payments/{F}/refund", {}),
@@ -187,18 +271,25 @@ SCENARIO: list[Step] = [
     S("capture L canceled", "POST", "/admin/payments/{L}/capture", {"amount": 10}),
     S("refund L canceled, uncaptured", "POST", "/admin/payments/{L}/refund", {"amount": 10}),
     S("refund M canceled after capture", "POST", "/admin/payments/{M}/refund", {"amount": 10}),
-    S("refund M 1e-7 (renders 0)", "POST", "/admin/payments/{M}/refund?fields=%2Brefunds.*,"
-      + TOTALS.replace("+", "%2B"), {"amount": 1e-7}),
+    S(
+        "refund M 1e-7 (renders 0)",
+        "POST",
+        "/admin/payments/{M}/refund?fields=%2Brefunds.*," + TOTALS.replace("+", "%2B"),
+        {"amount": 1e-7},
+    ),
     S("capture H over authorized", "POST", "/admin/payments/{H}/capture", {"amount": 100.5}),
     S("capture H amount string", "POST", "/admin/payments/{H}/capture", {"amount": "5"}),
     S("capture H amount 0", "POST", "/admin/payments/{H}/capture", {"amount": 0}),
     S("capture H note not accepted", "POST", "/admin/payments/{H}/capture", {"amount": 1, "note": "x"}),
     S("capture H list query", "POST", "/admin/payments/{H}/capture?limit=1", {"amount": 1}),
     S("capture unknown payment", "POST", "/admin/payments/pay_does_not_exist/capture", {}),
-    S("capture H 100.004 (rounded to cents)", "POST", "/admin/payments/{H}/capture?fields=%2Bcaptures.*",
-      {"amount": 100.004}),
+    S(
+        "capture H 100.004 (rounded to cents)",
+        "POST",
+        "/admin/payments/{H}/capture?fields=%2Bcaptures.*",
+        {"amount": 100.004},
+    ),
     S("capture D default on captured", "POST", "/admin/payments/{D}/capture", None),
-
     # --- fields ---------------------------------------------------------------------------
     S("fields replace", "GET", "/admin/payments/{A}?fields=id,amount"),
     S("fields remove refunds", "GET", "/admin/payments/{A}?fields=-refunds"),
@@ -217,15 +308,18 @@ SCENARIO: list[Step] = [
     S("fields order link", "GET", "/admin/payments/{A}?fields=id,payment_collection.order.id"),
     S("fields encoded comma and plus", "GET", "/admin/payments/{A}?fields=%2Bcaptures.*%2C-refunds"),
     S("fields unencoded plus", "GET", "/admin/payments/{A}?fields=+provider_id"),
-    S("fields on refund", "POST", "/admin/payments/{D}/refund?fields=%2Bpayment_collection.refunded_amount",
-      {"amount": 1}),
+    S(
+        "fields on refund",
+        "POST",
+        "/admin/payments/{D}/refund?fields=%2Bpayment_collection.refunded_amount",
+        {"amount": 1},
+    ),
     # an empty `fields` is a selection of nothing (only `id`), not the defaults
     S("fields empty", "GET", "/admin/payments/{A}?fields="),
     S("fields empty item", "GET", "/admin/payments/{A}?fields=,"),
     S("fields empty on refund", "POST", "/admin/payments/{D}/refund?fields=", {"amount": 1}),
     S("fields empty on capture", "POST", "/admin/payments/{B}/capture?fields=", {"amount": 5}),
     S("fields empty on a failed refund", "POST", "/admin/payments/{B}/refund?fields=", {"amount": 1000}),
-
     # --- retrieve -------------------------------------------------------------------------
     S("retrieve A", "GET", "/admin/payments/{A}"),
     S("retrieve unknown", "GET", "/admin/payments/pay_does_not_exist"),
@@ -244,7 +338,6 @@ SCENARIO: list[Step] = [
     S("HEAD providers", "HEAD", "/admin/payments/payment-providers"),
     S("HEAD reasons", "HEAD", "/admin/refund-reasons?fields=id&limit=1"),
     S("HEAD refund route (no GET)", "HEAD", "/admin/payments/{A}/refund"),
-
     # --- payment lists --------------------------------------------------------------------
     S("list payments, whole backend", "GET", "/admin/payments", unscoped=True),
     S("list payments page, whole backend", "GET", "/admin/payments?limit=2&offset=2", unscoped=True),
@@ -261,8 +354,11 @@ SCENARIO: list[Step] = [
     S("list payments by session", "GET", "/admin/payments?payment_session_id={A.session}&fields=id"),
     S("list payments newest first", "GET", "/admin/payments?order=-created_at&limit=5&fields=id&" + SINCE),
     S("list payments by amount", "GET", "/admin/payments?order=amount&fields=id,amount&" + DISTINCT),
-    S("list payments by amount, descending", "GET", "/admin/payments?order=-amount&fields=id,amount&"
-      + DISTINCT),
+    S(
+        "list payments by amount, descending",
+        "GET",
+        "/admin/payments?order=-amount&fields=id,amount&" + DISTINCT,
+    ),
     S("list payments unknown order", "GET", "/admin/payments?order=foo&fields=id&" + SINCE),
     S("list payments empty order", "GET", "/admin/payments?order=&fields=id&" + SINCE),
     S("list payments limit abc", "GET", "/admin/payments?limit=abc"),
@@ -271,39 +367,63 @@ SCENARIO: list[Step] = [
     S("list payments limit 1e3", "GET", "/admin/payments?limit=1e3&fields=id&" + SINCE),
     S("list payments limit 0", "GET", "/admin/payments?limit=0&fields=id&" + SINCE),
     S("list payments limit -1", "GET", "/admin/payments?limit=-1&fields=id&" + SINCE),
-    S("list payments huge limit", "GET", "/admin/payments?limit=37093707152609077480262729728&fields=id&" + SINCE),
+    S(
+        "list payments huge limit",
+        "GET",
+        "/admin/payments?limit=37093707152609077480262729728&fields=id&" + SINCE,
+    ),
     S("list payments repeated offset", "GET", "/admin/payments?offset=1&offset=2"),
     S("list payments offset -1", "GET", "/admin/payments?offset=-1&fields=id&" + SINCE),
-    S("list payments 25 repeated ids", "GET", "/admin/payments?" + "&".join(f"id=x{i}" for i in range(25))
-      + "&id={A}&fields=id"),
-    S("list payments 25 bracket ids", "GET", "/admin/payments?" + "&".join(f"id%5B{i}%5D=x{i}" for i in range(25))
-      + "&id%5B25%5D={A}&fields=id"),
+    S(
+        "list payments 25 repeated ids",
+        "GET",
+        "/admin/payments?" + "&".join(f"id=x{i}" for i in range(25)) + "&id={A}&fields=id",
+    ),
+    S(
+        "list payments 25 bracket ids",
+        "GET",
+        "/admin/payments?" + "&".join(f"id%5B{i}%5D=x{i}" for i in range(25)) + "&id%5B25%5D={A}&fields=id",
+    ),
     S("list payments unknown param", "GET", "/admin/payments?foo=bar"),
     S("list payments provider_id not accepted", "GET", "/admin/payments?provider_id=pp_system_default"),
     S("list payments q (no effect)", "GET", "/admin/payments?q=nothing-matches&fields=id&" + SINCE),
     S("list payments with_deleted", "GET", "/admin/payments?with_deleted=true&fields=id&" + SINCE),
     S("list payments with_deleted yes", "GET", "/admin/payments?with_deleted=yes"),
     S("list payments created before", "GET", "/admin/payments?created_at%5B%24lt%5D=2024-01-01&fields=id"),
-    S("list payments created in a range", "GET", "/admin/payments?created_at%5B%24gte%5D={since}"
-      "&created_at%5B%24lte%5D={C.created}&fields=id"),
+    S(
+        "list payments created in a range",
+        "GET",
+        "/admin/payments?created_at%5B%24gte%5D={since}&created_at%5B%24lte%5D={C.created}&fields=id",
+    ),
     S("list payments created_at $eq", "GET", "/admin/payments?created_at%5B%24eq%5D={B.created}&fields=id"),
-    S("list payments created_at $ne", "GET", "/admin/payments?created_at%5B%24ne%5D={B.created}&fields=id&"
-      + SINCE),
-    S("list payments created_at $in (brackets)", "GET",
-      "/admin/payments?created_at%5B%24in%5D%5B0%5D={B.created}&fields=id"),
+    S(
+        "list payments created_at $ne",
+        "GET",
+        "/admin/payments?created_at%5B%24ne%5D={B.created}&fields=id&" + SINCE,
+    ),
+    S(
+        "list payments created_at $in (brackets)",
+        "GET",
+        "/admin/payments?created_at%5B%24in%5D%5B0%5D={B.created}&fields=id",
+    ),
     S("list payments created_at $in (string)", "GET", "/admin/payments?created_at%5B%24in%5D=2024-01-01"),
     S("list payments created_at not a date", "GET", "/admin/payments?created_at%5B%24gt%5D=abc&fields=id"),
     S("list payments created_at $like", "GET", "/admin/payments?created_at%5B%24like%5D=2024%25&fields=id"),
     S("list payments unknown operator", "GET", "/admin/payments?created_at%5Bfoo%5D=x&fields=id&" + SINCE),
     S("list payments created_at empty key", "GET", "/admin/payments?updated_at%5B%5D=null&fields=id"),
     S("list payments $or (brackets)", "GET", "/admin/payments?%24or%5B0%5D%5Bid%5D={A}&fields=id"),
-    S("list payments $or two", "GET",
-      "/admin/payments?%24or%5B0%5D%5Bid%5D={A}&%24or%5B1%5D%5Bid%5D={B}&fields=id"),
-    S("list payments $and", "GET",
-      "/admin/payments?%24and%5B0%5D%5Bid%5D={A}&%24and%5B1%5D%5Bcurrency_code%5D=usd&fields=id"),
+    S(
+        "list payments $or two",
+        "GET",
+        "/admin/payments?%24or%5B0%5D%5Bid%5D={A}&%24or%5B1%5D%5Bid%5D={B}&fields=id",
+    ),
+    S(
+        "list payments $and",
+        "GET",
+        "/admin/payments?%24and%5B0%5D%5Bid%5D={A}&%24and%5B1%5D%5Bcurrency_code%5D=usd&fields=id",
+    ),
     S("list payments $or strings", "GET", "/admin/payments?%24or=a&%24or=b"),
     S("list payments $or string", "GET", "/admin/payments?%24or=a"),
-
     # --- providers ------------------------------------------------------------------------
     S("list providers", "GET", "/admin/payments/payment-providers"),
     S("list providers enabled", "GET", "/admin/payments/payment-providers?is_enabled=true"),
@@ -313,25 +433,46 @@ SCENARIO: list[Step] = [
     S("list providers unknown id", "GET", "/admin/payments/payment-providers?id=0"),
     S("list providers q not accepted", "GET", "/admin/payments/payment-providers?q=x"),
     S("list providers fields empty", "GET", "/admin/payments/payment-providers?fields="),
-
     # --- refund reasons -------------------------------------------------------------------
-    S("create reason", "POST", "/admin/refund-reasons",
-      {"label": "Diff reason", "code": "diff_reason", "description": "made by make diff"},
-      save={"R1": "refund_reason.id"}),
-    S("create reason without description", "POST", "/admin/refund-reasons", {"label": "", "code": "diff_empty"},
-      save={"R2": "refund_reason.id"}),
-    S("create reason null description, fields", "POST", "/admin/refund-reasons?fields=id,label",
-      {"label": "Diff null", "code": "diff_null", "description": None}, save={"R3": "refund_reason.id"}),
-    S("create reason fields empty", "POST", "/admin/refund-reasons?fields=",
-      {"label": "Diff fields", "code": "diff_fields"}),
+    S(
+        "create reason",
+        "POST",
+        "/admin/refund-reasons",
+        {"label": "Diff reason", "code": "diff_reason", "description": "made by make diff"},
+        save={"R1": "refund_reason.id"},
+    ),
+    S(
+        "create reason without description",
+        "POST",
+        "/admin/refund-reasons",
+        {"label": "", "code": "diff_empty"},
+        save={"R2": "refund_reason.id"},
+    ),
+    S(
+        "create reason null description, fields",
+        "POST",
+        "/admin/refund-reasons?fields=id,label",
+        {"label": "Diff null", "code": "diff_null", "description": None},
+        save={"R3": "refund_reason.id"},
+    ),
+    S(
+        "create reason fields empty",
+        "POST",
+        "/admin/refund-reasons?fields=",
+        {"label": "Diff fields", "code": "diff_fields"},
+    ),
     S("create reason without code", "POST", "/admin/refund-reasons", {"label": "No code"}),
     S("create reason empty", "POST", "/admin/refund-reasons", {}),
     S("create reason no body", "POST", "/admin/refund-reasons", None),
     S("create reason label not a string", "POST", "/admin/refund-reasons", {"label": 1, "code": "y"}),
     S("create reason metadata", "POST", "/admin/refund-reasons", {"label": "x", "code": "y", "metadata": {}}),
     S("create reason unknown query", "POST", "/admin/refund-reasons?foo=1", {"label": "x", "code": "y"}),
-    S("refund A with created reason", "POST", "/admin/payments/{A}/refund?fields=id,refunds.refund_reason_id,"
-      "refunds.refund_reason.label", {"amount": 1, "refund_reason_id": "{R1}", "note": "with R1"}),
+    S(
+        "refund A with created reason",
+        "POST",
+        "/admin/payments/{A}/refund?fields=id,refunds.refund_reason_id,refunds.refund_reason.label",
+        {"amount": 1, "refund_reason_id": "{R1}", "note": "with R1"},
+    ),
     S("retrieve reason", "GET", "/admin/refund-reasons/{R1}"),
     S("retrieve reason fields", "GET", "/admin/refund-reasons/{R1}?fields=label,metadata"),
     S("retrieve reason fields empty", "GET", "/admin/refund-reasons/{R1}?fields="),
@@ -352,7 +493,12 @@ SCENARIO: list[Step] = [
     S("delete reason unknown query", "DELETE", "/admin/refund-reasons/refr_does_not_exist?foo=1"),
     S("retrieve deleted reason", "GET", "/admin/refund-reasons/{R2}"),
     S("update deleted reason", "POST", "/admin/refund-reasons/{R2}", {"label": "x"}),
-    S("refund with deleted reason", "POST", "/admin/payments/{A}/refund", {"amount": 1, "refund_reason_id": "{R2}"}),
+    S(
+        "refund with deleted reason",
+        "POST",
+        "/admin/payments/{A}/refund",
+        {"amount": 1, "refund_reason_id": "{R2}"},
+    ),
     S("list reasons", "GET", "/admin/refund-reasons?order=-created_at&limit=4"),
     S("list reasons default", "GET", "/admin/refund-reasons"),
     S("list reasons page", "GET", "/admin/refund-reasons?limit=2&offset=1&fields=id,code"),
@@ -362,43 +508,92 @@ SCENARIO: list[Step] = [
     S("list reasons by id", "GET", "/admin/refund-reasons?id={R1}&fields=id"),
     S("list reasons fields empty", "GET", "/admin/refund-reasons?fields=&id={R1}"),
     S("list reasons with_deleted", "GET", "/admin/refund-reasons?with_deleted=true&id={R2}&fields=id"),
-    S("list reasons deleted_at filter", "GET",
-      "/admin/refund-reasons?with_deleted=true&deleted_at%5B%24ne%5D=null&fields=id&limit=1"),
+    S(
+        "list reasons deleted_at filter",
+        "GET",
+        "/admin/refund-reasons?with_deleted=true&deleted_at%5B%24ne%5D=null&fields=id&limit=1",
+    ),
     S("list reasons unknown order", "GET", "/admin/refund-reasons?order=foo"),
     S("list reasons $or not accepted", "GET", "/admin/refund-reasons?%24or%5B0%5D%5Bid%5D=x"),
     S("list reasons limit abc", "GET", "/admin/refund-reasons?limit=abc"),
-
     # --- CORS -----------------------------------------------------------------------------
-    S("preflight allowed origin", "OPTIONS", "/admin/payments/{A}/refund", auth="none",
-      headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "authorization,content-type"}),
-    S("preflight other origin", "OPTIONS", "/admin/payments/{A}/refund", auth="none",
-      headers={"Origin": OTHER_ORIGIN, "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "authorization,content-type"}),
-    S("preflight auth route", "OPTIONS", "/auth/user/emailpass", auth="none",
-      headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}),
-    S("allowed origin on a call", "GET", "/admin/payments/payment-providers",
-      headers={"Origin": ALLOWED_ORIGIN}),
+    S(
+        "preflight allowed origin",
+        "OPTIONS",
+        "/admin/payments/{A}/refund",
+        auth="none",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    ),
+    S(
+        "preflight other origin",
+        "OPTIONS",
+        "/admin/payments/{A}/refund",
+        auth="none",
+        headers={
+            "Origin": OTHER_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    ),
+    S(
+        "preflight auth route",
+        "OPTIONS",
+        "/auth/user/emailpass",
+        auth="none",
+        headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"},
+    ),
+    S(
+        "allowed origin on a call",
+        "GET",
+        "/admin/payments/payment-providers",
+        headers={"Origin": ALLOWED_ORIGIN},
+    ),
     S("other origin on a call", "GET", "/admin/payments/payment-providers", headers={"Origin": OTHER_ORIGIN}),
     S("allowed origin on 401", "GET", "/admin/payments", auth="none", headers={"Origin": ALLOWED_ORIGIN}),
-    S("SDK headers", "GET", "/admin/payments/payment-providers",
-      headers={"accept": "application/json", "content-type": "application/json", "x-medusa-locale": ""}),
-
+    S(
+        "SDK headers",
+        "GET",
+        "/admin/payments/payment-providers",
+        headers={"accept": "application/json", "content-type": "application/json", "x-medusa-locale": ""},
+    ),
     # --- the end state ---------------------------------------------------------------------
-    S("end state of the seeded payments", "GET",
-      "/admin/payments?id%5B0%5D={A}&id%5B1%5D={B}&id%5B2%5D={C}&id%5B3%5D={E}&id%5B4%5D={F}&id%5B5%5D={G}"
-      "&id%5B6%5D={H}&id%5B7%5D={I}&id%5B8%5D={J}&id%5B9%5D={K}&id%5B10%5D={L}&id%5B11%5D={M}"
-      "&id%5B12%5D={D}&fields=" + PAYMENT_FIELDS_ALL),
+    S(
+        "end state of the seeded payments",
+        "GET",
+        "/admin/payments?id%5B0%5D={A}&id%5B1%5D={B}&id%5B2%5D={C}&id%5B3%5D={E}&id%5B4%5D={F}&id%5B5%5D={G}"
+        "&id%5B6%5D={H}&id%5B7%5D={I}&id%5B8%5D={J}&id%5B9%5D={K}&id%5B10%5D={L}&id%5B11%5D={M}"
+        "&id%5B12%5D={D}&fields=" + PAYMENT_FIELDS_ALL,
+    ),
     # last, as Medusa answers it with a 500 (which may leave the two sides apart)
-    S("refund D empty reason id", "POST", "/admin/payments/{D}/refund?fields=id,refunds.amount",
-      {"amount": 0.001, "refund_reason_id": ""}),
+    S(
+        "refund D empty reason id",
+        "POST",
+        "/admin/payments/{D}/refund?fields=id,refunds.amount",
+        {"amount": 0.001, "refund_reason_id": ""},
+    ),
     S("retrieve D after the empty reason id", "GET", "/admin/payments/{D}?fields=id,refunds.amount"),
 ]
 
 # What each seeded label must still be for the scenario to mean anything: (captured, refunded).
-EXPECTED_SEED = {"A": (100, 0), "B": (0, 0), "C": (30, 0), "D": (50, 0), "E": (100, 0), "F": (100, 0),
-                 "G": (100, 0), "H": (0, 0), "I": (30, 0), "J": (50, 0), "K": (5000, 0), "L": (0, 0),
-                 "M": (100, 0)}
+EXPECTED_SEED = {
+    "A": (100, 0),
+    "B": (0, 0),
+    "C": (30, 0),
+    "D": (50, 0),
+    "E": (100, 0),
+    "F": (100, 0),
+    "G": (100, 0),
+    "H": (0, 0),
+    "I": (30, 0),
+    "J": (50, 0),
+    "K": (5000, 0),
+    "L": (0, 0),
+    "M": (100, 0),
+}
 
 
 # ---- normalisation ------------------------------------------------------------------------
@@ -441,8 +636,10 @@ class Normaliser:
                 return "<timestamp>"
             if JWT.match(node) and node.startswith("eyJ"):
                 return {"<jwt claims>": self._mask(jwt_claims(node))}
-            return ULID_ID.sub(lambda m: m.group(0) if m.group(0) in self.known
-                               else f"\x00{m.group(1)}\x00{m.group(0)}\x00", node)
+            return ULID_ID.sub(
+                lambda m: m.group(0) if m.group(0) in self.known else f"\x00{m.group(1)}\x00{m.group(0)}\x00",
+                node,
+            )
         if isinstance(node, list):
             return [self._mask(v) for v in node]
         if isinstance(node, dict):
@@ -485,8 +682,10 @@ from .client import jwt_claims
 
 def _relative_times(claims: dict) -> dict:
     """`iat` depends on the second the token was made; keep only the lifetime."""
-    return {k: ("<iat>" if k == "iat" else f"iat+{claims['exp'] - claims['iat']}" if k == "exp" else v)
-            for k, v in claims.items()}
+    return {
+        k: ("<iat>" if k == "iat" else f"iat+{claims['exp'] - claims['iat']}" if k == "exp" else v)
+        for k, v in claims.items()
+    }
 
 
 def key_orders(node: Any, path: str = "") -> dict[str, list[str]]:
@@ -507,6 +706,7 @@ def cookie_shape(value: str) -> str:
 
 
 # ---- running ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Reply:
@@ -577,6 +777,7 @@ class DiffError(Exception):
 
 def fill(template: Any, side: Side, seed: dict) -> Any:
     if isinstance(template, str):
+
         def one(match: re.Match) -> str:
             key = match.group(1)
             if key in side.vars:
@@ -587,8 +788,15 @@ def fill(template: Any, side: Side, seed: dict) -> Any:
                 return seed["_reason"]
             label, _, part = key.partition(".")
             entry = seed[label]
-            return entry[{"": "payment_id", "col": "payment_collection_id",
-                          "session": "payment_session_id", "created": "created_at"}[part]]
+            return entry[
+                {
+                    "": "payment_id",
+                    "col": "payment_collection_id",
+                    "session": "payment_session_id",
+                    "created": "created_at",
+                }[part]
+            ]
+
         return re.sub(r"\{([A-Za-z0-9_.]+)\}", one, template)
     if isinstance(template, list):
         return [fill(v, side, seed) for v in template]
@@ -615,8 +823,9 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def compare(step: str, mock: Reply, real: Reply, mside: Side, rside: Side, *,
-            head: bool = False) -> list[Difference]:
+def compare(
+    step: str, mock: Reply, real: Reply, mside: Side, rside: Side, *, head: bool = False
+) -> list[Difference]:
     """``head``: answers to HEAD, whose ETag is that of the GET body not sent (its length part is
     still compared, through Content-Length)."""
     diffs: list[Difference] = []
@@ -628,12 +837,20 @@ def compare(step: str, mock: Reply, real: Reply, mside: Side, rside: Side, *,
             diffs.append(Difference(step, f"header {name}", a, b))
     a, b = mock.header("set-cookie"), real.header("set-cookie")
     if (a and cookie_shape(a)) != (b and cookie_shape(b)):
-        diffs.append(Difference(step, "header set-cookie (shape)", a and cookie_shape(a), b and cookie_shape(b)))
+        diffs.append(
+            Difference(step, "header set-cookie (shape)", a and cookie_shape(a), b and cookie_shape(b))
+        )
     for reply, side in ((mock, "mock"), (real, "real")):
         etag = reply.header("etag")
         if etag and not head and etag != etag_of(reply.body):
-            diffs.append(Difference(step, f"header etag ({side}: not the hash of its body)",
-                                    etag if side == "mock" else None, etag if side == "real" else None))
+            diffs.append(
+                Difference(
+                    step,
+                    f"header etag ({side}: not the hash of its body)",
+                    etag if side == "mock" else None,
+                    etag if side == "real" else None,
+                )
+            )
     if (mock.header("etag") is None) != (real.header("etag") is None):
         diffs.append(Difference(step, "header etag (present)", mock.header("etag"), real.header("etag")))
     diffs += compare_bodies(step, mock, real, mside, rside)
@@ -644,8 +861,10 @@ def compare_bodies(step: str, mock: Reply, real: Reply, mside: Side, rside: Side
     try:
         a, b = json.loads(mock.body), json.loads(real.body)
     except ValueError:
-        ta, tb = mside.norm.text(mock.body.decode("utf-8", "replace")), \
-            rside.norm.text(real.body.decode("utf-8", "replace"))
+        ta, tb = (
+            mside.norm.text(mock.body.decode("utf-8", "replace")),
+            rside.norm.text(real.body.decode("utf-8", "replace")),
+        )
         return [] if ta == tb else [Difference(step, "body (text)", ta, tb)]
     na, nb = mside.norm.value(a), rside.norm.value(b)
     diffs = [Difference(step, f"body {path}", x, y) for path, x, y in _walk(na, nb, "")]
@@ -671,7 +890,9 @@ def _walk(a: Any, b: Any, path: str):
             yield f"{path} (length)", len(a), len(b)
         for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths: above
             yield from _walk(x, y, f"{path}/{i}")
-    elif a != b or type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
+    elif (
+        a != b or type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float)))
+    ):
         yield path or "/", a, b
 
 
@@ -682,6 +903,7 @@ def _get(node: Any, dotted: str) -> Any:
 
 
 # ---- allow-list --------------------------------------------------------------------------------
+
 
 def load_allow(path: Path) -> list[dict]:
     if not path.exists():
@@ -710,14 +932,22 @@ START_TIMEOUT = float(os.environ.get("DIFF_MOCK_START_TIMEOUT", "180"))
 def start_mock(fixture: Path) -> MockProcess:
     """The mock on a free port, from ``fixture``, with the real server's CORS lists and secrets."""
     try:
-        return MockProcess("--fixtures", str(fixture), "--admin-cors", REAL_CORS,
-                           "--auth-cors", REAL_CORS, timeout=START_TIMEOUT,
-                           env={"JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"})
+        return MockProcess(
+            "--fixtures",
+            str(fixture),
+            "--admin-cors",
+            REAL_CORS,
+            "--auth-cors",
+            REAL_CORS,
+            timeout=START_TIMEOUT,
+            env={"JWT_SECRET": "supersecret", "COOKIE_SECRET": "supersecret"},
+        )
     except MockProcessError as exc:
         raise DiffError(str(exc)) from None
 
 
 # ---- main ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -741,15 +971,18 @@ def check_seed(seed: dict, document: dict) -> list[str]:
         if payment is None:
             stale.append(f"{label}: missing")
             continue
-        got = (sum(float(c["amount"]) for c in payment["captures"]),
-               sum(float(r["amount"]) for r in payment["refunds"]))
+        got = (
+            sum(float(c["amount"]) for c in payment["captures"]),
+            sum(float(r["amount"]) for r in payment["refunds"]),
+        )
         if got != (captured, refunded):
             stale.append(f"{label}: captured/refunded {got}, expected {(captured, refunded)}")
     return stale
 
 
-def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
-        keep_fixture: Path | None = None) -> Outcome:
+def run(
+    real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout, keep_fixture: Path | None = None
+) -> Outcome:
     from . import snapshot
     from .client import login
 
@@ -760,8 +993,11 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
     document, notes = snapshot.take(real_url, {"Authorization": f"Bearer {token}"}, user=user)
     stale = check_seed(seed, document)
     if stale:
-        raise DiffError("the seeded payments are used up (" + "; ".join(stale) +
-                        "); run `scripts/real-backend.sh seed` first")
+        raise DiffError(
+            "the seeded payments are used up ("
+            + "; ".join(stale)
+            + "); run `scripts/real-backend.sh seed` first"
+        )
     created = {p["id"]: p.get("created_at") for p in document["payments"]}
     for entry in seed.values():
         if isinstance(entry, dict) and entry.get("payment_id") in created:
@@ -785,11 +1021,17 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
         mside, rside = Side("mock", mock.url, known), Side("real", real_url, known)
         mside.login()
         rside.login()
-        print(f"diff: mock {mock.url} (fixtures: snapshot of {real_url}, "
-              f"{len(document['payments'])} payments) vs real {real_url}; {len(SCENARIO)} steps", file=out)
+        print(
+            f"diff: mock {mock.url} (fixtures: snapshot of {real_url}, "
+            f"{len(document['payments'])} payments) vs real {real_url}; {len(SCENARIO)} steps",
+            file=out,
+        )
         if dropped:
-            print(f"note: {len(dropped)} payment(s) of the real backend cannot be loaded by the mock "
-                  f"and were left out; steps that list the whole backend are skipped:", file=out)
+            print(
+                f"note: {len(dropped)} payment(s) of the real backend cannot be loaded by the mock "
+                f"and were left out; steps that list the whole backend are skipped:",
+                file=out,
+            )
             for payment_id, reason in dropped:
                 print(f"  {payment_id}: {reason}", file=out)
         for step in SCENARIO:
@@ -821,11 +1063,20 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
             print(f"{mark} {step.method:7} {step.name}  [{mreply.status}/{rreply.status}]", file=out)
             for d in diffs:
                 print(str(d), file=out)
-        after = rside.client.get("/admin/payments", params={"fields": "id", "limit": 1},
-                                 headers={"Authorization": f"Bearer {rside.token}"}).json().get("count")
+        after = (
+            rside.client.get(
+                "/admin/payments",
+                params={"fields": "id", "limit": 1},
+                headers={"Authorization": f"Bearer {rside.token}"},
+            )
+            .json()
+            .get("count")
+        )
         if after != len(document["payments"]) + len(dropped):
-            raise DiffError(f"the real backend changed during the run ({len(document['payments'])} payments "
-                            f"in the snapshot, {after} now): another client is writing to it; run again")
+            raise DiffError(
+                f"the real backend changed during the run ({len(document['payments'])} payments "
+                f"in the snapshot, {after} now): another client is writing to it; run again"
+            )
     finally:
         mock.stop()
         if "Traceback" in mock.output() or "ERROR" in mock.output():
@@ -833,15 +1084,19 @@ def run(real_url: str, seed_path: Path, allow_path: Path, *, out=sys.stdout,
         if keep_fixture is None:
             fixture.unlink(missing_ok=True)
     bad = outcome.unexplained
-    print(f"diff: {outcome.steps} steps ({outcome.skipped} skipped), {outcome.requests} requests, "
-          f"{len(outcome.differences)} "
-          f"differences ({len(outcome.differences) - len(bad)} allowed, {len(bad)} not allowed)",
-          file=out)
+    print(
+        f"diff: {outcome.steps} steps ({outcome.skipped} skipped), {outcome.requests} requests, "
+        f"{len(outcome.differences)} "
+        f"differences ({len(outcome.differences) - len(bad)} allowed, {len(bad)} not allowed)",
+        file=out,
+    )
     return outcome
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mock_server.tooling.diff", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m mock_server.tooling.diff", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--real", default="http://127.0.0.1:9001", help="the real Medusa backend")
     parser.add_argument("--seed", type=Path, default=SEED, help="seed.json of scripts/real-backend.sh")
     parser.add_argument("--allow", type=Path, default=ALLOW, help="allow-list of differences (YAML)")

@@ -41,9 +41,11 @@ class Result:
         return {k: dict(v) for k, v in sorted(groups.items())}
 
     def summary(self) -> str:
-        head = (f"contract: {self.operations_tested} operations, {self.test_cases} test cases, "
-                f"{self.checks_run} checks run, {self.checks_passed} passed, "
-                f"{self.checks_run - self.checks_passed} failed; {len(self.failures)} distinct failures")
+        head = (
+            f"contract: {self.operations_tested} operations, {self.test_cases} test cases, "
+            f"{self.checks_run} checks run, {self.checks_passed} passed, "
+            f"{self.checks_run - self.checks_passed} failed; {len(self.failures)} distinct failures"
+        )
         if self.accepted:
             head += f" (+{self.accepted} accepted by the baseline)"
         lines = [head]
@@ -72,8 +74,9 @@ def read_reports(junit: Path | None, report_json: Path, ndjson: Path, returncode
         result.test_cases_with_failures = cases.get("with_failures", 0)
         result.errors += [json.dumps(e)[:300] for e in report.get("errors") or []]
         base = report.get("baseline") or {}
-        result.accepted = int(base.get("accepted", 0) or base.get("known", 0) or 0) \
-            if isinstance(base, dict) else 0
+        result.accepted = (
+            int(base.get("accepted", 0) or base.get("known", 0) or 0) if isinstance(base, dict) else 0
+        )
     if ndjson.exists():
         result.checks_run, result.checks_passed = _count_checks(ndjson)
     if junit is not None:

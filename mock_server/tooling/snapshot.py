@@ -40,8 +40,9 @@ from typing import Any
 import yaml
 
 PAGE = 100
-PAYMENT_FIELDS = ("+captures.*,+refunds.*,+payment_collection.*,+provider_id,+canceled_at,"
-                  "+created_at,+metadata")
+PAYMENT_FIELDS = (
+    "+captures.*,+refunds.*,+payment_collection.*,+provider_id,+canceled_at,+created_at,+metadata"
+)
 ORDER_FIELD = "+payment_collection.order.id"
 
 
@@ -76,8 +77,10 @@ class Reader:
         except httpx.HTTPError as exc:
             raise SnapshotError(f"GET {path}: {exc}") from None
         if response.status_code != 200:
-            raise SnapshotError(f"GET {path}?{response.request.url.query.decode()}: "
-                                f"{response.status_code} {response.text[:200]}")
+            raise SnapshotError(
+                f"GET {path}?{response.request.url.query.decode()}: "
+                f"{response.status_code} {response.text[:200]}"
+            )
         return response.json()
 
     def all(self, path: str, key: str, params: dict) -> list[dict]:
@@ -101,15 +104,15 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
     reasons = reader.all("/admin/refund-reasons", "refund_reasons", {})
 
     try:
-        payments = reader.all("/admin/payments", "payments",
-                              {"fields": PAYMENT_FIELDS + "," + ORDER_FIELD})
+        payments = reader.all("/admin/payments", "payments", {"fields": PAYMENT_FIELDS + "," + ORDER_FIELD})
         link_visible = any("order" in (p.get("payment_collection") or {}) for p in payments)
     except SnapshotError:
         payments = reader.all("/admin/payments", "payments", {"fields": PAYMENT_FIELDS})
         link_visible = False
     if not link_visible and payments:
-        notes.append("the order link is not visible on this backend: every payment is "
-                     "written with `order: true`")
+        notes.append(
+            "the order link is not visible on this backend: every payment is written with `order: true`"
+        )
 
     known_reasons = {r["id"] for r in reasons}
     extra_reasons: dict[str, dict] = {}
@@ -139,14 +142,22 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
         if p.get("metadata") is not None:
             entry["metadata"] = p["metadata"]
         entry["captures"] = [
-            {"id": c["id"], "amount": _amount(c.get("amount"), c.get("raw_amount")),
-             "created_by": c.get("created_by"), **({"created_at": c["created_at"]}
-                                                   if c.get("created_at") else {})}
-            for c in sorted(p.get("captures") or [], key=lambda c: (c.get("created_at") or "", c["id"]))]
+            {
+                "id": c["id"],
+                "amount": _amount(c.get("amount"), c.get("raw_amount")),
+                "created_by": c.get("created_by"),
+                **({"created_at": c["created_at"]} if c.get("created_at") else {}),
+            }
+            for c in sorted(p.get("captures") or [], key=lambda c: (c.get("created_at") or "", c["id"]))
+        ]
         refunds = []
         for r in sorted(p.get("refunds") or [], key=lambda r: (r.get("created_at") or "", r["id"])):
-            item = {"id": r["id"], "amount": _amount(r.get("amount"), r.get("raw_amount")),
-                    "note": r.get("note"), "created_by": r.get("created_by")}
+            item = {
+                "id": r["id"],
+                "amount": _amount(r.get("amount"), r.get("raw_amount")),
+                "note": r.get("note"),
+                "created_by": r.get("created_by"),
+            }
             if r.get("created_at"):
                 item["created_at"] = r["created_at"]
             reason_id = r.get("refund_reason_id")
@@ -155,8 +166,11 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
                 if reason_id not in known_reasons and reason_id not in extra_reasons:
                     shown = r.get("refund_reason") or {}
                     extra_reasons[reason_id] = {
-                        "id": reason_id, "label": shown.get("label", ""),
-                        "code": shown.get("code", ""), "deleted": True}
+                        "id": reason_id,
+                        "label": shown.get("label", ""),
+                        "code": shown.get("code", ""),
+                        "deleted": True,
+                    }
             refunds.append(item)
         entry["refunds"] = refunds
         out_payments.append(entry)
@@ -166,14 +180,20 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
     document: dict[str, Any] = {}
     if user:
         document["users"] = [user]
-    document["payment_providers"] = [{"id": p["id"], "is_enabled": p.get("is_enabled", True)}
-                                     for p in providers]
+    document["payment_providers"] = [
+        {"id": p["id"], "is_enabled": p.get("is_enabled", True)} for p in providers
+    ]
     document["refund_reasons"] = [
-        {"id": r["id"], "label": r.get("label", ""), "code": r.get("code", ""),
-         "description": r.get("description"),
-         **({"created_at": r["created_at"]} if r.get("created_at") else {}),
-         **({"deleted": True} if r.get("deleted_at") else {})}
-        for r in reasons] + list(extra_reasons.values())
+        {
+            "id": r["id"],
+            "label": r.get("label", ""),
+            "code": r.get("code", ""),
+            "description": r.get("description"),
+            **({"created_at": r["created_at"]} if r.get("created_at") else {}),
+            **({"deleted": True} if r.get("deleted_at") else {}),
+        }
+        for r in reasons
+    ] + list(extra_reasons.values())
     document["payments"] = out_payments
     return document, notes
 
@@ -200,16 +220,19 @@ def loadable(document: dict) -> tuple[dict, list[tuple[str, str]]]:
 
 def render(document: dict, base_url: str, notes: list[str]) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    head = [f"# Snapshot of {base_url} taken {stamp} by `mock-server snapshot`.",
-            f"# {len(document.get('payments', []))} payments, "
-            f"{len(document.get('refund_reasons', []))} refund reasons. Load it with",
-            "#   mock-server serve --fixtures <this file>"]
+    head = [
+        f"# Snapshot of {base_url} taken {stamp} by `mock-server snapshot`.",
+        f"# {len(document.get('payments', []))} payments, "
+        f"{len(document.get('refund_reasons', []))} refund reasons. Load it with",
+        "#   mock-server serve --fixtures <this file>",
+    ]
     head += [f"# Note: {note}." for note in notes]
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(head) + "\n" + body
 
 
 # ---- the CLI ---------------------------------------------------------------------------------
+
 
 def add_arguments(parser) -> None:
     from .client import add_login_arguments
@@ -245,6 +268,9 @@ def main(args) -> int:
             handle.write(text)
     else:
         sys.stdout.write(text)
-    print(f"snapshot: {len(document['payments'])} payments, {len(document['refund_reasons'])} "
-          f"refund reasons from {args.base_url}", file=sys.stderr)
+    print(
+        f"snapshot: {len(document['payments'])} payments, {len(document['refund_reasons'])} "
+        f"refund reasons from {args.base_url}",
+        file=sys.stderr,
+    )
     return 0

@@ -29,8 +29,7 @@ from ..config import Config
 from .cors import Cors
 from ..backend.errors import MedusaError
 from .parsing import BodyError, parse_query
-from .responses import (ExpressResponse, json_response, not_found_html, preflight_response,
-                        text_response)
+from .responses import ExpressResponse, json_response, not_found_html, preflight_response, text_response
 from .handlers import HANDLERS, Call, Reply
 from .contract import Contract, Operation
 
@@ -45,11 +44,11 @@ class Mock:
         most of the start-up time; tests load it once and build many mocks from it)."""
         self.config = config
         self.contract: Contract = contract if contract is not None else spec.load(config.spec)
-        missing = [op.operation_id for op in self.contract.operations
-                   if op.operation_id not in HANDLERS]
+        missing = [op.operation_id for op in self.contract.operations if op.operation_id not in HANDLERS]
         if missing:
-            raise spec.SpecError(self.contract.file, "/paths",
-                                 f"no handler for operationId(s): {', '.join(missing)}")
+            raise spec.SpecError(
+                self.contract.file, "/paths", f"no handler for operationId(s): {', '.join(missing)}"
+            )
         self.fixture_files = [fixtures.read(p) for p in fixtures.files_in(config.fixtures)]
         self.store = fixtures.build(self.fixture_files)
         self.secrets = Secrets(config.jwt_secret, config.cookie_secret)
@@ -82,16 +81,19 @@ class Endpoint:
         if "GET" in self.operations:
             self.operations.setdefault("HEAD", self.operations["GET"])
         self.handlers = {method: HANDLERS[op.operation_id] for method, op in self.operations.items()}
-        self.credentials = {method: tuple(SCHEMES[s] for s in op.security if s in SCHEMES)
-                            for method, op in self.operations.items()}
+        self.credentials = {
+            method: tuple(SCHEMES[s] for s in op.security if s in SCHEMES)
+            for method, op in self.operations.items()
+        }
         self.origins = mock.cors.origins_for(template)
         self.validate = mock.config.validate_responses
         self.response_checks = {}
         if self.validate:
             for op in operations:
                 for status in op.responses:
-                    self.response_checks[(op.method, int(status))] = \
-                        mock.contract.response_check(op, int(status))
+                    self.response_checks[(op.method, int(status))] = mock.contract.response_check(
+                        op, int(status)
+                    )
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
@@ -110,11 +112,16 @@ class Endpoint:
         op = self.operations.get(method)
         if op is None:
             headers = request.headers
-            if method == "OPTIONS" and self.origins is not None \
-                    and "access-control-request-method" in headers:
-                return preflight_response(self.mock.cors.preflight(
-                    self.origins, headers.get("origin"),
-                    headers.get("access-control-request-headers")))
+            if (
+                method == "OPTIONS"
+                and self.origins is not None
+                and "access-control-request-method" in headers
+            ):
+                return preflight_response(
+                    self.mock.cors.preflight(
+                        self.origins, headers.get("origin"), headers.get("access-control-request-headers")
+                    )
+                )
             return unrouted(self.mock, request)
 
         # The three headers read below, in one pass: the first of each name, as
@@ -141,8 +148,11 @@ class Endpoint:
 
         # HEAD is served by the GET handler, without Medusa's CORS headers (observed on 2.21.2:
         # no Vary, no Access-Control-*, with or without Origin).
-        cors = self.mock.cors.headers(self.origins, origin) \
-            if self.origins is not None and method != "HEAD" else []
+        cors = (
+            self.mock.cors.headers(self.origins, origin)
+            if self.origins is not None and method != "HEAD"
+            else []
+        )
         mock = self.mock
         actor = None
         if op.security:
@@ -153,9 +163,14 @@ class Endpoint:
             if bearer:
                 actor = mock.bearer_cache.get(bearer, mock.secrets)
             if actor is None:
-                actor = authenticate(mock.store, mock.sessions, mock.secrets,
-                                     authorization=authorization, session_cookie=session_cookie,
-                                     allow=allow)
+                actor = authenticate(
+                    mock.store,
+                    mock.sessions,
+                    mock.secrets,
+                    authorization=authorization,
+                    session_cookie=session_cookie,
+                    allow=allow,
+                )
                 if bearer:
                     mock.bearer_cache.put(bearer, mock.secrets, actor)
             if actor is None:
@@ -167,14 +182,12 @@ class Endpoint:
             if op.body is not None:
                 op.body.check(body)
             query = mock.query_cache.get(op, request)  # coerced and checked
-            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor,
-                                                op))
+            reply = self.handlers[method](Call(mock, scope.get("path_params", {}), body, query, actor, op))
         except MedusaError as exc:
             status, data = errors.render(exc)
             reply = Reply(status, data)
         except Exception:  # a bug in the mock: answer as Medusa's handler would, and log it
-            log.error("unhandled error on %s %s\n%s", method, request.url.path,
-                      traceback.format_exc())
+            log.error("unhandled error on %s %s\n%s", method, request.url.path, traceback.format_exc())
             status, data = errors.status_and_body(errors.UNKNOWN_ERROR, "")
             reply = Reply(status, data)
 
@@ -182,8 +195,9 @@ class Endpoint:
             return text_response(reply.status, reply.text)
         if self.validate:
             reply = self._checked(op.method, reply)  # HEAD is checked as the GET it is
-        return json_response(reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie,
-                             cookie_first=reply.cookie_first)
+        return json_response(
+            reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie, cookie_first=reply.cookie_first
+        )
 
     def _checked(self, method: str, reply: Reply) -> Reply:
         check = self.response_checks.get((method, reply.status))
@@ -191,13 +205,17 @@ class Endpoint:
             problems = [f"status {reply.status} is not documented for this operation"]
         else:
             problems = check.validator.iter_errors(reply.data)
-            problems = [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
-                        for e in problems]
+            problems = [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}" for e in problems]
         if not problems:
             return reply
         log.error("response does not match the contract: %s", "; ".join(problems[:3]))
-        return Reply(500, {"type": "unexpected_state",
-                           "message": "Mock response violates the contract: " + "; ".join(problems[:3])})
+        return Reply(
+            500,
+            {
+                "type": "unexpected_state",
+                "message": "Mock response violates the contract: " + "; ".join(problems[:3]),
+            },
+        )
 
 
 async def _read_body(request: Request) -> bytes:
@@ -236,8 +254,13 @@ class _BearerCache:
         return None
 
     def put(self, authorization: str, secrets_: Secrets, actor) -> None:
-        if not isinstance(actor, Actor) or actor.type != "user" or actor.session_id is not None \
-                or not actor.claims or not authorization.strip()[:7].lower() == "bearer ":
+        if (
+            not isinstance(actor, Actor)
+            or actor.type != "user"
+            or actor.session_id is not None
+            or not actor.claims
+            or not authorization.strip()[:7].lower() == "bearer "
+        ):
             return
         try:
             expires = int(actor.claims["exp"])
@@ -294,9 +317,13 @@ def unrouted(mock: Mock, request: Request) -> ExpressResponse:
     wrong method); with them, Express's HTML 404."""
     path = request.url.path
     if path == "/admin" or path.startswith("/admin/"):
-        actor = authenticate(mock.store, mock.sessions, mock.secrets,
-                             authorization=request.headers.get("authorization"),
-                             session_cookie=request.cookies.get("connect.sid"))
+        actor = authenticate(
+            mock.store,
+            mock.sessions,
+            mock.secrets,
+            authorization=request.headers.get("authorization"),
+            session_cookie=request.cookies.get("connect.sid"),
+        )
         if actor is SECRET_KEY_AS_BEARER:
             return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
         if actor is None:
@@ -304,8 +331,9 @@ def unrouted(mock: Mock, request: Request) -> ExpressResponse:
     return not_found_html(request.method, path)
 
 
-def create_app(config: Config | None = None, mock: Mock | None = None,
-               contract: Contract | None = None) -> Starlette:
+def create_app(
+    config: Config | None = None, mock: Mock | None = None, contract: Contract | None = None
+) -> Starlette:
     """The app for ``config`` (default: from the environment), or around an existing
     ``mock``; ``contract`` is ``config.spec`` already loaded (see ``Mock``)."""
     mock = mock or Mock(config or Config.from_env(), contract)
@@ -366,10 +394,17 @@ def _fast_path(app: Starlette) -> None:
     def build_middleware_stack():
         stack = build()
         inner = getattr(stack, "app", None)
-        if app.user_middleware or app.exception_handlers or app.debug \
-                or getattr(app, "max_body_size", None) is not None \
-                or type(stack) is not ServerErrorMiddleware or stack.handler is not None \
-                or stack.debug or type(inner) is not ExceptionMiddleware or inner.app is not router:
+        if (
+            app.user_middleware
+            or app.exception_handlers
+            or app.debug
+            or getattr(app, "max_body_size", None) is not None
+            or type(stack) is not ServerErrorMiddleware
+            or stack.handler is not None
+            or stack.debug
+            or type(inner) is not ExceptionMiddleware
+            or inner.app is not router
+        ):
             return stack
         handlers = (inner._exception_handlers, inner._status_handlers)
 

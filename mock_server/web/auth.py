@@ -39,6 +39,7 @@ class Actor:
     claims: dict | None = None  # the token's or the session's auth context
     session_id: str | None = None  # set when the cookie session authenticated
 
+
 # The spec's security scheme names → the credentials they stand for.
 SCHEMES = {"jwt_token": "bearer", "cookie_auth": "session", "api_key": "api-key"}
 
@@ -71,8 +72,7 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
     """The claims of a valid, unexpired HS256 token signed with our secret, else None
     (``alg: none``, other algorithms, tampering and expiry all fail here)."""
     try:
-        return jwt.decode(token, secrets_.jwt_secret, algorithms=["HS256"],
-                          options={"require": ["exp"]})
+        return jwt.decode(token, secrets_.jwt_secret, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.PyJWTError:
         return None
 
@@ -102,8 +102,10 @@ class Sessions:
                 self._by_sid.popitem(last=False)
             self._by_sid[sid] = (claims, expires)
         value = "s:" + sid + "." + self._sign(sid)
-        header = (f"{COOKIE_NAME}={quote(value, safe='')}; Path=/; "
-                  f"Expires={formatdate(expires, usegmt=True)}; HttpOnly")
+        header = (
+            f"{COOKIE_NAME}={quote(value, safe='')}; Path=/; "
+            f"Expires={formatdate(expires, usegmt=True)}; HttpOnly"
+        )
         return value, header
 
     def lookup(self, cookie_value: str | None) -> tuple[str, dict] | None:
@@ -154,9 +156,15 @@ class Sessions:
 SECRET_KEY_AS_BEARER = object()
 
 
-def authenticate(store: Store, sessions: Sessions, secrets_: Secrets, *,
-                 authorization: str | None, session_cookie: str | None,
-                 allow: tuple[str, ...] = ("bearer", "session", "api-key")):
+def authenticate(
+    store: Store,
+    sessions: Sessions,
+    secrets_: Secrets,
+    *,
+    authorization: str | None,
+    session_cookie: str | None,
+    allow: tuple[str, ...] = ("bearer", "session", "api-key"),
+):
     """The actor behind a request, by the credentials the route accepts (``allow``):
     an ``Actor``, ``None`` (plain 401), or ``SECRET_KEY_AS_BEARER`` (Medusa's own 401
     message for that mistake)."""

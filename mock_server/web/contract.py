@@ -106,15 +106,15 @@ def _shallow(instance: Any) -> Any:
                 copy: Any = [js_string(value)]
             else:  # scalars copied as they are; only containers are visited
                 copy = list(value)
-                todo.extend((copy, i, v, depth + 1) for i, v in enumerate(value)
-                            if isinstance(v, (list, dict)))
+                todo.extend(
+                    (copy, i, v, depth + 1) for i, v in enumerate(value) if isinstance(v, (list, dict))
+                )
         else:
             if depth >= _DEPTH:
                 copy = {}
             else:
                 copy = dict(value)
-                todo.extend((copy, k, v, depth + 1) for k, v in value.items()
-                            if isinstance(v, (list, dict)))
+                todo.extend((copy, k, v, depth + 1) for k, v in value.items() if isinstance(v, (list, dict)))
         parent[key] = copy
     return root[0]
 
@@ -184,8 +184,7 @@ class Registries:
             fast = jsonschema_rs.Registry([(SPEC_URI, document)])
         except Exception:  # anything it cannot take: the Python validators do the work alone
             fast = None
-        return cls(Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012)),
-                   fast)
+        return cls(Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012)), fast)
 
 
 @dataclass
@@ -230,16 +229,27 @@ def load(path: Path | str) -> Contract:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             where = "/".join(map(str, exc.path))
-            raise SpecError(path, f"/components/schemas/{name}/{where}".rstrip("/"),
-                            f"invalid schema: {exc.message}") from None
+            raise SpecError(
+                path, f"/components/schemas/{name}/{where}".rstrip("/"), f"invalid schema: {exc.message}"
+            ) from None
     registries = Registries.of(document)
     operations = []
     for template, item in document["paths"].items():
         for method in HTTP_METHODS:
             if method in (item or {}):
                 pointer = f"/paths/{_escape(template)}/{method}"
-                operations.append(_operation(path, document, registries, template, method,
-                                             item[method], pointer, item.get("parameters", [])))
+                operations.append(
+                    _operation(
+                        path,
+                        document,
+                        registries,
+                        template,
+                        method,
+                        item[method],
+                        pointer,
+                        item.get("parameters", []),
+                    )
+                )
     return Contract(path, document, operations, registries)
 
 
@@ -268,8 +278,11 @@ def _operation(file, document, registries, template, method, op, pointer, shared
         properties[param["name"]] = _absolute_refs(schema)
         params[param["name"]] = QueryParam(param["name"], _scalar_kind(document, schema))
     query_schema = {"type": "object", "properties": properties, "additionalProperties": False}
-    query = SchemaCheck(_validator(query_schema, registries, file, pointer + "/parameters"),
-                        tuple(properties), _fast_validator(query_schema, registries))
+    query = SchemaCheck(
+        _validator(query_schema, registries, file, pointer + "/parameters"),
+        tuple(properties),
+        _fast_validator(query_schema, registries),
+    )
 
     responses = {}
     for status, response in (op.get("responses") or {}).items():
@@ -280,15 +293,17 @@ def _operation(file, document, registries, template, method, op, pointer, shared
         if "application/json" in response.get("content", {}):
             responses[str(status)] = f"{where}/content/application~1json/schema"
 
-    return Operation(op["operationId"], method.upper(), template, schemes,
-                     body, query, params, responses)
+    return Operation(op["operationId"], method.upper(), template, schemes, body, query, params, responses)
 
 
 def _scalar_kind(document: dict, schema: Any) -> str:
     """How a query value is coerced: by the schema's type, or its union branches' one type."""
     schema = _deref(document, schema)
-    kinds = {schema.get("type")} if "type" in schema else \
-        {_deref(document, branch).get("type") for branch in schema.get("anyOf", [])}
+    kinds = (
+        {schema.get("type")}
+        if "type" in schema
+        else {_deref(document, branch).get("type") for branch in schema.get("anyOf", [])}
+    )
     if len(kinds) == 2 and "string" in kinds:  # a boolean or "true"/"false": read as a boolean
         kinds.discard("string")
     kind = kinds.pop() if len(kinds) == 1 else None
@@ -302,8 +317,11 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
     except SchemaError as exc:
         raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
     order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
-    return SchemaCheck(_validator({"$ref": f"{SPEC_URI}#{pointer}"}, registries, file, pointer), order,
-                       _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registries))
+    return SchemaCheck(
+        _validator({"$ref": f"{SPEC_URI}#{pointer}"}, registries, file, pointer),
+        order,
+        _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registries),
+    )
 
 
 def _validator(schema: dict, registries: Registries, file: Any, pointer: str) -> Draft202012Validator:
@@ -317,16 +335,21 @@ def _validator(schema: dict, registries: Registries, file: Any, pointer: str) ->
 def _finite(checker, instance: Any) -> bool:
     # Zod (Medusa's validators) takes no Infinity for a number; JSON.parse gives Infinity
     # for a number beyond a double (1e400, 5,000 digits), and so does the mock's parser.
-    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") \
-        and not (isinstance(instance, float) and not math.isfinite(instance))
+    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") and not (
+        isinstance(instance, float) and not math.isfinite(instance)
+    )
 
 
 def _finite_integer(checker, instance: Any) -> bool:
     return _finite(checker, instance) and Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
 
 
-_JsValidator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER
-                                 .redefine_many({"number": _finite, "integer": _finite_integer}))
+_JsValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"number": _finite, "integer": _finite_integer}
+    ),
+)
 
 
 def _fast_validator(schema: dict, registries: Registries) -> Any:
@@ -335,8 +358,7 @@ def _fast_validator(schema: dict, registries: Registries) -> Any:
     if registries.fast is None:
         return None
     try:
-        return jsonschema_rs.Draft202012Validator(schema, registry=registries.fast,
-                                                  validate_formats=False)
+        return jsonschema_rs.Draft202012Validator(schema, registry=registries.fast, validate_formats=False)
     except Exception:
         return None
 
@@ -370,8 +392,14 @@ def _absolute_refs(node: Any) -> Any:
     """A copy of a schema whose local refs point into the spec document, for schemas
     (like the per-operation query object) that are not themselves part of it."""
     if isinstance(node, dict):
-        return {k: (f"{SPEC_URI}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#")
-                    else _absolute_refs(v)) for k, v in node.items()}
+        return {
+            k: (
+                f"{SPEC_URI}{v}"
+                if k == "$ref" and isinstance(v, str) and v.startswith("#")
+                else _absolute_refs(v)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_absolute_refs(v) for v in node]
     return node

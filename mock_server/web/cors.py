@@ -62,16 +62,22 @@ class Cors:
 
     @staticmethod
     def headers(origins: Origins, origin: str | None) -> list[tuple[str, str]]:
-        allowed = [("Access-Control-Allow-Origin", origin)] if origin is not None and origin in origins else []
+        allowed = (
+            [("Access-Control-Allow-Origin", origin)] if origin is not None and origin in origins else []
+        )
         return [*allowed, ("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true")]
 
     @staticmethod
-    def preflight(origins: Origins, origin: str | None,
-                  request_headers: str | None) -> list[tuple[str, str]]:
-        allowed = [("Access-Control-Allow-Origin", origin)] if origin is not None and origin in origins else []
-        out = [*allowed, ("Vary", "Origin, Access-Control-Request-Headers"),
-               ("Access-Control-Allow-Credentials", "true"),
-               ("Access-Control-Allow-Methods", ALLOWED_METHODS)]
+    def preflight(origins: Origins, origin: str | None, request_headers: str | None) -> list[tuple[str, str]]:
+        allowed = (
+            [("Access-Control-Allow-Origin", origin)] if origin is not None and origin in origins else []
+        )
+        out = [
+            *allowed,
+            ("Vary", "Origin, Access-Control-Request-Headers"),
+            ("Access-Control-Allow-Credentials", "true"),
+            ("Access-Control-Allow-Methods", ALLOWED_METHODS),
+        ]
         if request_headers:
             out.append(("Access-Control-Allow-Headers", request_headers))
         return out

@@ -30,7 +30,6 @@ class Call:
     operation: Operation | None = None  # what the route's validator takes
 
 
-
 @dataclass
 class Reply:
     status: int
@@ -59,22 +58,35 @@ def _project(call: Call, entity: str, row: Any) -> dict:
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
     op = call.operation
     filterable = None if op is None else frozenset(op.query_params) - set(listing.PAGING_KEYS)
-    page = listing.select(rows, call.query, default_limit=default_limit, search=search,
-                          columns=ENTITIES[entity].columns, filterable=filterable)
+    page = listing.select(
+        rows,
+        call.query,
+        default_limit=default_limit,
+        search=search,
+        columns=ENTITIES[entity].columns,
+        filterable=filterable,
+    )
     fields = _fields(call)
-    return Reply(200, {name: [call.mock.projector.project(entity, row, fields) for row in page.items],
-                       "count": page.count, "offset": page.offset, "limit": page.limit})
+    return Reply(
+        200,
+        {
+            name: [call.mock.projector.project(entity, row, fields) for row in page.items],
+            "count": page.count,
+            "offset": page.offset,
+            "limit": page.limit,
+        },
+    )
 
 
 # ---- payments ------------------------------------------------------------------------------
+
 
 def list_payments(call: Call) -> Reply:
     return _list(call, "payments", "payment", call.mock.store.payments.values(), 20)
 
 
 def list_payment_providers(call: Call) -> Reply:
-    return _list(call, "payment_providers", "payment_provider",
-                 call.mock.store.providers.values(), 20)
+    return _list(call, "payment_providers", "payment_provider", call.mock.store.providers.values(), 20)
 
 
 def retrieve_payment(call: Call) -> Reply:
@@ -85,34 +97,50 @@ def retrieve_payment(call: Call) -> Reply:
 
 
 def capture_payment(call: Call) -> Reply:
-    payment = payments.capture(call.mock.store, call.params["id"], amount=_amount(call.body),
-                               actor_id=_actor_id(call))
+    payment = payments.capture(
+        call.mock.store, call.params["id"], amount=_amount(call.body), actor_id=_actor_id(call)
+    )
     return Reply(200, {"payment": _project(call, "payment", payment)})
 
 
 def refund_payment(call: Call) -> Reply:
     body = call.body
     payment = payments.refund(
-        call.mock.store, call.params["id"], amount=_amount(body),
-        refund_reason_id=body.get("refund_reason_id"), note=body.get("note"),
-        actor_id=_actor_id(call))
+        call.mock.store,
+        call.params["id"],
+        amount=_amount(body),
+        refund_reason_id=body.get("refund_reason_id"),
+        note=body.get("note"),
+        actor_id=_actor_id(call),
+    )
     return Reply(200, {"payment": _project(call, "payment", payment)})
 
 
 # ---- refund reasons ------------------------------------------------------------------------
+
 
 def _search_reason(reason, token: str) -> bool:
     return any(token in (text or "").lower() for text in (reason.label, reason.code, reason.description))
 
 
 def list_refund_reasons(call: Call) -> Reply:
-    return _list(call, "refund_reasons", "refund_reason",
-                 call.mock.store.refund_reasons.values(), 15, search=_search_reason)
+    return _list(
+        call,
+        "refund_reasons",
+        "refund_reason",
+        call.mock.store.refund_reasons.values(),
+        15,
+        search=_search_reason,
+    )
 
 
 def create_refund_reason(call: Call) -> Reply:
-    reason = refund_reasons.create(call.mock.store, label=call.body["label"],
-                                   code=call.body["code"], description=call.body.get("description"))
+    reason = refund_reasons.create(
+        call.mock.store,
+        label=call.body["label"],
+        code=call.body["code"],
+        description=call.body.get("description"),
+    )
     return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
@@ -134,6 +162,7 @@ def delete_refund_reason(call: Call) -> Reply:
 
 # ---- auth ----------------------------------------------------------------------------------
 
+
 def login(call: Call) -> Reply:
     return Reply(200, {"token": auth.login(call.mock.store, call.body, call.mock.secrets)})
 
@@ -148,8 +177,7 @@ def create_session(call: Call) -> Reply:
 def delete_session(call: Call) -> Reply:
     if call.actor is not None and call.actor.session_id is not None:
         call.mock.sessions.destroy(call.actor.session_id)
-    return Reply(200, {"success": True}, set_cookie=auth.Sessions.CLEARING_COOKIE,
-                 cookie_first=True)
+    return Reply(200, {"success": True}, set_cookie=auth.Sessions.CLEARING_COOKIE, cookie_first=True)
 
 
 def health(call: Call) -> Reply:

@@ -101,10 +101,10 @@ def loads(text: str) -> Any:
     stack: list[list] = []  # [container, key] of each open object or array
     pos = _SPACE.match(text, 0).end()
     while True:
-        char = text[pos:pos + 1]
+        char = text[pos : pos + 1]
         if char == "{":
             pos = _SPACE.match(text, pos + 1).end()
-            if text[pos:pos + 1] == "}":
+            if text[pos : pos + 1] == "}":
                 value, pos = {}, pos + 1
             else:
                 key, pos = _key(text, pos)
@@ -112,7 +112,7 @@ def loads(text: str) -> Any:
                 continue
         elif char == "[":
             pos = _SPACE.match(text, pos + 1).end()
-            if text[pos:pos + 1] == "]":
+            if text[pos : pos + 1] == "]":
                 value, pos = [], pos + 1
             else:
                 stack.append([[], None])
@@ -126,8 +126,9 @@ def loads(text: str) -> Any:
                 if fraction or exponent:
                     value = float(match.group())
                 else:
-                    value = int(integer) if len(integer) < 20 and abs(int(integer)) < 2 ** 64 \
-                        else float(integer)
+                    value = (
+                        int(integer) if len(integer) < 20 and abs(int(integer)) < 2**64 else float(integer)
+                    )
                 pos = match.end()
             elif text.startswith("null", pos):
                 value, pos = None, pos + 4
@@ -149,7 +150,7 @@ def loads(text: str) -> Any:
                 container.append(value)
             else:
                 container[top[1]] = value
-            char = text[pos:pos + 1]
+            char = text[pos : pos + 1]
             if char == ",":
                 pos = _SPACE.match(text, pos + 1).end()
                 if top[1] is not None:
@@ -164,11 +165,11 @@ def loads(text: str) -> Any:
 
 def _key(text: str, pos: int) -> tuple[str, int]:
     """An object's key and the position of its value (after the colon)."""
-    if text[pos:pos + 1] != '"':
+    if text[pos : pos + 1] != '"':
         raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
     key, pos = json.decoder.scanstring(text, pos + 1, True)
     pos = _SPACE.match(text, pos).end()
-    if text[pos:pos + 1] != ":":
+    if text[pos : pos + 1] != ":":
         raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
     return key, _SPACE.match(text, pos + 1).end()
 

@@ -18,8 +18,10 @@ _TAIL = ((b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5"))
 # Headers sent on nearly every answer, encoded once.
 _POWERED_BY = (b"X-Powered-By", b"Express")
 _CONTENT_TYPES = {t: (b"Content-Type", t.encode()) for t in (JSON_TYPE, HTML_TYPE)}
-_CONSTANT = {(k, v): (k.encode(), v.encode()) for k, v in (
-    ("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true"))}
+_CONSTANT = {
+    (k, v): (k.encode(), v.encode())
+    for k, v in (("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true"))
+}
 
 
 def etag(body: bytes) -> str:
@@ -38,9 +40,16 @@ def encode(data: object) -> bytes:
 class ExpressResponse(Response):
     """A response with exactly the headers given, in order, plus Express's own."""
 
-    def __init__(self, status: int, body: bytes, *, content_type: str | None = JSON_TYPE,
-                 before: Iterable[tuple[str, str]] = (), after: Iterable[tuple[str, str]] = (),
-                 with_etag: bool = True) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        *,
+        content_type: str | None = JSON_TYPE,
+        before: Iterable[tuple[str, str]] = (),
+        after: Iterable[tuple[str, str]] = (),
+        with_etag: bool = True,
+    ) -> None:
         self.status_code = status
         self.body = body
         self.background = None
@@ -58,8 +67,14 @@ class ExpressResponse(Response):
         self.raw_headers = headers
 
 
-def json_response(status: int, data: object, *, cors: Iterable[tuple[str, str]] = (),
-                  set_cookie: str | None = None, cookie_first: bool = False) -> ExpressResponse:
+def json_response(
+    status: int,
+    data: object,
+    *,
+    cors: Iterable[tuple[str, str]] = (),
+    set_cookie: str | None = None,
+    cookie_first: bool = False,
+) -> ExpressResponse:
     """A JSON answer. ``Set-Cookie`` goes after the ETag, or (``cookie_first``, as on
     ``DELETE /auth/session``) right after the CORS headers."""
     if not set_cookie:
@@ -73,14 +88,17 @@ def json_response(status: int, data: object, *, cors: Iterable[tuple[str, str]] 
 def not_found_html(method: str, path: str) -> ExpressResponse:
     """Express's default 404 page for an unknown route or method."""
     body = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>Error</title>\n</head>\n<body>\n"
         f"<pre>Cannot {html.escape(method)} {html.escape(path)}</pre>\n</body>\n</html>\n"
     ).encode()
     return ExpressResponse(
-        404, body, content_type=HTML_TYPE, with_etag=False,
-        before=[("Content-Security-Policy", "default-src 'none'"),
-                ("X-Content-Type-Options", "nosniff")])
+        404,
+        body,
+        content_type=HTML_TYPE,
+        with_etag=False,
+        before=[("Content-Security-Policy", "default-src 'none'"), ("X-Content-Type-Options", "nosniff")],
+    )
 
 
 def text_response(status: int, text: str) -> ExpressResponse:

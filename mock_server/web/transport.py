@@ -66,8 +66,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._busy = False
         self._idle_since = time.monotonic()
         self._timer = None
-        self._refused = len(self.connections) >= self.max_connections \
-            and not _evict_idlest(self.connections)
+        self._refused = len(self.connections) >= self.max_connections and not _evict_idlest(self.connections)
         if self._refused:
             transport.close()
             return
@@ -156,9 +155,12 @@ def _evict_idlest(connections) -> bool:
     """Close the connection idle the longest (no request in progress); False if none is."""
     idlest = None
     for protocol in connections:
-        if isinstance(protocol, GuardedHttpToolsProtocol) and not protocol._busy \
-                and not protocol.transport.is_closing() \
-                and (idlest is None or protocol._idle_since < idlest._idle_since):
+        if (
+            isinstance(protocol, GuardedHttpToolsProtocol)
+            and not protocol._busy
+            and not protocol.transport.is_closing()
+            and (idlest is None or protocol._idle_since < idlest._idle_since)
+        ):
             idlest = protocol
     if idlest is None:
         return False
@@ -169,5 +171,8 @@ def _evict_idlest(connections) -> bool:
 
 
 def protocol_class(limits: Limits) -> type[GuardedHttpToolsProtocol]:
-    return type("MockHttpProtocol", (GuardedHttpToolsProtocol,),
-                {"limits": limits, "max_connections": limits.effective_max_connections()})
+    return type(
+        "MockHttpProtocol",
+        (GuardedHttpToolsProtocol,),
+        {"limits": limits, "max_connections": limits.effective_max_connections()},
+    )

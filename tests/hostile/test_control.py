@@ -44,31 +44,46 @@ def forbidden(message: str) -> dict:
 
 
 def origin_refused(origin: str) -> dict:
-    return forbidden(f"Origin {origin!r} is not allowed on /__mock: only origins in ADMIN_CORS "
-                     "or AUTH_CORS (--admin-cors, --auth-cors) may call it")
+    return forbidden(
+        f"Origin {origin!r} is not allowed on /__mock: only origins in ADMIN_CORS "
+        "or AUTH_CORS (--admin-cors, --auth-cors) may call it"
+    )
 
 
 def host_refused(host: str) -> dict:
-    return forbidden(f"Host {host!r} is not allowed on /__mock: it answers only loopback names "
-                     "(localhost, 127.0.0.1, [::1], *.localhost) and the address the server "
-                     "is bound to")
+    return forbidden(
+        f"Host {host!r} is not allowed on /__mock: it answers only loopback names "
+        "(localhost, 127.0.0.1, [::1], *.localhost) and the address the server "
+        "is bound to"
+    )
 
 
-CROSS_SITE = forbidden("Cross-site requests are not allowed on /__mock: a browser request "
-                       "from another site needs an Origin in ADMIN_CORS or AUTH_CORS")
+CROSS_SITE = forbidden(
+    "Cross-site requests are not allowed on /__mock: a browser request "
+    "from another site needs an Origin in ADMIN_CORS or AUTH_CORS"
+)
 
-ATTACKER_DOCUMENT = ("users:\n  - email: attacker@example.com\n    password: pwned\n"
-                     "api_keys:\n  - token: sk_attacker\n")
+ATTACKER_DOCUMENT = (
+    "users:\n  - email: attacker@example.com\n    password: pwned\napi_keys:\n  - token: sk_attacker\n"
+)
 
 
 # --- another site, DNS rebinding ---------------------------------------------------------
 
+
 def test_a_page_on_another_site_cannot_load_a_document(client):
     """The CORS "simple request" a page anywhere can send without a preflight."""
     before = state(client)
-    response = client.post("/__mock/load", content=ATTACKER_DOCUMENT, headers={
-        "Origin": "https://evil.example", "Content-Type": "text/plain",
-        "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"})
+    response = client.post(
+        "/__mock/load",
+        content=ATTACKER_DOCUMENT,
+        headers={
+            "Origin": "https://evil.example",
+            "Content-Type": "text/plain",
+            "Sec-Fetch-Site": "cross-site",
+            "Sec-Fetch-Mode": "no-cors",
+        },
+    )
     assert response.status_code == 403
     assert response.json() == origin_refused("https://evil.example")
     assert "access-control-allow-origin" not in response.headers
@@ -76,10 +91,12 @@ def test_a_page_on_another_site_cannot_load_a_document(client):
     assert client.post("/auth/user/emailpass", json=ADMIN).status_code == 200  # users kept
 
 
-@pytest.mark.parametrize("method, path", [("POST", "/__mock/reset"), ("GET", "/__mock/state"),
-                                          ("POST", "/__mock/load")])
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost:5173.evil.example",
-                                    "http://127.0.0.1:5173"])
+@pytest.mark.parametrize(
+    "method, path", [("POST", "/__mock/reset"), ("GET", "/__mock/state"), ("POST", "/__mock/load")]
+)
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "null", "http://localhost:5173.evil.example", "http://127.0.0.1:5173"]
+)
 def test_origins_the_cors_lists_do_not_allow_are_refused(client, method, path, origin):
     response = client.request(method, path, content=b"", headers={"Origin": origin})
     assert response.status_code == 403
@@ -87,9 +104,14 @@ def test_origins_the_cors_lists_do_not_allow_are_refused(client, method, path, o
 
 
 def test_a_preflight_from_another_site_is_refused(client):
-    response = client.options("/__mock/load", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    response = client.options(
+        "/__mock/load",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert response.status_code == 403
     assert "access-control-allow-origin" not in response.headers
 
@@ -103,13 +125,21 @@ def test_cross_site_browser_requests_without_an_origin_are_refused(client):
         assert client.get("/__mock/state", headers={"Sec-Fetch-Site": own}).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["attacker.example:9000", "localhost.attacker.example",
-                                  "192.168.1.20:9000", "[fe80::1]:9000", "127.0.0.1.nip.io", ""])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "attacker.example:9000",
+        "localhost.attacker.example",
+        "192.168.1.20:9000",
+        "[fe80::1]:9000",
+        "127.0.0.1.nip.io",
+        "",
+    ],
+)
 def test_a_foreign_host_is_refused(client, host):
     """DNS rebinding: the attacker's name resolved to 127.0.0.1; the Host is theirs."""
     before = state(client)
-    for method, path in (("GET", "/__mock/state"), ("POST", "/__mock/reset"),
-                         ("POST", "/__mock/load")):
+    for method, path in (("GET", "/__mock/state"), ("POST", "/__mock/reset"), ("POST", "/__mock/load")):
         response = client.request(method, path, content=ATTACKER_DOCUMENT, headers={"Host": host})
         assert response.status_code == 403
         assert response.json() == host_refused(host)
@@ -117,8 +147,20 @@ def test_a_foreign_host_is_refused(client, host):
     assert state(client) == before
 
 
-@pytest.mark.parametrize("host", ["localhost", "localhost:9000", "LocalHost.:80", "app.localhost:5173",
-                                  "127.0.0.1", "127.0.0.1:1", "127.0.0.2:9000", "[::1]:9000", "[::1]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "localhost:9000",
+        "LocalHost.:80",
+        "app.localhost:5173",
+        "127.0.0.1",
+        "127.0.0.1:1",
+        "127.0.0.2:9000",
+        "[::1]:9000",
+        "[::1]",
+    ],
+)
 def test_loopback_names_are_accepted_with_any_port(client, host):
     assert client.get("/__mock/state", headers={"Host": host}).status_code == 200
 
@@ -142,9 +184,14 @@ def test_an_allowed_origin_can_use_the_control_plane_with_cors(client):
     """A browser test runner on the app's origin (Medusa's default list has
     http://localhost:5173): preflight, then the call, with CORS headers the browser needs."""
     origin = "http://localhost:5173"
-    preflight = client.options("/__mock/load", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    preflight = client.options(
+        "/__mock/load",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == origin
     assert preflight.headers["access-control-allow-credentials"] == "true"
@@ -152,8 +199,7 @@ def test_an_allowed_origin_can_use_the_control_plane_with_cors(client):
     assert preflight.headers["access-control-allow-headers"] == "content-type"
 
     headers = {"Origin": origin, "Sec-Fetch-Site": "same-site", "Content-Type": "application/yaml"}
-    loaded = client.post("/__mock/load", content="payments:\n  - {id: pay_one, amount: 5}\n",
-                         headers=headers)
+    loaded = client.post("/__mock/load", content="payments:\n  - {id: pay_one, amount: 5}\n", headers=headers)
     assert loaded.status_code == 200
     assert loaded.json() == {"payments": 1, "refund_reasons": 0, "users": 0, "api_keys": 0}
     assert loaded.headers["access-control-allow-origin"] == origin
@@ -167,15 +213,18 @@ def test_an_allowed_origin_can_use_the_control_plane_with_cors(client):
 
 
 def test_origins_come_from_both_cors_lists_and_their_regex_entries():
-    client = make_client(admin_cors=parse_origins("https://admin.example.com"),
-                         auth_cors=parse_origins(r"/^http:\/\/localhost:\d+$/"))
+    client = make_client(
+        admin_cors=parse_origins("https://admin.example.com"),
+        auth_cors=parse_origins(r"/^http:\/\/localhost:\d+$/"),
+    )
     try:
         for origin in ("https://admin.example.com", "http://localhost:3000"):
             response = client.post("/__mock/reset", headers={"Origin": origin})
             assert response.status_code == 200
             assert response.headers["access-control-allow-origin"] == origin
-        assert client.post("/__mock/reset", headers={"Origin": "https://docs.medusajs.com"}) \
-            .status_code == 403  # a default entry, not in these lists
+        assert (
+            client.post("/__mock/reset", headers={"Origin": "https://docs.medusajs.com"}).status_code == 403
+        )  # a default entry, not in these lists
     finally:
         client.close()
 
@@ -185,34 +234,57 @@ def test_test_tooling_calls_still_work(live_server):
     cors) from tests/js, on 127.0.0.1 and on localhost, as tests/test_browser.py does."""
     for base in (live_server.url, f"http://localhost:{live_server.port}"):
         assert httpx.post(base + "/__mock/reset", timeout=10).status_code == 200
-        response = httpx.get(base + "/__mock/state", timeout=10,
-                             headers={"Sec-Fetch-Mode": "cors", "Accept": "*/*"})
+        response = httpx.get(
+            base + "/__mock/state", timeout=10, headers={"Sec-Fetch-Mode": "cors", "Accept": "*/*"}
+        )
         assert response.status_code == 200 and response.json()["users"][0]["email"] == ADMIN["email"]
 
 
 def test_refusals_on_a_live_server(live_server):
     """Over real HTTP, as a browser on another site or a rebinding page would send it."""
     before = httpx.get(live_server.url + "/__mock/state", timeout=10).json()
-    response = httpx.post(live_server.url + "/__mock/load", content=ATTACKER_DOCUMENT, timeout=10,
-                          headers={"Origin": "https://evil.example", "Content-Type": "text/plain"})
+    response = httpx.post(
+        live_server.url + "/__mock/load",
+        content=ATTACKER_DOCUMENT,
+        timeout=10,
+        headers={"Origin": "https://evil.example", "Content-Type": "text/plain"},
+    )
     assert (response.status_code, response.json()) == (403, origin_refused("https://evil.example"))
-    rebound = httpx.get(live_server.url + "/__mock/state", timeout=10,
-                        headers={"Host": f"attacker.example:{live_server.port}"})
-    assert (rebound.status_code, rebound.json()) == \
-        (403, host_refused(f"attacker.example:{live_server.port}"))
+    rebound = httpx.get(
+        live_server.url + "/__mock/state",
+        timeout=10,
+        headers={"Host": f"attacker.example:{live_server.port}"},
+    )
+    assert (rebound.status_code, rebound.json()) == (
+        403,
+        host_refused(f"attacker.example:{live_server.port}"),
+    )
     assert httpx.get(live_server.url + "/__mock/state", timeout=10).json() == before
 
 
-@pytest.mark.parametrize("host, control_on, expected", [
-    ("127.0.0.1", True, None), ("localhost", True, None), ("::1", True, None),
-    ("0.0.0.0", True, "mock-server: warning: --host 0.0.0.0 is not a loopback address: anyone "
-     "on the network can read and rewrite its whole state through /__mock (the demo password "
-     "and the secret API key included) and log in with the demo credentials; use --host "
-     "127.0.0.1 unless that is intended"),
-    ("192.168.1.5", False, "mock-server: warning: --host 192.168.1.5 is not a loopback "
-     "address: anyone on the network can log in with the demo credentials; use --host "
-     "127.0.0.1 unless that is intended"),
-])
+@pytest.mark.parametrize(
+    "host, control_on, expected",
+    [
+        ("127.0.0.1", True, None),
+        ("localhost", True, None),
+        ("::1", True, None),
+        (
+            "0.0.0.0",
+            True,
+            "mock-server: warning: --host 0.0.0.0 is not a loopback address: anyone "
+            "on the network can read and rewrite its whole state through /__mock (the demo password "
+            "and the secret API key included) and log in with the demo credentials; use --host "
+            "127.0.0.1 unless that is intended",
+        ),
+        (
+            "192.168.1.5",
+            False,
+            "mock-server: warning: --host 192.168.1.5 is not a loopback "
+            "address: anyone on the network can log in with the demo credentials; use --host "
+            "127.0.0.1 unless that is intended",
+        ),
+    ],
+)
 def test_start_up_warning_beyond_loopback(host, control_on, expected):
     assert control.exposure_warning(host, control_on) == expected
 
@@ -235,12 +307,16 @@ def test_serve_prints_the_warning_on_stderr(monkeypatch, capsys):
 
 # --- documents that cost too much, or break later reads ---------------------------------
 
+
 def load_refused(client, content, status: int, path: str, reason: str) -> None:
     before = state(client)
     response = client.post("/__mock/load", content=content)
     assert response.status_code == status, response.text[:300]
-    assert response.json() == {"type": "invalid_data", "path": path,
-                               "message": f"{POSTED}: at {path or '(top)'}: {reason}"}
+    assert response.json() == {
+        "type": "invalid_data",
+        "path": path,
+        "message": f"{POSTED}: at {path or '(top)'}: {reason}",
+    }
     assert state(client) == before
 
 
@@ -261,65 +337,125 @@ def test_a_chunked_document_over_the_limit_is_413_while_reading(client):
     assert len(sent) <= 17  # it stopped taking chunks past 1 MiB
 
 
-BOMB = "".join(f"    {name}: &{name} [{', '.join([prev] * 9)}]\n" for name, prev in
-               zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"]))
+BOMB = "".join(
+    f"    {name}: &{name} [{', '.join([prev] * 9)}]\n"
+    for name, prev in zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"])
+)
 
 
 def test_an_alias_bomb_in_metadata_is_refused_with_a_short_message(client):
     document = "payments:\n  - amount: 1\n    metadata:\n" + BOMB
     assert len(document) < 600
-    load_refused(client, document, 400, "line 9, column 12",
-                 "more than 100000 values (aliases counted at every use)")
+    load_refused(
+        client, document, 400, "line 9, column 12", "more than 100000 values (aliases counted at every use)"
+    )
 
 
 def test_aliases_within_the_limits_still_load(client, auth):
-    document = ("refund_reasons:\n  - &damaged {label: Damaged, code: damaged}\n"
-                "payments:\n  - &base {id: pay_a, amount: 10, captured: true,\n"
-                "      metadata: &meta {tags: [a, b], note: x}}\n"
-                "  - {<<: *base, id: pay_b, metadata: *meta}\n")
+    document = (
+        "refund_reasons:\n  - &damaged {label: Damaged, code: damaged}\n"
+        "payments:\n  - &base {id: pay_a, amount: 10, captured: true,\n"
+        "      metadata: &meta {tags: [a, b], note: x}}\n"
+        "  - {<<: *base, id: pay_b, metadata: *meta}\n"
+    )
     assert client.post("/__mock/load", content=document).status_code == 200
     payment = client.get("/admin/payments/pay_b", params={"fields": "metadata"}, headers=auth).json()
     assert payment == {"payment": {"id": "pay_b", "metadata": {"tags": ["a", "b"], "note": "x"}}}
 
 
-@pytest.mark.parametrize("content, path, reason", [
-    ("payments:\n  - amount: .nan\n", "payments[0].amount", "nan is not a JSON number"),
-    ("payments:\n  - amount: .inf\n", "payments[0].amount", "inf is not a JSON number"),
-    ("payments:\n  - amount: 1\n    metadata: {x: -.inf}\n", "payments[0].metadata.x",
-     "-inf is not a JSON number"),
-    (b"payments:\n  - amount: 1\n    note: caf\xe9\n", "", "not valid UTF-8: byte 0xe9 at offset 37"),
-    ("payments:\n  - amount: 1\n    metadata: " + "[" * 500 + "]" * 500 + "\n",
-     "line 3, column 76", "nested deeper than 64 levels"),
-    ("payments:\n  - amount: 1\n    metadata:\n" +
-     "".join("  " * i + "      - \n" for i in range(500)),
-     "line 65, column 129", "nested deeper than 64 levels"),
-    ('{"payments": [{"amount": 1, "metadata": ' + "[" * 500 + "]" * 500 + "}]}",
-     ("payments[0].metadata" + "[0]" * 61)[:199] + "…", "nested deeper than 64 levels"),
-    ('{"payments": [{"amount": 1, "metadata": ' + "[" * 5000 + "]" * 5000 + "}]}",
-     "", "nested deeper than 64 levels"),
-    ("payments:\n  - amount: " + "9" * 5000 + "\n", "line 2, column 13",
-     "an integer longer than 100 characters"),
-    ("payments:\n  - amount: 1\n    metadata: {b: !!binary aGVsbG8=}\n", "payments[0].metadata.b",
-     "binary data is not a JSON value"),
-    ("payments:\n  - amount: 1\n    metadata: !!set {a, b}\n", "payments[0].metadata",
-     "a set is not a JSON value"),
-    ("payments:\n  - amount: 1\n    metadata: {1: one}\n", "payments[0].metadata",
-     "a key must be a string, not a number"),
-    ("payments:\n  - amount: 1\n    metadata: {null: x}\n", "payments[0].metadata",
-     "a key must be a string, not null"),
-    ('{"payments": [{"amount": 1, "metadata": {"x": "\\ud800"}}]}', "payments[0].metadata.x",
-     "a string with an unpaired surrogate is not valid text"),
-], ids=["nan", "inf", "-inf-in-metadata", "utf8", "deep-flow", "deep-block", "deep-json",
-        "deeper-json", "long-int", "binary", "set", "int-key", "null-key",
-        "surrogate"])
+@pytest.mark.parametrize(
+    "content, path, reason",
+    [
+        ("payments:\n  - amount: .nan\n", "payments[0].amount", "nan is not a JSON number"),
+        ("payments:\n  - amount: .inf\n", "payments[0].amount", "inf is not a JSON number"),
+        (
+            "payments:\n  - amount: 1\n    metadata: {x: -.inf}\n",
+            "payments[0].metadata.x",
+            "-inf is not a JSON number",
+        ),
+        (b"payments:\n  - amount: 1\n    note: caf\xe9\n", "", "not valid UTF-8: byte 0xe9 at offset 37"),
+        (
+            "payments:\n  - amount: 1\n    metadata: " + "[" * 500 + "]" * 500 + "\n",
+            "line 3, column 76",
+            "nested deeper than 64 levels",
+        ),
+        (
+            "payments:\n  - amount: 1\n    metadata:\n"
+            + "".join("  " * i + "      - \n" for i in range(500)),
+            "line 65, column 129",
+            "nested deeper than 64 levels",
+        ),
+        (
+            '{"payments": [{"amount": 1, "metadata": ' + "[" * 500 + "]" * 500 + "}]}",
+            ("payments[0].metadata" + "[0]" * 61)[:199] + "…",
+            "nested deeper than 64 levels",
+        ),
+        (
+            '{"payments": [{"amount": 1, "metadata": ' + "[" * 5000 + "]" * 5000 + "}]}",
+            "",
+            "nested deeper than 64 levels",
+        ),
+        (
+            "payments:\n  - amount: " + "9" * 5000 + "\n",
+            "line 2, column 13",
+            "an integer longer than 100 characters",
+        ),
+        (
+            "payments:\n  - amount: 1\n    metadata: {b: !!binary aGVsbG8=}\n",
+            "payments[0].metadata.b",
+            "binary data is not a JSON value",
+        ),
+        (
+            "payments:\n  - amount: 1\n    metadata: !!set {a, b}\n",
+            "payments[0].metadata",
+            "a set is not a JSON value",
+        ),
+        (
+            "payments:\n  - amount: 1\n    metadata: {1: one}\n",
+            "payments[0].metadata",
+            "a key must be a string, not a number",
+        ),
+        (
+            "payments:\n  - amount: 1\n    metadata: {null: x}\n",
+            "payments[0].metadata",
+            "a key must be a string, not null",
+        ),
+        (
+            '{"payments": [{"amount": 1, "metadata": {"x": "\\ud800"}}]}',
+            "payments[0].metadata.x",
+            "a string with an unpaired surrogate is not valid text",
+        ),
+    ],
+    ids=[
+        "nan",
+        "inf",
+        "-inf-in-metadata",
+        "utf8",
+        "deep-flow",
+        "deep-block",
+        "deep-json",
+        "deeper-json",
+        "long-int",
+        "binary",
+        "set",
+        "int-key",
+        "null-key",
+        "surrogate",
+    ],
+)
 def test_values_that_broke_later_reads_are_refused(client, content, path, reason):
     load_refused(client, content, 400, path, reason)
 
 
 def test_sexagesimal_integers_are_bounded(client):
     """YAML 1.1's 1:2:3 integers grow as 60**n: a long one is refused before int()."""
-    load_refused(client, "payments:\n  - amount: " + ":".join(["59"] * 40) + "\n", 400,
-                 "line 2, column 13", "an integer longer than 100 characters")
+    load_refused(
+        client,
+        "payments:\n  - amount: " + ":".join(["59"] * 40) + "\n",
+        400,
+        "line 2, column 13",
+        "an integer longer than 100 characters",
+    )
 
 
 def test_a_quoted_value_in_a_reason_is_cut(client):
@@ -348,21 +484,27 @@ def test_files_on_disk_have_the_same_bounds(tmp_path):
     big.write_bytes(b"payments: []\n" + b"#" * fixtures.MAX_DOCUMENT_BYTES)
     with pytest.raises(fixtures.FixtureError) as caught:
         fixtures.read(big)
-    assert (caught.value.file, caught.value.path, caught.value.reason) == \
-        (str(big), "", "larger than 1048576 bytes")
+    assert (caught.value.file, caught.value.path, caught.value.reason) == (
+        str(big),
+        "",
+        "larger than 1048576 bytes",
+    )
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("payments:\n  - amount: 1\n    metadata:\n" + BOMB)
     with pytest.raises(fixtures.FixtureError) as caught:
         fixtures.read(bomb)
-    assert (caught.value.path, caught.value.reason) == \
-        ("line 9, column 12", "more than 100000 values (aliases counted at every use)")
+    assert (caught.value.path, caught.value.reason) == (
+        "line 9, column 12",
+        "more than 100000 values (aliases counted at every use)",
+    )
 
 
 def big_document(payments: int) -> str:
     """About 210 bytes of YAML a payment, every one valid."""
     return "payments:\n" + "".join(
-        f"  - id: pay_{i:020d}\n    amount: 100\n    captured: true\n"
-        f"    metadata: {{note: {'n' * 120}}}\n" for i in range(payments))
+        f"  - id: pay_{i:020d}\n    amount: 100\n    captured: true\n    metadata: {{note: {'n' * 120}}}\n"
+        for i in range(payments)
+    )
 
 
 def test_a_large_load_does_not_stall_other_requests(live_server):
@@ -374,8 +516,7 @@ def test_a_large_load_does_not_stall_other_requests(live_server):
     result = {}
 
     def load() -> None:
-        result["response"] = httpx.post(live_server.url + "/__mock/load", content=document,
-                                        timeout=120)
+        result["response"] = httpx.post(live_server.url + "/__mock/load", content=document, timeout=120)
 
     waits = []
     loader = threading.Thread(target=load)
@@ -409,11 +550,18 @@ def test_too_many_values_are_refused_before_they_are_built(live_server):
 INVALID_LOGIN = {"type": "unauthorized", "message": "Invalid email or password"}
 
 
-@pytest.mark.parametrize("email, password", [
-    (ADMIN["email"], "supersécret"), ("nobody@example.com", "supersécret"),
-    (ADMIN["email"], "supersecret\u0000"), ("nobody@example.com", "supersecret"),
-    (ADMIN["email"], "Supersecret"), (ADMIN["email"], "🔑" * 50),
-], ids=["non-ascii", "non-ascii-unknown-email", "nul", "unknown-email", "case", "emoji"])
+@pytest.mark.parametrize(
+    "email, password",
+    [
+        (ADMIN["email"], "supersécret"),
+        ("nobody@example.com", "supersécret"),
+        (ADMIN["email"], "supersecret\u0000"),
+        ("nobody@example.com", "supersecret"),
+        (ADMIN["email"], "Supersecret"),
+        (ADMIN["email"], "🔑" * 50),
+    ],
+    ids=["non-ascii", "non-ascii-unknown-email", "nul", "unknown-email", "case", "emoji"],
+)
 def test_login_does_not_tell_which_emails_exist(client, email, password):
     response = client.post("/auth/user/emailpass", json={"email": email, "password": password})
     assert response.status_code == 401

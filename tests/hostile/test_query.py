@@ -31,41 +31,88 @@ UNKNOWN = {"code": "unknown_error", "type": "unknown_error", "message": "An unkn
 
 # (path, status, body) as a running 2.21.2 answered each
 FILTERS = [
-    ("/admin/payments?fields=id&$or[0][id][$like]=%25%25%25%25%25%25%25%25%25!", 400,
-     invalid("Field '$or, 0, id' is required")),
-    ("/admin/payments?fields=id&id[$like]=pay%25", 400,
-     invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'")),
-    ("/admin/payments?fields=id&id[$re]=(a%2B)%2B$", 400,
-     invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'")),
-    ("/admin/payments?fields=id&payment_session_id[$like]=pay%25", 400,
-     invalid("Expected type: 'string, array' for field 'payment_session_id', got: '[object Object]'")),
-    ("/admin/payments?fields=id&$or[0][payment_session_id][$like]=x", 400,
-     invalid("Field '$or, 0, payment_session_id' is required")),
+    (
+        "/admin/payments?fields=id&$or[0][id][$like]=%25%25%25%25%25%25%25%25%25!",
+        400,
+        invalid("Field '$or, 0, id' is required"),
+    ),
+    (
+        "/admin/payments?fields=id&id[$like]=pay%25",
+        400,
+        invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'"),
+    ),
+    (
+        "/admin/payments?fields=id&id[$re]=(a%2B)%2B$",
+        400,
+        invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'"),
+    ),
+    (
+        "/admin/payments?fields=id&payment_session_id[$like]=pay%25",
+        400,
+        invalid("Expected type: 'string, array' for field 'payment_session_id', got: '[object Object]'"),
+    ),
+    (
+        "/admin/payments?fields=id&$or[0][payment_session_id][$like]=x",
+        400,
+        invalid("Field '$or, 0, payment_session_id' is required"),
+    ),
     ("/admin/payments?fields=id&$and[0][id][$in][0]=x", 400, invalid("Field '$and, 0, id' is required")),
-    ("/admin/payments?fields=id&$or[0][created_at][$in]=x", 400,
-     invalid("Field '$or, 0, created_at, $in' is required")),
-    ("/admin/payments?fields=id&$or[0][created_at][$like][0]=x", 400,
-     invalid("Field '$or, 0, created_at, $like' is required")),
-    ("/admin/payments?fields=id&created_at[$like][0]=x", 400,
-     invalid("Expected type: 'string' for field 'created_at, $like', got: 'x'")),
-    ("/admin/payments?fields=id&$or[0][id][$like]=x&$or[0][payment_session_id][$like]=x"
-     "&$or[1][id][$like]=x&$or[2][id][a]=1", 400,
-     invalid("Field '$or, 0, id' is required; Field '$or, 0, payment_session_id' is required; "
-             "Field '$or, 1, id' is required")),
+    (
+        "/admin/payments?fields=id&$or[0][created_at][$in]=x",
+        400,
+        invalid("Field '$or, 0, created_at, $in' is required"),
+    ),
+    (
+        "/admin/payments?fields=id&$or[0][created_at][$like][0]=x",
+        400,
+        invalid("Field '$or, 0, created_at, $like' is required"),
+    ),
+    (
+        "/admin/payments?fields=id&created_at[$like][0]=x",
+        400,
+        invalid("Expected type: 'string' for field 'created_at, $like', got: 'x'"),
+    ),
+    (
+        "/admin/payments?fields=id&$or[0][id][$like]=x&$or[0][payment_session_id][$like]=x"
+        "&$or[1][id][$like]=x&$or[2][id][a]=1",
+        400,
+        invalid(
+            "Field '$or, 0, id' is required; Field '$or, 0, payment_session_id' is required; "
+            "Field '$or, 1, id' is required"
+        ),
+    ),
     ("/admin/payments?fields=id&$or=x", 400, invalid("Expected type: 'array' for field '$or', got: 'x'")),
-    ("/admin/payments/payment-providers?fields=id&id[$like]=x", 400,
-     invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'")),
-    ("/admin/payments/payment-providers?fields=id&is_enabled[$eq]=true", 400,
-     invalid("Expected type: 'boolean, string' for field 'is_enabled', got: '[object Object]'")),
-    ("/admin/payments/payment-providers?fields=id&$or[0][is_enabled][$eq]=true", 400,
-     invalid("Field '$or, 0, is_enabled' is required")),
+    (
+        "/admin/payments/payment-providers?fields=id&id[$like]=x",
+        400,
+        invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'"),
+    ),
+    (
+        "/admin/payments/payment-providers?fields=id&is_enabled[$eq]=true",
+        400,
+        invalid("Expected type: 'boolean, string' for field 'is_enabled', got: '[object Object]'"),
+    ),
+    (
+        "/admin/payments/payment-providers?fields=id&$or[0][is_enabled][$eq]=true",
+        400,
+        invalid("Field '$or, 0, is_enabled' is required"),
+    ),
     ("/admin/payments/payment-providers?fields=id&$or[0][is_enabled]=yes", 400, invalid("Invalid input")),
-    ("/admin/payments/payment-providers?fields=id&$or[0][id][$like]=x", 400,
-     invalid("Field '$or, 0, id' is required")),
-    ("/admin/refund-reasons?fields=id&id[$like]=x", 400,
-     invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'")),
-    ("/admin/refund-reasons?fields=id&q[$re]=x", 400,
-     invalid("Expected type: 'string' for field 'q', got: '[object Object]'")),
+    (
+        "/admin/payments/payment-providers?fields=id&$or[0][id][$like]=x",
+        400,
+        invalid("Field '$or, 0, id' is required"),
+    ),
+    (
+        "/admin/refund-reasons?fields=id&id[$like]=x",
+        400,
+        invalid("Expected type: 'string, array' for field 'id', got: '[object Object]'"),
+    ),
+    (
+        "/admin/refund-reasons?fields=id&q[$re]=x",
+        400,
+        invalid("Expected type: 'string' for field 'q', got: '[object Object]'"),
+    ),
     ("/admin/refund-reasons?fields=id&$or[0][id]=x", 400, invalid("Unrecognized fields: '$or'")),
     # PostgreSQL has no LIKE, regex or containment on a timestamp: Medusa's database layer fails
     ("/admin/payments?fields=id&created_at[$like]=2%25", 500, UNKNOWN),
@@ -100,8 +147,9 @@ def test_or_items_take_only_the_routes_filters(client, auth):
     # the route's own filters work inside it
     assert ids(f"/admin/payments?fields=id&$or[0][id]={CAPTURED}&$or[1][id]=nope") == [CAPTURED]
     assert ids("/admin/payments?fields=id&$or[0][created_at][$gt]=2099-01-01") == []
-    providers = client.get("/admin/payments/payment-providers?fields=id&%24or%5B0%5D%5Bis_enabled%5D=false",
-                           headers=auth).json()
+    providers = client.get(
+        "/admin/payments/payment-providers?fields=id&%24or%5B0%5D%5Bis_enabled%5D=false", headers=auth
+    ).json()
     assert providers["count"] == 0
 
 
@@ -136,6 +184,7 @@ def test_like_does_not_backtrack():
 
 # ---- `fields`: parsed in linear time, bounded, no fan-out ------------------------------------
 
+
 def test_fields_parse_is_linear_in_its_input():
     value = ",".join([f"+refunds.f{i}" for i in range(16_000)] + [f"-x{i}" for i in range(10_000)])
     started = time.process_time()
@@ -149,61 +198,112 @@ def test_fields_removal_takes_the_item_and_everything_under_it():
     assert parse("id,a.b.c,a.bc,-a.b", ()) == ["id", "a.bc"]
 
 
-@pytest.mark.parametrize("fields, shape", [
-    # each shape as a running 2.21.2 answered it: a relation back to an entity type already on
-    # the path from the root is not followed
-    ("refunds.payment.refunds.payment.refunds.payment.refunds.id",
-     {"id": str, "refunds": [{"id": str, "payment_id": str}]}),
-    ("refunds.payment.id", {"id": str, "refunds": [{"id": str, "payment_id": str}]}),
-    ("id,refunds.amount,refunds.payment.amount",
-     {"id": str, "refunds": [{"amount": int, "id": str, "payment_id": str}]}),
-    ("id,refunds.amount,refunds.payment", {"id": str, "refunds": [{"amount": int, "id": str}]}),
-    ("captures.payment.id", {"id": str, "captures": [{"id": str, "payment_id": str}]}),
-    ("payment_collection.payments.payment_collection.payments.id",
-     {"id": str, "payment_collection_id": str, "payment_collection": {"id": str}}),
-    ("payment_collection.payments.id",
-     {"id": str, "payment_collection_id": str, "payment_collection": {"id": str}}),
-    ("payment_session.payment.id",
-     {"id": str, "payment_session_id": str, "payment_session": {"id": str}}),
-    ("payment_collection.payment_sessions.payment_collection.id",
-     {"id": str, "payment_collection_id": str,
-      "payment_collection": {"id": str, "payment_sessions": [{"id": str, "payment_collection_id": str}]}}),
-    ("id,payment_collection.payment_sessions.payment_collection",
-     {"id": str, "payment_collection_id": str,
-      "payment_collection": {"id": str, "payment_sessions": [{"id": str}]}}),
-    ("payment_session.payment_collection.payments.id",
-     {"id": str, "payment_session_id": str,
-      "payment_session": {"id": str, "payment_collection_id": str, "payment_collection": {"id": str}}}),
-])
+@pytest.mark.parametrize(
+    "fields, shape",
+    [
+        # each shape as a running 2.21.2 answered it: a relation back to an entity type already on
+        # the path from the root is not followed
+        (
+            "refunds.payment.refunds.payment.refunds.payment.refunds.id",
+            {"id": str, "refunds": [{"id": str, "payment_id": str}]},
+        ),
+        ("refunds.payment.id", {"id": str, "refunds": [{"id": str, "payment_id": str}]}),
+        (
+            "id,refunds.amount,refunds.payment.amount",
+            {"id": str, "refunds": [{"amount": int, "id": str, "payment_id": str}]},
+        ),
+        ("id,refunds.amount,refunds.payment", {"id": str, "refunds": [{"amount": int, "id": str}]}),
+        ("captures.payment.id", {"id": str, "captures": [{"id": str, "payment_id": str}]}),
+        (
+            "payment_collection.payments.payment_collection.payments.id",
+            {"id": str, "payment_collection_id": str, "payment_collection": {"id": str}},
+        ),
+        (
+            "payment_collection.payments.id",
+            {"id": str, "payment_collection_id": str, "payment_collection": {"id": str}},
+        ),
+        (
+            "payment_session.payment.id",
+            {"id": str, "payment_session_id": str, "payment_session": {"id": str}},
+        ),
+        (
+            "payment_collection.payment_sessions.payment_collection.id",
+            {
+                "id": str,
+                "payment_collection_id": str,
+                "payment_collection": {
+                    "id": str,
+                    "payment_sessions": [{"id": str, "payment_collection_id": str}],
+                },
+            },
+        ),
+        (
+            "id,payment_collection.payment_sessions.payment_collection",
+            {
+                "id": str,
+                "payment_collection_id": str,
+                "payment_collection": {"id": str, "payment_sessions": [{"id": str}]},
+            },
+        ),
+        (
+            "payment_session.payment_collection.payments.id",
+            {
+                "id": str,
+                "payment_session_id": str,
+                "payment_session": {
+                    "id": str,
+                    "payment_collection_id": str,
+                    "payment_collection": {"id": str},
+                },
+            },
+        ),
+    ],
+)
 def test_fields_do_not_fan_out_back_to_an_entity_on_the_path(client, auth, fields, shape):
-    payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields={fields}", headers=auth).json()["payment"]
+    payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields={fields}", headers=auth).json()[
+        "payment"
+    ]
     assert _shape(payment) == _shape_of(shape)
 
 
 def test_star_back_to_the_path_adds_nothing_but_the_defaults(client, auth):
     defaults = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}", headers=auth).json()["payment"]
-    payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields=refunds.payment.*", headers=auth).json()
+    payment = client.get(
+        f"/admin/payments/{PARTIALLY_REFUNDED}?fields=refunds.payment.*", headers=auth
+    ).json()
     assert payment["payment"] == defaults
     # only the foreign key of the relation not followed shows (observed)
-    payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields=captures.payment.*", headers=auth).json()
-    assert payment["payment"] == {**defaults, "captures": [{**c, "payment_id": PARTIALLY_REFUNDED}
-                                                           for c in defaults["captures"]]}
-    for fields, key in (("payment_collection.payments.*", "payment_collection"),
-                        ("payment_session.payment.*", "payment_session")):
+    payment = client.get(
+        f"/admin/payments/{PARTIALLY_REFUNDED}?fields=captures.payment.*", headers=auth
+    ).json()
+    assert payment["payment"] == {
+        **defaults,
+        "captures": [{**c, "payment_id": PARTIALLY_REFUNDED} for c in defaults["captures"]],
+    }
+    for fields, key in (
+        ("payment_collection.payments.*", "payment_collection"),
+        ("payment_session.payment.*", "payment_session"),
+    ):
         payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields={fields}", headers=auth).json()
         assert payment["payment"] == {**defaults, key: {"id": payment["payment"][key]["id"]}}, fields
     # in a `*` expansion, the slot of a relation back to the path is left out
-    payment = client.get(f"/admin/payments/{PARTIALLY_REFUNDED}?fields=id,payment_collection.payment_sessions.*",
-                         headers=auth).json()["payment"]
+    payment = client.get(
+        f"/admin/payments/{PARTIALLY_REFUNDED}?fields=id,payment_collection.payment_sessions.*", headers=auth
+    ).json()["payment"]
     [session] = payment["payment_collection"]["payment_sessions"]
     assert "payment_collection" not in session and "payment_collection_id" in session
 
 
 def test_fields_after_many_refunds_answer_small(client, auth):
     for _ in range(30):
-        assert client.post(f"/admin/payments/{CAPTURED}/refund", json={"amount": 1}, headers=auth).status_code == 200
-    response = client.get(f"/admin/payments/{CAPTURED}?fields=refunds.payment.refunds.payment.refunds.payment"
-                          ".refunds.id", headers=auth)
+        assert (
+            client.post(f"/admin/payments/{CAPTURED}/refund", json={"amount": 1}, headers=auth).status_code
+            == 200
+        )
+    response = client.get(
+        f"/admin/payments/{CAPTURED}?fields=refunds.payment.refunds.payment.refunds.payment.refunds.id",
+        headers=auth,
+    )
     refunds = response.json()["payment"]["refunds"]
     assert len(refunds) == 30 and all(list(r) == ["id", "payment_id"] for r in refunds)
     assert len(response.content) < 3000
@@ -227,17 +327,31 @@ def _shape_of(spec):
 
 def test_refund_with_a_fields_past_the_limits_is_refused_before_anything_is_written(client, auth):
     def refunds():
-        return len(client.get(f"/admin/payments/{CAPTURED}?fields=refunds.id", headers=auth).json()["payment"]["refunds"])
+        return len(
+            client.get(f"/admin/payments/{CAPTURED}?fields=refunds.id", headers=auth).json()["payment"][
+                "refunds"
+            ]
+        )
 
     before = refunds()
     deep = "payment_collection.payments." * 300 + "id"
-    response = client.post(f"/admin/payments/{CAPTURED}/refund?fields={deep}", json={"amount": 5}, headers=auth)
-    assert (response.status_code, response.json()) == (400, invalid(
-        f"Field 'fields' has a path 601 levels deep, more than the {MAX_DEPTH} the mock accepts"))
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields={deep}", json={"amount": 5}, headers=auth
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        invalid(f"Field 'fields' has a path 601 levels deep, more than the {MAX_DEPTH} the mock accepts"),
+    )
     many = ",".join(["id"] * (MAX_ENTRIES + 1))
-    response = client.post(f"/admin/payments/{CAPTURED}/refund?fields={many}", json={"amount": 5}, headers=auth)
-    assert (response.status_code, response.json()) == (400, invalid(
-        f"Field 'fields' has {MAX_ENTRIES + 1} entries, more than the {MAX_ENTRIES} the mock accepts"))
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields={many}", json={"amount": 5}, headers=auth
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        invalid(
+            f"Field 'fields' has {MAX_ENTRIES + 1} entries, more than the {MAX_ENTRIES} the mock accepts"
+        ),
+    )
     assert refunds() == before
     # at the limits, accepted
     response = client.get(f"/admin/payments?fields={','.join(['id'] * MAX_ENTRIES)}&limit=1", headers=auth)
@@ -248,14 +362,18 @@ def test_refund_with_a_fields_past_the_limits_is_refused_before_anything_is_writ
 
 def test_a_body_error_still_wins_over_a_fields_past_the_limits(client, auth):
     deep = "refunds." * 20 + "id"
-    response = client.post(f"/admin/payments/{CAPTURED}/refund?fields={deep}", json={"amount": "x"}, headers=auth)
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields={deep}", json={"amount": "x"}, headers=auth
+    )
     assert response.json() == invalid("Expected type: 'number' for field 'amount', got: 'x'")
 
 
 # ---- order: only the entity's columns, never a traceback -------------------------------------
 
-@pytest.mark.parametrize("order", ["lock", "captured_total", "__class__", "collection", "-__dict__",
-                                   "amount,__class__"])
+
+@pytest.mark.parametrize(
+    "order", ["lock", "captured_total", "__class__", "collection", "-__dict__", "amount,__class__"]
+)
 def test_order_by_what_is_not_a_column_is_medusas_500_without_a_traceback(client, auth, caplog, order):
     with caplog.at_level(logging.ERROR, logger="mock_server"):
         response = client.get(f"/admin/payments?order={order}", headers=auth)
@@ -263,10 +381,16 @@ def test_order_by_what_is_not_a_column_is_medusas_500_without_a_traceback(client
     assert "Traceback" not in caplog.text
 
 
-@pytest.mark.parametrize("path", ["/admin/payments?order=metadata", "/admin/payments?order=-data",
-                                  "/admin/payments?order=raw_amount",
-                                  "/admin/refund-reasons?order=metadata",
-                                  "/admin/payments/payment-providers?order=-is_enabled"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/payments?order=metadata",
+        "/admin/payments?order=-data",
+        "/admin/payments?order=raw_amount",
+        "/admin/refund-reasons?order=metadata",
+        "/admin/payments/payment-providers?order=-is_enabled",
+    ],
+)
 def test_order_by_any_real_column_answers(client, auth, caplog, path):
     with caplog.at_level(logging.ERROR, logger="mock_server"):
         assert client.get(path, headers=auth).status_code == 200
@@ -297,8 +421,9 @@ print("ok")
 
 def test_evicted_fields_renderers_are_freed_while_serving():
     # in a child process: the serving policy changes the interpreter's collector for good
-    result = subprocess.run([sys.executable, "-c", LEAK_SCRIPT], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", LEAK_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
@@ -308,6 +433,7 @@ def test_renderers_are_not_in_a_reference_cycle():
 
 
 # ---- cost: the event loop stays free -----------------------------------------------------------
+
 
 def test_hostile_queries_do_not_hold_the_event_loop(live_server):
     token = httpx.post(live_server.url + "/auth/user/emailpass", json=ADMIN).json()["token"]

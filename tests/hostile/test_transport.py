@@ -20,8 +20,7 @@ from helpers import ADMIN, AUTHORIZED, CAPTURED, LiveServer
 LOGIN = "/auth/user/emailpass"
 JSON = {"Content-Type": "application/json"}
 TOO_LARGE = {"message": "request entity too large", "type": "unknown_error"}
-OVER_CAPTURE = ("You cannot capture more than the authorized amount substracted by what is "
-                "already captured.")
+OVER_CAPTURE = "You cannot capture more than the authorized amount substracted by what is already captured."
 OVER_REFUND = "You are not allowed to refund more than the captured amount"
 HEAD_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
 
@@ -31,7 +30,9 @@ def invalid(message: str) -> dict:
 
 
 def refunds_of(client, auth, payment_id) -> list:
-    return client.get(f"/admin/payments/{payment_id}?fields=refunds.id", headers=auth).json()["payment"]["refunds"]
+    return client.get(f"/admin/payments/{payment_id}?fields=refunds.id", headers=auth).json()["payment"][
+        "refunds"
+    ]
 
 
 def vm_rss_kb(pid: int) -> int:
@@ -54,9 +55,8 @@ def exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
 
 def head(counted: int) -> bytes:
     """A GET /health whose URL + header names + values (Node's count) is ``counted`` bytes."""
-    value = counted - len(b"/health" b"Host" b"x" b"Connection" b"close" b"X-A")
-    return (b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-A: "
-            + b"a" * value + b"\r\n\r\n")
+    value = counted - len(b"/healthHostxConnectioncloseX-A")
+    return b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-A: " + b"a" * value + b"\r\n\r\n"
 
 
 class HealthProbe:
@@ -89,6 +89,7 @@ class HealthProbe:
 
 # ---- bodies over the limit (100kb = 102,400 bytes) ---------------------------------------
 
+
 def test_body_at_and_over_the_limit(client):
     at_limit = b'{"email":"' + b"a" * (102400 - 27) + b'","password":"x"}'
     assert len(at_limit) == 102400
@@ -101,6 +102,7 @@ def test_chunked_body_over_the_limit(client):
     async def chunks():  # no length: sent chunked
         for _ in range(50):
             yield b" " * 65536
+
     response = client.post(LOGIN, content=chunks(), headers=JSON)
     assert (response.status_code, response.json()) == (413, TOO_LARGE)
 
@@ -123,30 +125,43 @@ def test_oversized_bodies_leave_rss_flat_and_the_connection_usable(live_server):
 
 
 def test_content_length_over_the_limit_is_answered_before_the_body(live_server):
-    answer = exchange(live_server.port, b"POST /auth/user/emailpass HTTP/1.1\r\nHost: x\r\n"
-                      b"Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{",
-                      timeout=5)
+    answer = exchange(
+        live_server.port,
+        b"POST /auth/user/emailpass HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{",
+        timeout=5,
+    )
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(json.dumps(TOO_LARGE, separators=(",", ":")).encode())
 
 
 # ---- Content-Encoding (body-parser 1.x) --------------------------------------------------
 
+
 def test_unsupported_content_encoding_is_415_and_stores_nothing(client, auth):
     response = client.post(LOGIN, content=json.dumps(ADMIN), headers={**JSON, "Content-Encoding": "br"})
     assert (response.status_code, response.json()) == (
-        415, {"message": 'unsupported content encoding "br"', "type": "unknown_error"})
+        415,
+        {"message": 'unsupported content encoding "br"', "type": "unknown_error"},
+    )
     before = refunds_of(client, auth, CAPTURED)
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", content=b'{"amount":5}',
-                           headers={**auth, **JSON, "Content-Encoding": "br"})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content=b'{"amount":5}',
+        headers={**auth, **JSON, "Content-Encoding": "br"},
+    )
     assert response.status_code == 415
     assert refunds_of(client, auth, CAPTURED) == before
 
 
 def test_gzip_and_deflate_bodies_are_inflated(client):
     raw = json.dumps(ADMIN).encode()
-    for name, data in (("gzip", gzip.compress(raw)), ("deflate", zlib.compress(raw)),
-                       ("identity", raw), ("GZip", gzip.compress(raw))):
+    for name, data in (
+        ("gzip", gzip.compress(raw)),
+        ("deflate", zlib.compress(raw)),
+        ("identity", raw),
+        ("GZip", gzip.compress(raw)),
+    ):
         response = client.post(LOGIN, content=data, headers={**JSON, "Content-Encoding": name})
         assert response.status_code == 200, name
 
@@ -160,14 +175,19 @@ def test_inflated_size_is_bounded_by_the_limit(client):
 def test_broken_gzip_is_zlibs_message(client):
     response = client.post(LOGIN, content=b'{"a":1}', headers={**JSON, "Content-Encoding": "gzip"})
     assert (response.status_code, response.json()) == (
-        400, {"message": "incorrect header check", "type": "invalid_data"})
+        400,
+        {"message": "incorrect header check", "type": "invalid_data"},
+    )
     truncated = gzip.compress(json.dumps(ADMIN).encode())[:20]
     response = client.post(LOGIN, content=truncated, headers={**JSON, "Content-Encoding": "gzip"})
     assert (response.status_code, response.json()) == (
-        400, {"message": "unexpected end of file", "type": "invalid_data"})
+        400,
+        {"message": "unexpected end of file", "type": "invalid_data"},
+    )
 
 
 # ---- request heads (Node's maxHeaderSize: 16384) -----------------------------------------
+
 
 def test_head_of_16_kib_is_431_like_node(live_server):
     # Node counts URL + header names + values; 16,383 passes, 16,384 is refused.
@@ -181,12 +201,12 @@ def test_a_14_kb_fields_still_answers(live_server):
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
         token = c.post(LOGIN, json=ADMIN).json()["token"]
         fields = ",".join(["id"] * 4600)  # 13,799 bytes
-        response = c.get(f"/admin/payments?fields={fields}",
-                         headers={"Authorization": f"Bearer {token}"})
+        response = c.get(f"/admin/payments?fields={fields}", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
 
 
 # ---- idle connections --------------------------------------------------------------------
+
 
 def test_idle_connections_do_not_lock_out_new_clients():
     server = LiveServer("--headers-timeout", "1", "--max-connections", "40")
@@ -207,6 +227,7 @@ def test_idle_connections_do_not_lock_out_new_clients():
 
 # ---- JSON that JSON.parse takes: huge numbers, deep nesting -------------------------------
 
+
 def test_malformed_session_cookie_is_401(client):
     response = client.get("/admin/payments", headers={"Cookie": "connect.sid=s%3Aabc.%C3%A9"})
     assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
@@ -214,17 +235,22 @@ def test_malformed_session_cookie_is_401(client):
 
 @pytest.mark.parametrize("number", ["9" * 5000, "1e400"])
 def test_number_beyond_a_double_is_infinity(client, auth, number):
-    response = client.post(f"/admin/payments/{CAPTURED}/refund",
-                           content=f'{{"amount": {number}}}', headers={**auth, **JSON})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund", content=f'{{"amount": {number}}}', headers={**auth, **JSON}
+    )
     assert (response.status_code, response.json()) == (
-        400, invalid("Invalid request: Expected type: 'number' for field 'amount', got: 'Infinity'"))
+        400,
+        invalid("Invalid request: Expected type: 'number' for field 'amount', got: 'Infinity'"),
+    )
 
 
 def test_ten_thousand_brackets(client, auth):
     url = f"/admin/payments/{CAPTURED}/refund"
     response = client.post(url, content="[" * 10000, headers={**auth, **JSON})
     assert (response.status_code, response.json()) == (
-        400, {"message": "Unexpected end of JSON input", "type": "invalid_data"})
+        400,
+        {"message": "Unexpected end of JSON input", "type": "invalid_data"},
+    )
     response = client.post(url, content="[" * 10000 + "]" * 10000, headers={**auth, **JSON})
     assert (response.status_code, response.json()) == (400, invalid("Invalid request: Field '' is required"))
 
@@ -232,11 +258,15 @@ def test_ten_thousand_brackets(client, auth):
 @pytest.mark.parametrize("depth", [450, 20000])
 def test_deeply_nested_field(client, auth, depth):
     before = refunds_of(client, auth, CAPTURED)
-    response = client.post(f"/admin/payments/{CAPTURED}/refund",
-                           content='{"note": ' + "[" * depth + "]" * depth + "}",
-                           headers={**auth, **JSON})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content='{"note": ' + "[" * depth + "]" * depth + "}",
+        headers={**auth, **JSON},
+    )
     assert (response.status_code, response.json()) == (
-        400, invalid("Invalid request: Expected type: 'string' for field 'note', got: ''"))
+        400,
+        invalid("Invalid request: Expected type: 'string' for field 'note', got: ''"),
+    )
     assert refunds_of(client, auth, CAPTURED) == before
 
 
@@ -245,11 +275,16 @@ def test_hostile_bodies_cost_little_and_log_nothing_big(live_server):
         auth = {"Authorization": f"Bearer {c.post(LOGIN, json=ADMIN).json()['token']}", **JSON}
         url = f"/admin/payments/{CAPTURED}/refund"
         with HealthProbe(live_server.url) as probe:
-            for body in ("[" * 100000, "[" * 50000 + "]" * 50000,
-                         '{"note": ' + "[" * 50000 + "]" * 50000 + "}",
-                         '{"amount": ' + "9" * 100000 + "}"):
+            for body in (
+                "[" * 100000,
+                "[" * 50000 + "]" * 50000,
+                '{"note": ' + "[" * 50000 + "]" * 50000 + "}",
+                '{"amount": ' + "9" * 100000 + "}",
+            ):
                 assert c.post(url, content=body, headers=auth).status_code == 400
-            assert c.get("/admin/payments", headers={"Cookie": "connect.sid=s%3Aabc.%C3%A9"}).status_code == 401
+            assert (
+                c.get("/admin/payments", headers={"Cookie": "connect.sid=s%3Aabc.%C3%A9"}).status_code == 401
+            )
         assert probe.worst < 2.0, f"/health waited {probe.worst:.2f} s"
     assert "Traceback" not in live_server.output()
     assert len(live_server.output()) < 2000
@@ -257,10 +292,12 @@ def test_hostile_bodies_cost_little_and_log_nothing_big(live_server):
 
 # ---- amounts beyond the stored precision --------------------------------------------------
 
+
 @pytest.mark.parametrize("amount", ["1e26", "1e308", "1.7976931348623157e308"])
 def test_capture_of_a_huge_amount(client, auth, amount):
-    response = client.post(f"/admin/payments/{AUTHORIZED}/capture", content=f'{{"amount":{amount}}}',
-                           headers={**auth, **JSON})
+    response = client.post(
+        f"/admin/payments/{AUTHORIZED}/capture", content=f'{{"amount":{amount}}}', headers={**auth, **JSON}
+    )
     assert (response.status_code, response.json()) == (400, invalid(OVER_CAPTURE))
     payment = client.get(f"/admin/payments/{AUTHORIZED}?fields=captures.id", headers=auth).json()
     assert payment["payment"]["captures"] == []
@@ -269,7 +306,8 @@ def test_capture_of_a_huge_amount(client, auth, amount):
 @pytest.mark.parametrize("amount", ["1e26", "1e308"])
 def test_refund_of_a_huge_amount(client, auth, amount):
     before = refunds_of(client, auth, CAPTURED)
-    response = client.post(f"/admin/payments/{CAPTURED}/refund", content=f'{{"amount":{amount}}}',
-                           headers={**auth, **JSON})
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund", content=f'{{"amount":{amount}}}', headers={**auth, **JSON}
+    )
     assert (response.status_code, response.json()) == (400, invalid(OVER_REFUND))
     assert refunds_of(client, auth, CAPTURED) == before
