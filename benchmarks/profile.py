@@ -70,14 +70,12 @@ def main() -> int:
             auth = "Bearer " + run.login(server.port)
             run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=2)  # warm-up
             result = {}
-            load = threading.Thread(
-                target=lambda: result.setdefault(
+            load = threading.Thread(  # joined below
+                target=lambda result=result, server=server, s=s, auth=auth: result.setdefault(
                     "run",
-                    run.wrk(  # noqa: B023 (joined below)
-                        server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2
-                    ),
+                    run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2),
                 )
-            )  # noqa: B023
+            )
             load.start()
             out = run.WORK / f"profile-{name}{args.tag}"
             for fmt, suffix in (("raw", ".txt"),):

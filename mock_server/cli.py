@@ -194,7 +194,7 @@ def _init(folder: Path, *, force: bool) -> int:
         return 1
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for path, target in zip(files, targets):
+        for path, target in zip(files, targets, strict=True):
             target.write_bytes(path.read_bytes())
     except OSError as exc:
         print(f"mock-server init: {exc.filename or folder}: {exc.strerror}", file=sys.stderr)

@@ -20,7 +20,6 @@ from starlette.routing import Mount, Route
 from mock_server.control.faults import (
     MAX_RULES,
     Faults,
-    Latency,
     RuleError,
     error_body,
     parse_latency,

@@ -276,7 +276,7 @@ def _contains(actual: Any, wanted: Any) -> bool:
         return (
             isinstance(actual, list)
             and len(actual) == len(wanted)
-            and all(_contains(a, w) for a, w in zip(actual, wanted))
+            and all(_contains(a, w) for a, w in zip(actual, wanted, strict=True))
         )
     if isinstance(wanted, bool) or isinstance(actual, bool):
         return type(wanted) is type(actual) and wanted == actual

@@ -102,7 +102,7 @@ class PathPattern:
         if not self._has_any_depth:
             if len(parts) != len(segments):
                 return False
-            for (kind, value), part in zip(segments, parts):
+            for (kind, value), part in zip(segments, parts, strict=True):
                 if not _segment_matches(kind, value, part):
                     return False
             return True

@@ -96,7 +96,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, Faults, RuleError, json_depth, as_int, error_body
+from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, Faults, RuleError, json_depth, as_int
 from .journal import Journal, make_filters
 from .paths import PathPattern, PatternError
 

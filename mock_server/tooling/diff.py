@@ -41,6 +41,9 @@ from typing import Any, Callable
 
 import yaml
 
+from ..extras import missing_hint
+from ..web.responses import etag as etag_of
+from .client import jwt_claims
 from .process import MockProcess, MockProcessError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -673,11 +676,6 @@ def _renumber(node: Any, number: Callable[[re.Match], str]) -> Any:
     if isinstance(node, dict):
         return {k: _renumber(v, number) for k, v in node.items()}
     return node
-
-
-from ..extras import missing_hint
-from ..web.responses import etag as etag_of
-from .client import jwt_claims
 
 
 def _relative_times(claims: dict) -> dict:

@@ -10,7 +10,6 @@ import time
 
 import httpx
 import pytest
-import yaml
 
 from helpers import ADMIN, CAPTURED, LiveServer, make_client
 from mock_server import cli, control
@@ -339,7 +338,7 @@ def test_a_chunked_document_over_the_limit_is_413_while_reading(client):
 
 BOMB = "".join(
     f"    {name}: &{name} [{', '.join([prev] * 9)}]\n"
-    for name, prev in zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"])
+    for name, prev in zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"], strict=True)
 )
 
 
