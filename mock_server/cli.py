@@ -178,7 +178,8 @@ def _serve(args) -> int:
         server_header=False,
         access_log=args.log_level == "debug",
         http=protocol_class(limits),
-        timeout_keep_alive=limits.keep_alive_timeout,
+        # typed int, taken as any number of seconds (asyncio's call_later)
+        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
     )
     return 0
 

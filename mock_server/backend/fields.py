@@ -235,7 +235,7 @@ ENTITIES: dict[str, Entity] = {
 @dataclass
 class _Node:
     star: bool = False
-    keys: dict[str, "_Node | None"] = field(default_factory=dict)
+    keys: dict[str, "_Node | str | None"] = field(default_factory=dict)  # str: _FOREIGN_KEY_ONLY
 
 
 # A plan row: (key, getter, sub-plan or None, many)
@@ -344,8 +344,9 @@ def _add(node: _Node, entity_name: str, segments: list[str], path: tuple[str, ..
             if rest and relation.foreign_key:
                 node.keys.setdefault(head, _FOREIGN_KEY_ONLY)
             return
-        child = node.keys.get(head) or _Node()
-        node.keys[head] = child
+        child = node.keys.get(head)
+        if not isinstance(child, _Node):  # never _FOREIGN_KEY_ONLY: that key's target is on the path
+            child = node.keys[head] = _Node()
         if rest:
             _add(child, relation.target, rest, (*path, relation.target))
         else:
@@ -384,8 +385,8 @@ def _plan(node: _Node, entity_name: str, path: tuple[str, ...]) -> Plan:
         relation = relations.get(key)
         if relation is None:
             rows.append((key, entity.columns[key], None, False))
-        elif key in node.keys:
-            sub = _plan(node.keys[key], relation.target, (*path, relation.target))
+        elif isinstance(child := node.keys.get(key), _Node):  # a selected relation has a node
+            sub = _plan(child, relation.target, (*path, relation.target))
             rows.append((key, relation.get, sub, relation.many))
         else:
             # a slot `*` shows but nothing selected: {"id": <foreign key>}, even when the

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import yaml
@@ -250,7 +250,10 @@ class _TooLarge(Exception):
         self.reason, self.mark = reason, mark
 
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
 
 class _BoundedLoader(_BaseLoader):
@@ -324,8 +327,9 @@ def _compose(loader) -> yaml.Node | None:
     loader.get_event()  # DocumentStartEvent
     anchors: dict[str, tuple[yaml.Node, int, int]] = {}  # node, its values, its characters
     open_: list[list] = []  # [node, anchor, values before it, characters before it, key]
-    root = None
+    root: Any = None
     nodes = text = 0
+    node: Any
 
     def count(n: int, chars: int, mark) -> None:
         nonlocal nodes, text
@@ -365,17 +369,19 @@ def _compose(loader) -> yaml.Node | None:
 
     while True:
         event = loader.get_event()
+        start: Any = event.start_mark  # libyaml's Mark when parsed by CSafeLoader
         if isinstance(event, ScalarEvent):
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            end: Any = event.end_mark
+            node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
             count(1, len(event.value), event.start_mark)
             anchor(event.anchor, node, 1, len(event.value), event.start_mark)
             attach(node)
         elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
-                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", start)
             node, n, chars = anchors[event.anchor]
             count(n, chars, event.start_mark)
             attach(node)
@@ -387,7 +393,7 @@ def _compose(loader) -> yaml.Node | None:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = loader.resolve(kind, None, event.implicit)
-            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            node = kind(tag, [], start, None, flow_style=event.flow_style)
             count(1, 0, event.start_mark)
             attach(node)
             open_.append([node, event.anchor, nodes - 1, text, None])
@@ -412,7 +418,7 @@ def _not_json(data) -> tuple[list, str] | None:
     """The first value that is not plain JSON, or the place a limit is crossed: (path,
     reason), or None. The walk follows aliases as often as they are used (``_compose`` has
     bounded that for YAML; for JSON this walk is the bound)."""
-    stack = [(data, [])]
+    stack: list[tuple[Any, list]] = [(data, [])]
     nodes = text = 0
     while stack:
         value, where = stack.pop()

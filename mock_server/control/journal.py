@@ -182,8 +182,11 @@ class Journal:
         ``at_least``..``at_most``; nothing given means at least one). When it does not, the
         closest entries that did not match, ranked by how many criteria they meet (newest
         first among equals), each naming what differed."""
+        low: int
+        high: int | None
         if times is not None:
-            expected, low, high = {"times": times}, times, times
+            expected: dict[str, int] = {"times": times}
+            low, high = times, times
         else:
             if at_least is None and at_most is None:
                 at_least = 1
@@ -289,7 +292,7 @@ def _difference(name: str, f: Filters, entry: tuple) -> dict:
     if name == "method":
         return {"expected": f.method, "actual": entry[_METHOD]}
     if name == "path":
-        return {"expected": f.path.source, "actual": entry[_PATH]}
+        return {"expected": f.path.source if f.path else None, "actual": entry[_PATH]}
     if name == "operation":
         return {"expected": f.operation, "actual": entry[_OPERATION]}
     if name == "status":

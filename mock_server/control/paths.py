@@ -25,6 +25,7 @@ length is bounded by ``MAX_PATTERN``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MAX_PATTERN = 1024
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_-]*\}")
@@ -52,13 +53,13 @@ class PathPattern:
         self.source = source
         if "*" not in source and "{" not in source and "}" not in source:
             self.kind = "literal"
-            self._literal = source
-            self._segments = ()
+            self._literal: str | None = source
+            self._segments: tuple[tuple[int, Any], ...] = ()
             self._has_any_depth = False
             self._regex = None
             return
         self._literal = None
-        segments = []
+        segments: list[tuple[int, Any]] = []
         templated = False
         for segment in source.split("/"):
             if segment == "**":

@@ -240,11 +240,8 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
             counts.get("at_least") is not None or counts.get("at_most") is not None
         ):
             problems.append("give times, or at_least and/or at_most, not both")
-        if (
-            counts.get("at_least") is not None
-            and counts.get("at_most") is not None
-            and counts["at_least"] > counts["at_most"]
-        ):
+        at_least, at_most = counts.get("at_least"), counts.get("at_most")
+        if at_least is not None and at_most is not None and at_least > at_most:
             problems.append("at_least is more than at_most")
         has_body = "body" in data
         if has_body and json_depth(data["body"]) > MAX_BODY_DEPTH:
@@ -325,7 +322,9 @@ def openapi_json() -> bytes:
 def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:
     """A status rule's answer: its status and JSON body bytes (None: an empty body)."""
     data = rule.answer_body()
-    return rule.status, (None if data is None and not rule.has_body else orjson.dumps(data))
+    status = rule.status
+    assert status is not None, "fault_answer is for status rules"
+    return status, (None if data is None and not rule.has_body else orjson.dumps(data))
 
 
 # Dropping a connection (see the module docstring).

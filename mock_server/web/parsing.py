@@ -8,7 +8,7 @@ import json
 import json.decoder
 import json.scanner
 import re
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 import qs_codec
@@ -90,6 +90,13 @@ def v8_message(text: str) -> str:
 
 _NUMBER = json.scanner.NUMBER_RE
 _SPACE = re.compile(r"[ \t\n\r]*")
+# The standard library's string scanner (C when available), which json.loads itself uses.
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _skip(text: str, pos: int) -> int:
+    """The position after the whitespace at ``pos`` (``_SPACE`` matches everywhere)."""
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
 
 
 def loads(text: str) -> Any:
@@ -99,11 +106,13 @@ def loads(text: str) -> Any:
     with the standard library's wording and positions (``messages.v8_translate`` words them as V8)."""
     end = len(text)
     stack: list[list] = []  # [container, key] of each open object or array
-    pos = _SPACE.match(text, 0).end()
+    value: Any
+    container: Any
+    pos = _skip(text, 0)
     while True:
         char = text[pos : pos + 1]
         if char == "{":
-            pos = _SPACE.match(text, pos + 1).end()
+            pos = _skip(text, pos + 1)
             if text[pos : pos + 1] == "}":
                 value, pos = {}, pos + 1
             else:
@@ -111,14 +120,14 @@ def loads(text: str) -> Any:
                 stack.append([{}, key])
                 continue
         elif char == "[":
-            pos = _SPACE.match(text, pos + 1).end()
+            pos = _skip(text, pos + 1)
             if text[pos : pos + 1] == "]":
                 value, pos = [], pos + 1
             else:
                 stack.append([[], None])
                 continue
         elif char == '"':
-            value, pos = json.decoder.scanstring(text, pos + 1, True)
+            value, pos = _scanstring(text, pos + 1, True)
         else:
             match = _NUMBER.match(text, pos)
             if match:
@@ -139,7 +148,7 @@ def loads(text: str) -> Any:
             else:
                 raise json.JSONDecodeError("Expecting value", text, pos)
         while True:  # a value is complete: put it in its container, close what closes
-            pos = _SPACE.match(text, pos).end()
+            pos = _skip(text, pos)
             if not stack:
                 if pos != end:
                     raise json.JSONDecodeError("Extra data", text, pos)
@@ -152,7 +161,7 @@ def loads(text: str) -> Any:
                 container[top[1]] = value
             char = text[pos : pos + 1]
             if char == ",":
-                pos = _SPACE.match(text, pos + 1).end()
+                pos = _skip(text, pos + 1)
                 if top[1] is not None:
                     top[1], pos = _key(text, pos)
                 break
@@ -167,11 +176,11 @@ def _key(text: str, pos: int) -> tuple[str, int]:
     """An object's key and the position of its value (after the colon)."""
     if text[pos : pos + 1] != '"':
         raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
-    key, pos = json.decoder.scanstring(text, pos + 1, True)
-    pos = _SPACE.match(text, pos).end()
+    key, pos = _scanstring(text, pos + 1, True)
+    pos = _skip(text, pos)
     if text[pos : pos + 1] != ":":
         raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
-    return key, _SPACE.match(text, pos + 1).end()
+    return key, _skip(text, pos + 1)
 
 
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped

@@ -17,6 +17,7 @@ protocol (passed to uvicorn as its ``http`` protocol class):
 
 from __future__ import annotations
 
+import asyncio
 import resource
 import time
 from dataclasses import dataclass
@@ -58,14 +59,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     limits = Limits()
     max_connections = limits.max_connections
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self._head_size = 0
         self._head_raw = 0
         self._in_head = True
         self._head_too_large = False
         self._busy = False
         self._idle_since = time.monotonic()
-        self._timer = None
+        self._timer: asyncio.TimerHandle | None = None
         self._refused = len(self.connections) >= self.max_connections and not _evict_idlest(self.connections)
         if self._refused:
             transport.close()
