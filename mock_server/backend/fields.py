@@ -21,6 +21,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable
 
+from . import messages
 from .errors import INVALID_DATA, MedusaError
 from .money import json_number, raw
 
@@ -260,17 +261,13 @@ def check(fields: Any) -> None:
     entries = fields.count(",") + 1
     if entries > MAX_ENTRIES:
         raise MedusaError(
-            INVALID_DATA,
-            f"Invalid request: Field 'fields' has {entries} entries, "
-            f"more than the {MAX_ENTRIES} the mock accepts",
+            INVALID_DATA, messages.invalid_request([messages.fields_too_many(entries, MAX_ENTRIES)])
         )
     if fields.count(".") >= MAX_DEPTH:  # cheap first: no item can be too deep otherwise
         depth = max(item.count(".") + 1 for item in fields.split(","))
         if depth > MAX_DEPTH:
             raise MedusaError(
-                INVALID_DATA,
-                f"Invalid request: Field 'fields' has a path {depth} "
-                f"levels deep, more than the {MAX_DEPTH} the mock accepts",
+                INVALID_DATA, messages.invalid_request([messages.fields_too_deep(depth, MAX_DEPTH)])
             )
 
 

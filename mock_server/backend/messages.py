@@ -52,6 +52,17 @@ EMAIL_NOT_STRING = "Email should be a string"
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
+# ---- the mock's own limits (Medusa has none; worded as its validation issues) --------------
+
+
+def fields_too_many(entries: int, limit: int) -> str:
+    return f"Field 'fields' has {entries} entries, more than the {limit} the mock accepts"
+
+
+def fields_too_deep(depth: int, limit: int) -> str:
+    return f"Field 'fields' has a path {depth} levels deep, more than the {limit} the mock accepts"
+
+
 # ---- validation (Zod's wording, as Medusa joins it) ----------------------------------------
 
 
