@@ -1,5 +1,5 @@
 """The Starlette app, assembled once from config: the spec gives the routes and
-validators, the fixtures the starting state, ``routes.py`` the handlers.
+validators, the fixtures the starting state, ``handlers.py`` the handlers.
 
 One request runs as a straight line in ``Endpoint.__call__``: route → body parse (before
 auth, as in Express) → auth → body validation → query validation → handler → encode.
