@@ -36,6 +36,9 @@ class Config:
     admin_cors: tuple[str, ...] = field(default_factory=lambda: parse_origins(None))
     auth_cors: tuple[str, ...] = field(default_factory=lambda: parse_origins(None))
     control: bool = True  # the /__mock control API
+    control_token: str | None = None  # when set, /__mock requires it (see control/routes.py)
+    journal_size: int = 1000  # requests the journal keeps; 0 turns it off
+    latency: str | None = None  # "250" or "100-500" ms added to every Medusa answer
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -45,6 +48,7 @@ class Config:
             cookie_secret=env.get("COOKIE_SECRET", cls.cookie_secret),
             admin_cors=parse_origins(env.get("ADMIN_CORS")),
             auth_cors=parse_origins(env.get("AUTH_CORS")),
+            control_token=env.get("MOCK_CONTROL_TOKEN") or None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -22,6 +22,8 @@ from ..backend import errors, fixtures
 from ..backend.fields import Projector
 from ..backend.fields import check as check_fields
 from .. import control
+from ..control.faults import Faults, parse_latency
+from ..control.journal import Journal
 from . import body as read_body
 from . import contract as spec, memory
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, Actor, Secrets, Sessions, authenticate
@@ -54,6 +56,10 @@ class Mock:
         self.secrets = Secrets(config.jwt_secret, config.cookie_secret)
         self.sessions = Sessions(self.secrets)
         self.cors = Cors(config.admin_cors, config.auth_cors)
+        # Steering (control/): what was asked, what to answer instead, how late.
+        self.journal = Journal(config.journal_size)
+        self.faults = Faults()
+        self.latency = parse_latency(config.latency) if config.latency else None
         # Caches of work that depends only on its key (all bounded; see each class).
         self.projector = Projector()
         self.bearer_cache = _BearerCache()
