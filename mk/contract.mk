@@ -8,8 +8,9 @@
 #                        $(CONTRACT_REPORTS)/contract-real.xml; fails on any failed check.
 #   make diff            one scenario against the mock (started from a snapshot of the real
 #                        backend) and the real backend; prints every difference; fails on any
-#                        difference not in diff-allowlist.yaml. Seeds fresh payments first
-#                        (the scenario uses them up).
+#                        difference not in mock_server/tooling/diff_allowlist.yaml (the steps:
+#                        diff_scenario.yaml beside it). Seeds fresh payments first (the
+#                        scenario uses them up).
 #   make drift           the published Medusa spec (2.0.0) against the real backend: the
 #                        evidence behind docs/drift.md. Informational, never fails.
 #
