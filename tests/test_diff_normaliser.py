@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from mock_server.tooling.diff import Reply, Side, compare_bodies
+from mock_server.tooling.diff import Answer, Side, compare_bodies
 
 KNOWN = {
     "pay_01M8M4AWAAAAAAAAAAAAAAAAAA",
@@ -31,8 +31,8 @@ def diffs(mock: dict, real: dict) -> list[str]:
     try:
         found = compare_bodies(
             "step",
-            Reply(200, [], json.dumps(mock).encode()),
-            Reply(200, [], json.dumps(real).encode()),
+            Answer(200, [], json.dumps(mock).encode()),
+            Answer(200, [], json.dumps(real).encode()),
             side,
             side,
         )

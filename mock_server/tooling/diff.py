@@ -186,7 +186,9 @@ def cookie_shape(value: str) -> str:
 
 
 @dataclass
-class Reply:
+class Answer:
+    """One side's answer to a step, as it came over the wire."""
+
     status: int
     headers: list[tuple[str, str]]
     body: bytes
@@ -214,7 +216,7 @@ class Side:
             raise DiffError(f"{self.name}: login failed: {response.status_code} {response.text[:200]}")
         self.token = response.json()["token"]
 
-    def send(self, step: Step, path: str, body: Any) -> Reply:
+    def send(self, step: Step, path: str, body: Any) -> Answer:
         headers = dict(step.headers)
         if step.auth == "bearer":
             headers["Authorization"] = f"Bearer {self.token}"
@@ -241,11 +243,11 @@ class Side:
         except (httpx.ReadError, httpx.RemoteProtocolError):
             # a server that closed the kept-alive connection after a crash: once more, afresh
             response = self.client.request(step.method, path, content=content, headers=headers)
-        reply = Reply(response.status_code, list(response.headers.multi_items()), response.content)
-        cookie = reply.header("set-cookie")
+        answer = Answer(response.status_code, list(response.headers.multi_items()), response.content)
+        cookie = answer.header("set-cookie")
         if cookie and cookie.startswith("connect.sid="):
             self.cookie = cookie.split(";")[0].split("=", 1)[1]
-        return reply
+        return answer
 
 
 class DiffError(Exception):
@@ -301,7 +303,7 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 def compare(
-    step: str, mock: Reply, real: Reply, mside: Side, rside: Side, *, head: bool = False
+    step: str, mock: Answer, real: Answer, mside: Side, rside: Side, *, head: bool = False
 ) -> list[Difference]:
     """``head``: answers to HEAD, whose ETag is that of the GET body not sent (its length part is
     still compared, through Content-Length)."""
@@ -317,9 +319,9 @@ def compare(
         diffs.append(
             Difference(step, "header set-cookie (shape)", a and cookie_shape(a), b and cookie_shape(b))
         )
-    for reply, side in ((mock, "mock"), (real, "real")):
-        etag = reply.header("etag")
-        if etag and not head and etag != etag_of(reply.body):
+    for answer, side in ((mock, "mock"), (real, "real")):
+        etag = answer.header("etag")
+        if etag and not head and etag != etag_of(answer.body):
             diffs.append(
                 Difference(
                     step,
@@ -334,7 +336,7 @@ def compare(
     return diffs
 
 
-def compare_bodies(step: str, mock: Reply, real: Reply, mside: Side, rside: Side) -> list[Difference]:
+def compare_bodies(step: str, mock: Answer, real: Answer, mside: Side, rside: Side) -> list[Difference]:
     try:
         a, b = json.loads(mock.body), json.loads(real.body)
     except ValueError:
@@ -511,27 +513,27 @@ def run(
                 outcome.skipped += 1
                 continue
             outcome.steps += 1
-            replies = []
+            answers = []
             for side in (mside, rside):
                 path, body = fill(step.path, side, seed), fill(step.body, side, seed)
                 try:
-                    replies.append(side.send(step, path, body))
+                    answers.append(side.send(step, path, body))
                 except Exception as exc:  # a backend that drops the connection: a difference too
                     raise DiffError(f"{side.name}: {step.method} {path}: {exc!r}") from exc
                 outcome.requests += 1
-            mreply, rreply = replies
+            manswer, ranswer = answers
             for name, dotted in step.save.items():
-                for side, reply in ((mside, mreply), (rside, rreply)):
+                for side, answer in ((mside, manswer), (rside, ranswer)):
                     try:
-                        side.vars[name] = _get(json.loads(reply.body), dotted)
+                        side.vars[name] = _get(json.loads(answer.body), dotted)
                     except (ValueError, KeyError, TypeError):
                         side.vars[name] = f"<no {name}>"
-            diffs = compare(step.name, mreply, rreply, mside, rside, head=step.method == "HEAD")
+            diffs = compare(step.name, manswer, ranswer, mside, rside, head=step.method == "HEAD")
             for d in diffs:
                 d.allowed = allowed(d, allow)
             outcome.differences += diffs
             mark = "ok  " if not diffs else ("ok* " if all(d.allowed for d in diffs) else "DIFF")
-            print(f"{mark} {step.method:7} {step.name}  [{mreply.status}/{rreply.status}]", file=out)
+            print(f"{mark} {step.method:7} {step.name}  [{manswer.status}/{ranswer.status}]", file=out)
             for d in diffs:
                 print(str(d), file=out)
         after = (
