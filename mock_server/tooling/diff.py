@@ -211,10 +211,10 @@ class Side:
         self.cookie = ""
 
     def login(self) -> None:
-        response = self.client.post("/auth/user/emailpass", json=ADMIN)
-        if response.status_code != 200:
-            raise DiffError(f"{self.name}: login failed: {response.status_code} {response.text[:200]}")
-        self.token = response.json()["token"]
+        try:
+            self.token = login(self.base_url, ADMIN["email"], ADMIN["password"])
+        except ContractError as exc:
+            raise DiffError(f"{self.name}: {exc}") from None
 
     def send(self, step: Step, path: str, body: Any) -> Answer:
         headers = dict(step.headers)
@@ -461,10 +461,7 @@ def run(
     scenario: Scenario = load_scenario(scenario_path)
     allow = load_allow(allow_path)
     seed = json.loads(seed_path.read_text())
-    token = login(real_url, ADMIN["email"], ADMIN["password"])
-    claims = jwt_claims(token)
-    user = {"id": claims.get("actor_id"), **ADMIN} if claims.get("actor_id") else dict(ADMIN)
-    document, notes = snapshot.take(real_url, {"Authorization": f"Bearer {token}"}, user=user)
+    document, notes = snapshot.take_as(real_url, ADMIN["email"], ADMIN["password"])
     stale = check_seed(seed, document, scenario.seed)
     if stale:
         raise DiffError(

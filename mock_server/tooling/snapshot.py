@@ -39,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from .client import Auth, ContractError, add_login_arguments, jwt_claims, login
+
 PAGE = 100
 PAYMENT_FIELDS = (
     "+captures.*,+refunds.*,+payment_collection.*,+provider_id,+canceled_at,+created_at,+metadata"
@@ -198,6 +200,17 @@ def take(base_url: str, headers: dict[str, str], *, user: dict | None = None) ->
     return document, notes
 
 
+def take_as(base_url: str, email: str, password: str) -> tuple[dict, list[str]]:
+    """``take``, logged in with ``email``/``password``; the user is written with that password
+    and its real id (from the token), so the mock accepts the same login."""
+    token = login(base_url, email, password)
+    user = {"email": email, "password": password}
+    actor = jwt_claims(token).get("actor_id")
+    if isinstance(actor, str) and actor.startswith("user_"):
+        user = {"id": actor, **user}
+    return take(base_url, {"Authorization": f"Bearer {token}"}, user=user)
+
+
 def loadable(document: dict) -> tuple[dict, list[tuple[str, str]]]:
     """The document without the payments the mock's fixture loader refuses (their id and the
     loader's reason), for a caller that must start a mock from it whatever the backend holds."""
@@ -235,30 +248,20 @@ def render(document: dict, base_url: str, notes: list[str]) -> str:
 
 
 def add_arguments(parser) -> None:
-    from .client import add_login_arguments
-
     add_login_arguments(parser, "log in with email/password (the user is written to the file)")
     parser.add_argument("--output", "-o", help="write to this file instead of stdout")
 
 
 def main(args) -> int:
-    from .client import Auth, ContractError, jwt_claims, login
-
     if args.email is not None and args.password is None:
         print("mock-server snapshot: --email needs --password", file=sys.stderr)
         return 2
-    user = None
     try:
         if args.email is not None:
-            token = login(args.base_url, args.email, args.password)
-            headers = {"Authorization": f"Bearer {token}"}
-            claims = jwt_claims(token)
-            user = {"email": args.email, "password": args.password}
-            if str(claims.get("actor_id", "")).startswith("user_"):
-                user = {"id": claims["actor_id"], **user}
+            document, notes = take_as(args.base_url, args.email, args.password)
         else:
             headers = Auth(token=args.token, api_key=args.api_key).headers(args.base_url)
-        document, notes = take(args.base_url, headers, user=user)
+            document, notes = take(args.base_url, headers)
     except (ContractError, SnapshotError) as exc:
         print(f"mock-server snapshot: {exc}", file=sys.stderr)
         return 2
