@@ -338,3 +338,12 @@ def test_diff_normalises_new_ids_timestamps_and_relation_order():
         )
         == "r"
     )
+
+
+@pytest.mark.parametrize("command", ["contract", "snapshot"])
+def test_email_without_password_is_refused_before_any_request(command, capsys):
+    from mock_server.cli import main
+
+    # port 9 of loopback: nothing listens, and nothing is sent
+    assert main([command, "--base-url", "http://127.0.0.1:9", "--email", "a@example.com"]) == 2
+    assert capsys.readouterr().err == f"mock-server {command}: --email needs --password\n"

@@ -76,3 +76,11 @@ def add_login_arguments(parser, email_help: str) -> None:
     who.add_argument("--token", help="a JWT for Authorization: Bearer")
     who.add_argument("--api-key", help="a secret API key (sk_…), sent with HTTP Basic")
     parser.add_argument("--password", help="password for --email")
+
+
+def login_arguments_problem(args) -> str | None:
+    """What is wrong with the options of ``add_login_arguments`` (argparse cannot say that
+    --email needs --password), or None."""
+    if args.email is not None and args.password is None:
+        return "--email needs --password"
+    return None

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..config import default_path
 from .bundle import bundle_published, resolve_spec  # noqa: F401
-from .client import Auth, ContractError, add_login_arguments, login  # noqa: F401
+from .client import Auth, ContractError, add_login_arguments, login, login_arguments_problem  # noqa: F401
 from .report import Failure, Result, read_reports  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -334,8 +334,9 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    if args.email is not None and args.password is None:
-        print("mock-server contract: --email needs --password", file=sys.stderr)
+    problem = login_arguments_problem(args)
+    if problem:
+        print(f"mock-server contract: {problem}", file=sys.stderr)
         return 2
     auth = Auth(email=args.email, password=args.password, token=args.token, api_key=args.api_key)
     result = run(

@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from .client import Auth, ContractError, add_login_arguments, jwt_claims, login
+from .client import Auth, ContractError, add_login_arguments, jwt_claims, login, login_arguments_problem
 
 PAGE = 100
 PAYMENT_FIELDS = (
@@ -253,8 +253,9 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    if args.email is not None and args.password is None:
-        print("mock-server snapshot: --email needs --password", file=sys.stderr)
+    problem = login_arguments_problem(args)
+    if problem:
+        print(f"mock-server snapshot: {problem}", file=sys.stderr)
         return 2
     try:
         if args.email is not None:
