@@ -120,6 +120,9 @@ def test_the_wheel_carries_the_top_level_contract_and_fixtures(installed):
                 assert packaged in names
                 assert wheel.read(packaged) == source.read_bytes()
         assert "mock_server/_data/schemathesis.toml" in names
+        for name in ("diff_scenario.yaml", "diff_allowlist.yaml"):  # make diff's data
+            source = ROOT / "mock_server" / "tooling" / name
+            assert wheel.read(f"mock_server/tooling/{name}") == source.read_bytes()
         assert not any(n.startswith(("tests/", "specs/", "fixtures/")) for n in names)
 
 
@@ -257,3 +260,12 @@ def test_with_the_contract_extra_snapshot_works(installed, tmp_path):
     check = installed.run("mock-server", "check-fixtures", str(out))
     assert check.returncode == 0, check.stderr
     assert ": 10 payments, 3 refund reasons, 1 users" in check.stdout
+    # the diff finds its scenario and allow-list inside the installed package, from anywhere
+    loaded = installed.run(
+        "python",
+        "-c",
+        "from mock_server.tooling.scenario import load_allow, load_scenario;"
+        "print(len(load_scenario().steps), load_allow())",
+        cwd=tmp_path,
+    )
+    assert (loaded.returncode, loaded.stdout) == (0, "243 []\n"), loaded.stderr
