@@ -202,3 +202,13 @@ def test_a_drop_and_a_delay_seen_from_a_real_client(live):
         assert delayed.status_code == 200 and time.monotonic() - started >= 0.3
         journal = client.get("/__mock/requests", params={"path": "/admin/payments"}).json()
         assert [e["response"]["status"] for e in journal["requests"]] == [200, 200, None]
+
+
+def test_latency_delays_every_medusa_answer_but_not_the_control_api():
+    client = make_client(latency="250")
+    started = time.monotonic()
+    assert client.get("/admin/payments").status_code == 401
+    assert time.monotonic() - started >= 0.25
+    started = time.monotonic()
+    assert client.get("/__mock/state").status_code == 200
+    assert time.monotonic() - started < 0.25
