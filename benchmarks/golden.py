@@ -7,7 +7,8 @@ the app in process and record status, raw headers (in order) and body of every a
 
 Ids and clocks are pinned so two runs give the same bytes; the JWT, its iat/exp and the
 session id (which depend on the wall clock or on randomness) are masked. Both with and
-without ``validate_responses``.
+without ``validate_responses``. tests/test_fastpath.py runs the same corpus through the
+fast path and through Starlette's plain stack and compares the two.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mock_server.backend import ids  # noqa: E402
-from mock_server.web.app import create_app  # noqa: E402
+from mock_server.web.app import Mock, MockApp  # noqa: E402
 from mock_server.config import Config  # noqa: E402
 
 OUT = ROOT / "benchmarks" / ".work" / "golden.json"
@@ -52,6 +53,7 @@ JSON = {"content-type": "application/json"}
 def _pin() -> None:
     counter = itertools.count(1)
     ids.now = lambda: FIXED
+    ids.now_iso = lambda: ids.iso(FIXED)
     ids.new_id = lambda prefix: f"{prefix}_01KGOLDEN{next(counter):017d}"
 
 
@@ -325,9 +327,11 @@ def mask(data: bytes) -> tuple[bytes, bool]:
     return data, changed
 
 
-async def run(validate: bool) -> list[dict]:
+async def run(validate: bool, fast: bool = True) -> list[dict]:
+    """The corpus through a fresh app (``fast``: with ``web/fastpath.py``, else through
+    Starlette's plain stack), ids and clock pinned."""
     _pin()
-    app = create_app(Config(validate_responses=validate))
+    app = MockApp(Mock(Config(validate_responses=validate)), fast=fast)
     transport = httpx.ASGITransport(app=app)
     out = []
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000") as client:

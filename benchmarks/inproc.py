@@ -2,7 +2,7 @@
 (no socket, no uvicorn, no load generator), so machine noise and the network drop out.
 Used to measure each optimisation (benchmarks/PROFILE.md).
 
-    .venv/bin/python benchmarks/inproc.py [--n 20000] [--validate]
+    .venv/bin/python benchmarks/inproc.py [--n 20000] [--validate] [--journal-size 0]
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ async def call(app, method: str, target: str, headers, body: bytes) -> tuple[int
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-async def main_async(n: int, validate: bool, repeat: int) -> None:
-    app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate))
+async def main_async(n: int, validate: bool, repeat: int, **config) -> None:
+    app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate, **config))
     status, body = await call(
         app,
         "POST",
@@ -87,8 +87,10 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--validate", action="store_true", help="with --validate-responses")
+    parser.add_argument("--journal-size", type=int, help="as serve --journal-size (0: off)")
     args = parser.parse_args()
-    asyncio.run(main_async(args.n, args.validate, args.repeat))
+    config = {} if args.journal_size is None else {"journal_size": args.journal_size}
+    asyncio.run(main_async(args.n, args.validate, args.repeat, **config))
     return 0
 
 

@@ -208,7 +208,9 @@ class Server:
 MOCK_ROOT = ROOT  # where `python -m mock_server` is run from (--mock-root: another copy)
 
 
-def start_mock(name: str, fixtures: Path, *extra: str, timeout: float = 60) -> Server:
+def start_mock(
+    name: str, fixtures: Path, *extra: str, timeout: float = 60, root: Path | None = None
+) -> Server:
     port = free_port()
     return Server(
         name,
@@ -231,7 +233,7 @@ def start_mock(name: str, fixtures: Path, *extra: str, timeout: float = 60) -> S
         ],
         port,
         timeout=timeout,
-        cwd=MOCK_ROOT,
+        cwd=root or MOCK_ROOT,
     )
 
 
@@ -612,6 +614,20 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         if "mock" in row:
             p99 = row["mock"]["p99"]
             checks.append((p99 <= 5, f"{name}: mock p99 {p99:.2f} ms (target <= 5 ms)"))
+    for name, row in table.items():
+        on, off = row.get("mock"), row.get("mock-nojournal")
+        if on and off:
+            ratio = on["rps"] / off["rps"]
+            checks.append(
+                (
+                    ratio >= 0.9 if name == "refund" else True,
+                    f"{name}: journal on (1000 entries) at {ratio:.2f}x the mock with --journal-size 0"
+                    + (" (target >= 0.9x)" if name == "refund" else ""),
+                )
+            )
+        base = row.get("baseline")
+        if on and base:
+            checks.append((True, f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"))
     many = extra.get("many_refunds")
     if many:
         a = median([r["p50"] for r in many["runs"]["many"]])
@@ -681,7 +697,8 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         "`mock-server serve` runs it, no response validation) on `benchmarks/fixtures.yaml`; "
         "**floor** = `benchmarks/floor.py`, Starlette on the same uvicorn answering every "
         "request with the mock's own status, headers and body for that scenario, captured "
-        "once, with no logic; **prism** = `prism mock -v warn specs/medusa-admin-payments.yaml` "
+        "once, with no logic; **mock-nojournal** = the mock with `--journal-size 0` (the "
+        "journal's price is mock ÷ mock-nojournal); **prism** = `prism mock -v warn specs/medusa-admin-payments.yaml` "
         "(static examples; `-v warn` so it does not log every request, as the mock does not).",
         "- Every request carries `Authorization: Bearer <token from POST /auth/user/emailpass>`; "
         "POSTs send `Content-Type: application/json`.",
@@ -700,7 +717,7 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         floor = row.get("floor", {}).get("rps")
         floor_cpu = row.get("floor", {}).get("per_cpu_s")
         prism = row.get("prism", {}).get("rps")
-        for name in ("mock", "floor", "prism"):
+        for name in ("mock", "mock-nojournal", "baseline", "floor", "prism"):
             r = row.get(name)
             if not r:
                 continue
@@ -778,7 +795,12 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=float, default=2.0, help="seconds of warm-up per contender and scenario"
     )
-    parser.add_argument("--contenders", default="mock,floor,prism")
+    parser.add_argument(
+        "--contenders",
+        default="mock,mock-nojournal,floor,prism",
+        help="mock-nojournal: the mock with --journal-size 0 (the journal's price); "
+        "baseline: the mock package in --baseline (another checkout, to compare versions)",
+    )
     parser.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS))
     parser.add_argument(
         "--long-requests",
@@ -806,11 +828,14 @@ def main() -> int:
         default=ROOT,
         help="run the mock package found in this folder (to compare versions)",
     )
+    parser.add_argument("--baseline", type=Path, help="a checkout whose mock is the 'baseline' contender")
     args = parser.parse_args()
     global MOCK_ROOT
     MOCK_ROOT = args.mock_root.resolve()
     if args.quick:
-        args.contenders, args.scenarios = "mock,floor", "refund,get"
+        if args.contenders == parser.get_default("contenders"):
+            args.contenders = "mock,floor"
+        args.scenarios = "refund,get"
         args.duration, args.warmup = 3.0, 1.0
         args.long_requests = args.refunds = args.startup_runs = 0
         if args.results == HERE / "RESULTS.md":
@@ -838,6 +863,16 @@ def main() -> int:
         floor_files = capture_floor_responses(mock, auth)
         if "mock" in names:
             contenders.append(Contender("mock", {s.name: mock for s in scenarios}, auth))
+        if "mock-nojournal" in names:
+            nojournal = start_mock("mock-nojournal", FIXTURES, "--journal-size", "0")
+            servers.append(nojournal)
+            contenders.append(Contender("mock-nojournal", {s.name: nojournal for s in scenarios}, auth))
+        if "baseline" in names:
+            if args.baseline is None:
+                parser.error("the baseline contender needs --baseline CHECKOUT")
+            baseline = start_mock("baseline", FIXTURES, root=args.baseline.resolve())
+            servers.append(baseline)
+            contenders.append(Contender("baseline", {s.name: baseline for s in scenarios}, auth))
         if "floor" in names:
             floors = {}
             for s in scenarios:

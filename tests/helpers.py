@@ -64,6 +64,7 @@ def make_client(**config) -> httpx.Client:
     """A client for a fresh mock app in process, with every response checked against the spec."""
     config.setdefault("validate_responses", True)
     app = create_app(mock=make_mock(**config))
+    app.raise_on_drop = True  # in process there is no connection to close
     return _SyncASGIClient(httpx.ASGITransport(app=app), app)
 
 
@@ -75,6 +76,16 @@ class _SyncASGIClient(httpx.Client):
         self.app = app
         self._loop = asyncio.new_event_loop()
         self._async = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000")
+
+    @property  # type: ignore[override]
+    def headers(self) -> httpx.Headers:
+        """The default headers of every request (the in-process client's own)."""
+        return self._async.headers
+
+    @headers.setter
+    def headers(self, value) -> None:
+        if hasattr(self, "_async"):
+            self._async.headers = value
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         return self._loop.run_until_complete(self._async.request(method, url, **kwargs))

@@ -147,3 +147,46 @@ def test_cors_headers_echo_only_a_listed_origin():
         ("Vary", "Origin"),
         ("Access-Control-Allow-Credentials", "true"),
     ]
+
+
+# The router (mock_server/web/router.py): precedence written once, no HTTP.
+
+from mock_server.web.router import Router  # noqa: E402
+
+_ROUTER = Router(
+    {
+        "/admin/payments/{id}": "payment",
+        "/admin/payments": "list",
+        "/admin/payments/payment-providers": "providers",
+        "/admin/payments/{id}/refund": "refund",
+        "/auth/{actor_type}/{auth_provider}": "login",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/admin/payments", ("list", {})),
+        ("/admin/payments/", ("list", {})),  # one trailing slash, as Express
+        ("/admin/payments/payment-providers", ("providers", {})),  # fixed before {id}
+        ("/admin/payments/payment-providers/", ("providers", {})),
+        ("/admin/payments/pay_1", ("payment", {"id": "pay_1"})),
+        ("/admin/payments/pay_1/refund", ("refund", {"id": "pay_1"})),
+        ("/admin/payments/pay_1/refund/", ("refund", {"id": "pay_1"})),
+        ("/auth/user/emailpass", ("login", {"actor_type": "user", "auth_provider": "emailpass"})),
+        ("/admin/payments//", None),  # two slashes are not one
+        ("/admin/payments//refund", None),  # a parameter is never empty
+        ("/admin/payments/a/b", None),
+        ("/admin/payments/pay_1/refund/x", None),
+    ],
+)
+def test_the_router_applies_its_precedence(path, expected):
+    found = _ROUTER.match(path)
+    assert (found[1], found[2]) == expected if expected else found is None
+
+
+def test_the_router_order_does_not_depend_on_the_order_given():
+    reversed_ = Router(dict(reversed(list({"/a/{id}": 1, "/a/b": 2, "/a/{x}": 3}.items()))))
+    assert reversed_.match("/a/b")[1] == 2
+    assert reversed_.match("/a/c")[1:] == (1, {"id": "c"})  # {id} sorts before {x}

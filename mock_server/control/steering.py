@@ -360,6 +360,13 @@ class _QuietDrops(logging.Filter):
 _quiet = _QuietDrops()
 
 
+def quiet_drops() -> None:
+    """Keep uvicorn's "ASGI callable should return None" record for a drop out of its log."""
+    logger = logging.getLogger("uvicorn.error")
+    if _quiet not in logger.filters:
+        logger.addFilter(_quiet)
+
+
 class Droppable:
     """The outermost ASGI app: returns ``DROPPED`` to the server for a request marked by
     ``drop``, which uvicorn answers by closing the connection with nothing written."""
@@ -367,9 +374,7 @@ class Droppable:
     def __init__(self, app, raise_on_drop: bool = False) -> None:
         self.app = app
         self.raise_on_drop = raise_on_drop
-        logger = logging.getLogger("uvicorn.error")
-        if _quiet not in logger.filters:
-            logger.addFilter(_quiet)
+        quiet_drops()
 
     async def __call__(self, scope, receive, send):
         await self.app(scope, receive, send)

@@ -1,7 +1,7 @@
 """Thin handlers for the Medusa routes, keyed by the spec's operationId.
 
 Each takes a validated ``Call`` and returns a ``Reply``: parse, call the rules, project
-``fields``, answer. Check order, auth and validation happen before (``app.py``).
+``fields``, answer. Check order, auth and validation happen before (``pipeline.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,89 @@
+"""Caches of work that depends only on its key, owned by one ``Mock`` (never module
+globals) and bounded: each starts afresh when full."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+
+from ..backend.fields import check as check_fields
+from .auth import Actor, Secrets
+from .contract import Operation
+from .parsing import parse_query
+
+
+class BearerCache:
+    """``authenticate`` for a bearer token (no session cookie) depends on nothing but the
+    token, the JWT secret and the clock: a token it accepted stays accepted, with the same
+    actor, until its ``exp`` (PyJWT: valid while now < exp; ``iat``/``nbf`` only ever become
+    valid). So the HS256 check (~20 us, the largest single cost of a request) runs once per
+    token, not once per request. Only user actors from a bearer token are kept; at most
+    ``SIZE`` tokens, so memory stays bounded."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[Secrets, Actor, float]] = {}
+
+    def get(self, authorization: str, secrets_: Secrets) -> Actor | None:
+        entry = self.entries.get(authorization)
+        if entry is not None and entry[0] is secrets_ and time.time() < entry[2]:
+            return entry[1]
+        return None
+
+    def put(self, authorization: str, secrets_: Secrets, actor) -> None:
+        if (
+            not isinstance(actor, Actor)
+            or actor.type != "user"
+            or actor.session_id is not None
+            or not actor.claims
+            or not authorization.strip()[:7].lower() == "bearer "
+        ):
+            return
+        try:
+            expires = int(actor.claims["exp"])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return
+        if len(self.entries) >= self.SIZE:
+            self.entries.clear()
+        self.entries[authorization] = (secrets_, actor, expires)
+
+
+class QueryCache:
+    """The decoded and coerced query of an operation by its raw query string: ``qs``
+    decoding costs a few microseconds and clients repeat the same few queries. Starlette's
+    ``request.url.query`` is a function of the raw bytes alone (path and host are escaped
+    or checked before the split), so the cache is exact; each caller gets its own copy of
+    the top level (``coerce_query`` and handlers may change it). At most ``SIZE`` entries."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[int, bytes], list] = {}  # [op, query, known valid]
+
+    def get(self, op: Operation, scope) -> dict:
+        """The query, checked against the operation's schema and ``fields`` against its
+        limits (``MedusaError`` if not valid: the check is a function of the coerced query
+        alone, so a query that passed once passes again and is not checked again)."""
+        key = (id(op), scope.get("query_string", b""))
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] is op:
+            query = dict(entry[1])
+            if not entry[2]:
+                check(op, query)
+            return query
+        query = op.coerce_query(parse_query(Request(scope).url.query))
+        if len(self.entries) >= self.SIZE:
+            self.entries.clear()
+        self.entries[key] = entry = [op, dict(query), False]
+        check(op, query)
+        entry[2] = True  # checked and valid
+        return query
+
+
+def check(op: Operation, query: dict) -> None:
+    """The query against the operation's schema, then ``fields`` against its size limits
+    (before the handler: a refused ``fields`` leaves nothing written)."""
+    op.query.check(query)
+    check_fields(query.get("fields"))

@@ -1,0 +1,339 @@
+"""The request pipeline of the Medusa surface: one request as named stages, in Medusa's order.
+
+``Pipeline(mock)`` is an ASGI app for every path that is not ``/__mock``. For one request:
+
+1. ``route``: the pure router (``router.py``) gives the route and its path parameters; the
+   method gives the operation (HEAD is the GET). No operation: a CORS preflight is answered
+   (``preflight``); anything else is ``unrouted`` (Medusa's auth 401, or Express's 404).
+2. ``read_body``: the raw body, bounded (``body.py``); its 413/415 is the answer.
+3. ``steer`` (before): a fault rule for this request, or a ``Prefer: code=`` header, answers
+   instead of everything below, without touching state (``control/faults.py``).
+4. ``serve``: parse the body (before auth, as in Express: a malformed body is a 400 even
+   without credentials) → CORS headers → ``authenticate`` → validate the body, then the
+   query (coerced, and ``fields`` against its limits) → the handler (``handlers.py``) →
+   ``validate_response`` (``--validate-responses``) → ``encode``.
+5. ``steer`` (after): an ``after`` fault rule replaces the answer once the handler has run.
+6. ``--latency``, then the journal records the final answer (``control/journal.py``), and
+   it is sent: HEAD without its body; a dropped request without anything (``drop``).
+
+Preflights are never faulted (they are the browser's, not the page's); ``/__mock`` never
+comes here. Every stage that can answer returns an ``ExpressResponse``; the first one that
+does ends the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from ..backend import errors
+from ..backend.errors import MedusaError
+from ..control.faults import FaultRule, error_body, prefer_code
+from ..control.steering import drop, fault_answer
+from . import body as bodies
+from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
+from .contract import Operation
+from .handlers import HANDLERS, Call, Reply
+from .parsing import BodyError
+from .responses import ExpressResponse, json_response, not_found_html, preflight_response, text_response
+from .router import Router
+
+log = logging.getLogger("mock_server")
+
+
+@dataclass(slots=True)
+class Head:
+    """The request headers the pipeline reads, in one pass over the ASGI list: the first of
+    each name, as ``Request.headers.get`` gives it (ASGI servers send names in lower case)."""
+
+    content_type: str | None = None
+    origin: str | None = None
+    authorization: str | None = None
+    cookie: bool = False
+    prefer: str | None = None
+
+    @classmethod
+    def of(cls, raw: list[tuple[bytes, bytes]]) -> "Head":
+        head = cls()
+        for key, value in raw:
+            if key == b"authorization":
+                if head.authorization is None:
+                    head.authorization = value.decode("latin-1")
+            elif key == b"content-type":
+                if head.content_type is None:
+                    head.content_type = value.decode("latin-1")
+            elif key == b"origin":
+                if head.origin is None:
+                    head.origin = value.decode("latin-1")
+            elif key == b"cookie":
+                head.cookie = True
+            elif key == b"prefer":
+                if head.prefer is None:
+                    head.prefer = value.decode("latin-1")
+        return head
+
+
+class Endpoint:
+    """One path template: its operations by method (HEAD is the GET), each with its handler,
+    the credentials it accepts and, with ``--validate-responses``, its response checks."""
+
+    def __init__(self, mock, template: str, operations: list[Operation]) -> None:
+        self.template = template
+        self.operations = {op.method: op for op in operations}
+        if "GET" in self.operations:
+            self.operations.setdefault("HEAD", self.operations["GET"])
+        self.handlers = {method: HANDLERS[op.operation_id] for method, op in self.operations.items()}
+        self.credentials = {
+            method: tuple(SCHEMES[s] for s in op.security if s in SCHEMES)
+            for method, op in self.operations.items()
+        }
+        self.origins = mock.cors.origins_for(template)
+        self.response_checks = {}
+        if mock.config.validate_responses:
+            for op in operations:
+                for status in op.responses:
+                    self.response_checks[(op.method, int(status))] = mock.contract.response_check(
+                        op, int(status)
+                    )
+
+
+def endpoints(mock) -> dict[str, Endpoint]:
+    """One ``Endpoint`` per path template of the contract."""
+    by_path: dict[str, list[Operation]] = defaultdict(list)
+    for op in mock.contract.operations:
+        by_path[op.path].append(op)
+    return {template: Endpoint(mock, template, ops) for template, ops in by_path.items()}
+
+
+class Pipeline:
+    def __init__(self, mock) -> None:
+        self.mock = mock
+        self.router: Router[Endpoint] = Router(endpoints(mock))
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = await self.answer(scope, receive)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def answer(self, scope, receive) -> ExpressResponse | None:
+        """The final answer to one request (None: the connection is to be dropped)."""
+        start = time.perf_counter()
+        mock = self.mock
+        method, path = scope["method"], scope["path"]
+        head = Head.of(scope["headers"])
+        found = self.router.match(path)
+        endpoint = found[1] if found else None
+        op = endpoint.operations.get(method) if endpoint else None
+        raw = b""
+        rule: FaultRule | None = None
+        fault: str | None = None
+        response: ExpressResponse | None
+        if op is None and endpoint is not None and self.is_preflight(endpoint, method, scope):
+            response = self.preflight(endpoint, head, scope)
+        else:
+            response = None
+            if op is not None:
+                try:
+                    raw = await bodies.read(receive, scope["headers"])
+                except BodyError as exc:
+                    response = json_response(exc.status, {"message": exc.message, "type": exc.type})
+            rule = mock.faults.match(method, path, "before")
+            if rule is not None:
+                fault = rule.id
+                response = await self.fault(rule, scope, head)
+            elif (code := prefer_code(head.prefer)) is not None and code >= 400:
+                fault = "prefer"
+                response = json_response(code, error_body(code), cors=self.cors(path, head, method))
+            elif response is None:
+                params = found[2] if found else {}
+                response = await self.serve(endpoint, op, params, raw, head, scope)
+                # An "after" rule: the request is applied, then its answer replaced.
+                after = mock.faults.match(method, path, "after")
+                if after is not None:
+                    fault = after.id
+                    response = await self.fault(after, scope, head, response)
+            if mock.latency:
+                await asyncio.sleep(mock.latency())
+        if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
+            response.body = b""
+        mock.journal.record(
+            method,
+            path,
+            scope.get("query_string", b""),
+            op.operation_id if op is not None else None,
+            scope["headers"],
+            raw,
+            response.status_code if response is not None else None,
+            response.body if response is not None else b"",
+            time.perf_counter() - start,
+            fault,
+        )
+        return response
+
+    # -- routing -------------------------------------------------------------------------
+
+    @staticmethod
+    def is_preflight(endpoint: Endpoint, method: str, scope) -> bool:
+        return (
+            method == "OPTIONS"
+            and endpoint.origins is not None
+            and any(k == b"access-control-request-method" for k, _ in scope["headers"])
+        )
+
+    def preflight(self, endpoint: Endpoint, head: Head, scope) -> ExpressResponse:
+        assert endpoint.origins is not None
+        request_headers = Request(scope).headers.get("access-control-request-headers")
+        return preflight_response(self.mock.cors.preflight(endpoint.origins, head.origin, request_headers))
+
+    def unrouted(self, scope, head: Head) -> ExpressResponse:
+        """No operation for this method and path. Medusa's auth middleware guards every
+        ``/admin`` path before Express routes it, so without valid credentials that is a
+        401 without CORS headers (observed: an OPTIONS that is not a preflight, an unknown
+        path, a wrong method); with them, Express's HTML 404."""
+        path = scope["path"]
+        if path == "/admin" or path.startswith("/admin/"):
+            mock = self.mock
+            actor = authenticate(
+                mock.store,
+                mock.sessions,
+                mock.secrets,
+                authorization=head.authorization,
+                session_cookie=Request(scope).cookies.get("connect.sid") if head.cookie else None,
+            )
+            if actor is SECRET_KEY_AS_BEARER:
+                return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
+            if actor is None:
+                return json_response(401, errors.UNAUTHORIZED_BODY)
+        return not_found_html(scope["method"], path)
+
+    # -- steering (control/faults.py) ----------------------------------------------------
+
+    def cors(self, path: str, head: Head, method: str) -> list[tuple[str, str]]:
+        """The CORS headers a real answer on this path carries (HEAD has none: observed)."""
+        origins = self.mock.cors.origins_for(path)
+        if origins is None or method == "HEAD":
+            return []
+        return self.mock.cors.headers(origins, head.origin)
+
+    async def fault(
+        self, rule: FaultRule, scope, head: Head, served: ExpressResponse | None = None
+    ) -> ExpressResponse | None:
+        """A rule's answer: its delay, then a drop (None), its status answer, or (a delay
+        alone) the answer served without it (``served``; before the handler, the normal
+        pipeline)."""
+        if rule.delay_ms:
+            await asyncio.sleep(rule.delay)
+        if rule.drop:
+            drop(scope)
+            return None
+        cors = self.cors(scope["path"], head, scope["method"])
+        if rule.status is not None:
+            status, data = fault_answer(rule)
+            if data is None:
+                return ExpressResponse(status, b"", content_type=None, before=cors)
+            return ExpressResponse(status, data, before=cors)
+        return served
+
+    # -- serving -------------------------------------------------------------------------
+
+    async def serve(
+        self,
+        endpoint: Endpoint | None,
+        op: Operation | None,
+        params: dict,
+        raw: bytes,
+        head: Head,
+        scope,
+    ) -> ExpressResponse:
+        """Medusa's own answer (stages 4): parse, CORS, auth, validation, handler, encode."""
+        if endpoint is None or op is None:
+            return self.unrouted(scope, head)
+        try:
+            body = await bodies.parse(raw, head.content_type)
+        except BodyError as exc:
+            return json_response(exc.status, {"message": exc.message, "type": exc.type})
+        method = scope["method"]
+        # HEAD is served by the GET handler, without Medusa's CORS headers (observed on
+        # 2.21.2: no Vary, no Access-Control-*, with or without Origin).
+        cors = (
+            self.mock.cors.headers(endpoint.origins, head.origin)
+            if endpoint.origins is not None and method != "HEAD"
+            else []
+        )
+        actor = None
+        if op.security:
+            actor = self.authenticate(endpoint, method, head, scope)
+            if actor is None:
+                return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
+            if actor is SECRET_KEY_AS_BEARER:
+                return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY, cors=cors)
+        reply = self.handle(endpoint, op, method, params, body, actor, scope)
+        if reply.text is not None:
+            return text_response(reply.status, reply.text)
+        if self.mock.config.validate_responses:
+            reply = self.validate_response(endpoint, op.method, reply)  # HEAD as the GET it is
+        return json_response(
+            reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie, cookie_first=reply.cookie_first
+        )
+
+    def authenticate(self, endpoint: Endpoint, method: str, head: Head, scope):
+        """The actor for the credentials the operation accepts (None: a 401). A bearer
+        token verified once is remembered until it expires (``caches.BearerCache``)."""
+        mock = self.mock
+        allow = endpoint.credentials[method]
+        session_cookie = Request(scope).cookies.get("connect.sid") if head.cookie else None
+        bearer = head.authorization if not session_cookie and "bearer" in allow else None
+        actor = mock.bearer_cache.get(bearer, mock.secrets) if bearer else None
+        if actor is None:
+            actor = authenticate(
+                mock.store,
+                mock.sessions,
+                mock.secrets,
+                authorization=head.authorization,
+                session_cookie=session_cookie,
+                allow=allow,
+            )
+            if bearer:
+                mock.bearer_cache.put(bearer, mock.secrets, actor)
+        return actor
+
+    def handle(self, endpoint: Endpoint, op: Operation, method: str, params, body, actor, scope) -> Reply:
+        """Validate the body, then the query, then run the handler; Medusa's error
+        envelope for a ``MedusaError``, and its 500 for a bug in the mock (logged)."""
+        mock = self.mock
+        try:
+            if op.body is not None:
+                op.body.check(body)
+            query = mock.query_cache.get(op, scope)  # coerced and checked, ``fields`` included
+            return endpoint.handlers[method](Call(mock, params, body, query, actor, op))
+        except MedusaError as exc:
+            return Reply(*errors.render(exc))
+        except Exception:
+            log.error("unhandled error on %s %s\n%s", method, scope["path"], traceback.format_exc())
+            return Reply(*errors.status_and_body(errors.UNKNOWN_ERROR, ""))
+
+    def validate_response(self, endpoint: Endpoint, method: str, reply: Reply) -> Reply:
+        check = endpoint.response_checks.get((method, reply.status))
+        if check is None:
+            problems = [f"status {reply.status} is not documented for this operation"]
+        else:
+            problems = [
+                f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
+                for e in check.validator.iter_errors(reply.data)
+            ]
+        if not problems:
+            return reply
+        log.error("response does not match the contract: %s", "; ".join(problems[:3]))
+        return Reply(
+            500,
+            {
+                "type": "unexpected_state",
+                "message": "Mock response violates the contract: " + "; ".join(problems[:3]),
+            },
+        )

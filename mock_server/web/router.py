@@ -1,0 +1,71 @@
+"""The Medusa routes' router: a pure function from a path to the route it names.
+
+The one place route precedence is written, as Express's router applies it to the routes
+Medusa registers (docs/medusa-behaviour.md §8.4):
+
+1. a path with no parameter wins over one with a parameter, so
+   ``/admin/payments/payment-providers`` is never the payment ``{id}`` ``payment-providers``;
+2. among templates with the same number of parameters, the order is alphabetical (stable:
+   the answer never depends on the order of the spec's ``paths``);
+3. one trailing slash is accepted (Express's non-strict routing): ``/admin/payments/`` is
+   ``/admin/payments``; two are not;
+4. a parameter is one non-empty path segment (``[^/]+`` on the decoded path, as Starlette's
+   and Express's ``:id``).
+
+No HTTP in here: ``Router(targets).match(path)`` takes the decoded ASGI path and returns the
+target registered for the template and the parameters, or None.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Generic, Iterable, TypeVar
+
+T = TypeVar("T")
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_regex(template: str) -> re.Pattern[str]:
+    """``/admin/payments/{id}/refund`` → ``^/admin/payments/(?P<id>[^/]+)/refund/?$``."""
+    pattern, position = "^", 0
+    for param in _PARAM.finditer(template):
+        pattern += re.escape(template[position : param.start()]) + f"(?P<{param[1]}>[^/]+)"
+        position = param.end()
+    return re.compile(pattern + re.escape(template[position:]) + "/?$")
+
+
+def precedence(template: str) -> tuple[int, str]:
+    """The sort key of rules 1 and 2: fewer parameters first, then alphabetical."""
+    return (template.count("{"), template)
+
+
+class Router(Generic[T]):
+    """Built once from ``{template: target}``; ``match`` is a dict lookup for a fixed path
+    and a scan of the templated ones (a handful) in precedence order."""
+
+    def __init__(self, targets: dict[str, T]) -> None:
+        self.fixed: dict[str, tuple[str, T]] = {}
+        self.templated: list[tuple[re.Pattern[str], str, T]] = []
+        for template in sorted(targets, key=precedence):
+            target = targets[template]
+            if "{" in template:
+                self.templated.append((template_regex(template), template, target))
+            else:
+                for path in (template, template + "/"):
+                    self.fixed.setdefault(path, (template, target))
+
+    @property
+    def templates(self) -> Iterable[str]:
+        return [t for t, _ in dict.fromkeys(self.fixed.values())] + [t for _, t, _ in self.templated]
+
+    def match(self, path: str) -> tuple[str, T, dict[str, str]] | None:
+        """The template, its target and the path parameters, or None."""
+        found = self.fixed.get(path)
+        if found is not None:
+            return found[0], found[1], {}
+        for regex, template, target in self.templated:
+            m = regex.match(path)
+            if m is not None:
+                return template, target, m.groupdict()
+        return None
