@@ -407,3 +407,124 @@ def test_a_body_a_route_does_not_take_is_400_and_changes_nothing(guarded, method
     assert guarded.get("/__mock/requests", headers=headers).json()["count"] == 1
     # an empty body is no body
     assert guarded.request(method, path, headers={**headers, "Content-Length": "0"}).status_code == 200
+
+
+# --- serve's flags --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """``mock-server serve ARGS`` up to the point it would listen: the Config it builds the
+    app from (nothing is bound)."""
+    import uvicorn
+
+    from mock_server import cli
+    from mock_server.web import app as web_app, memory
+
+    built = []
+    real = web_app.create_app
+    monkeypatch.setattr(web_app, "create_app", lambda config: built.append(config) or real(config))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(memory, "serve_mode", lambda: None)
+    monkeypatch.delenv("MOCK_CONTROL_TOKEN", raising=False)
+
+    def run(*args: str):
+        assert cli.main(["serve", "--port", "9", *args]) == 0
+        return built[-1]
+
+    return run
+
+
+def test_serve_defaults(serve):
+    config = serve()
+    assert (config.journal_size, config.latency, config.control_token, config.control) == (
+        1000,
+        None,
+        None,
+        True,
+    )
+
+
+def test_serve_flags_reach_the_config(serve):
+    config = serve("--journal-size", "0", "--latency", "100-250", "--control-token", "abc.DEF_123")
+    assert (config.journal_size, config.latency, config.control_token) == (0, "100-250", "abc.DEF_123")
+    assert serve("--journal-size", "1000000", "--latency", "0").journal_size == 1_000_000
+
+
+def test_the_token_comes_from_the_environment_unless_given(serve, monkeypatch):
+    monkeypatch.setenv("MOCK_CONTROL_TOKEN", "from-env")
+    assert serve().control_token == "from-env"
+    assert serve("--control-token", "from-flag").control_token == "from-flag"
+    monkeypatch.setenv("MOCK_CONTROL_TOKEN", "")
+    assert serve().control_token is None
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--journal-size", "-1"],
+            "argument --journal-size: the journal size is a whole number from 0 (off) to 1000000, not '-1'",
+        ),
+        (
+            ["--journal-size", "1000001"],
+            "argument --journal-size: the journal size is a whole number from 0 (off) to 1000000, not '1000001'",
+        ),
+        (
+            ["--journal-size", "1e3"],
+            "argument --journal-size: the journal size is a whole number from 0 (off) to 1000000, not '1e3'",
+        ),
+        (
+            ["--journal-size", ""],
+            "argument --journal-size: the journal size is a whole number from 0 (off) to 1000000, not ''",
+        ),
+        (
+            ["--latency", "fast"],
+            "argument --latency: latency is milliseconds (250) or a range (100-500), not 'fast'",
+        ),
+        (
+            ["--latency", "500-100"],
+            "argument --latency: latency range 500-100: the first figure is the smaller",
+        ),
+        (["--latency", "60001"], "argument --latency: latency is at most 60000 ms"),
+        (
+            ["--latency", "-5"],
+            "argument --latency: latency is milliseconds (250) or a range (100-500), not '-5'",
+        ),
+        (["--control-token", ""], "argument --control-token: the control token is empty"),
+        (
+            ["--control-token", "two words"],
+            "argument --control-token: the control token may hold only visible ASCII characters "
+            "(no spaces), as the X-Mock-Control-Token header carries it",
+        ),
+        (
+            ["--control-token", "x" * 257],
+            "argument --control-token: the control token is longer than 256 characters",
+        ),
+    ],
+)
+def test_bad_flag_values_are_a_usage_error(serve, capsys, args, message):
+    with pytest.raises(SystemExit) as stopped:
+        serve(*args)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"mock-server serve: error: {message}"
+
+
+def test_a_bad_token_in_the_environment_stops_the_start(serve, monkeypatch, capsys):
+    from mock_server import cli
+
+    monkeypatch.setenv("MOCK_CONTROL_TOKEN", "tab\tinside")
+    assert cli.main(["serve", "--port", "9"]) == 2
+    assert capsys.readouterr().err == (
+        "mock-server: cannot start: MOCK_CONTROL_TOKEN: the control token may hold only visible "
+        "ASCII characters (no spaces), as the X-Mock-Control-Token header carries it\n"
+    )
+
+
+@pytest.mark.parametrize("token, names_control", [((), True), (("--control-token", "t"), False)])
+def test_the_warning_beyond_loopback_suggests_a_token_until_one_is_set(serve, capsys, token, names_control):
+    serve("--host", "0.0.0.0", *token)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("mock-server: warning: --host 0.0.0.0 is not a loopback")
+    assert ("/__mock" in err[0]) is names_control
+    assert ("--control-token T" in err[0]) is names_control
