@@ -93,6 +93,7 @@ from typing import Any
 
 import orjson
 import yaml
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -316,11 +317,11 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
             return refusal
         return _json({"deleted": faults.clear()})
 
-    spec = openapi_json()
-
     async def openapi(request: Request) -> Response:
         if (refusal := unexpected_input(request)) is not None:
             return refusal
+        # Read on first use (tens of ms of YAML: not at start-up, not on the event loop).
+        spec = await run_in_threadpool(openapi_json)
         return Response(spec, media_type="application/json")
 
     def by_method(**handlers):
@@ -347,8 +348,9 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
 @lru_cache(maxsize=1)
 def openapi_json() -> bytes:
     """The control API's OpenAPI document (openapi.yaml beside this module) as JSON bytes,
-    read and encoded once."""
-    return orjson.dumps(yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8")))
+    read and encoded once (with libyaml when PyYAML has it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return orjson.dumps(yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=loader))
 
 
 def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:
