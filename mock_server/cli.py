@@ -11,9 +11,13 @@ from . import __version__
 from .backend import fixtures
 from .web import contract as spec
 from .config import Config
+from .control.faults import MAX_DELAY_MS, parse_latency
 from .extras import NEEDS, missing_hint
 from .web.cors import parse_origins
 from .web.transport import Limits, protocol_class
+
+# Each entry holds up to two 16 KiB bodies; a million of them is already gigabytes.
+MAX_JOURNAL_SIZE = 1_000_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +56,28 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated origins allowed on /auth (default: $AUTH_CORS or Medusa's starter defaults)",
     )
     serve.add_argument("--no-control", action="store_true", help="disable the /__mock API")
+    serve.add_argument(
+        "--control-token",
+        type=_control_token,
+        metavar="T",
+        help="require T in the X-Mock-Control-Token header of every /__mock request "
+        "(default: $MOCK_CONTROL_TOKEN; none: /__mock is open to loopback callers)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_journal_size,
+        default=Config.journal_size,
+        metavar="N",
+        help=f"requests the journal (/__mock/requests) keeps, newest last (default "
+        f"{Config.journal_size}, at most {MAX_JOURNAL_SIZE}; 0 turns it off)",
+    )
+    serve.add_argument(
+        "--latency",
+        type=_latency,
+        metavar="MS|MIN-MAX",
+        help="delay every Medusa answer by MS milliseconds, or by a random delay from MIN "
+        f"to MAX (at most {MAX_DELAY_MS})",
+    )
     limits = Limits()
     serve.add_argument(
         "--headers-timeout",
@@ -124,6 +150,33 @@ def main(argv: list[str] | None = None) -> int:
     return _check(args.paths)
 
 
+def _control_token(text: str) -> str:
+    from .control.routes import check_token
+
+    try:
+        return check_token(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _journal_size(text: str) -> int:
+    size = int(text) if text.isascii() and text.isdigit() and len(text) <= 7 else -1
+    if not 0 <= size <= MAX_JOURNAL_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"the journal size is a whole number from 0 (off) to {MAX_JOURNAL_SIZE}, not {text!r}"
+        )
+    return size
+
+
+def _latency(text: str) -> str:
+    """Checked now (a bad value is an argparse error, exit 2); ``Config`` keeps the text."""
+    try:
+        parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _lazy(name: str):
     """The module behind a subcommand, imported only when needed (Schemathesis is heavy)."""
     import importlib
@@ -146,21 +199,32 @@ def _serve(args) -> int:
         validate_responses=args.validate_responses,
         log_level=args.log_level,
         control=not args.no_control,
+        control_token=args.control_token,
+        journal_size=args.journal_size,
+        latency=args.latency,
     )
     if args.admin_cors is not None:
         overrides["admin_cors"] = parse_origins(args.admin_cors)
     if args.auth_cors is not None:
         overrides["auth_cors"] = parse_origins(args.auth_cors)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
+    config = Config.from_env(**overrides)
+    from . import control
+
+    if config.control_token is not None and args.control_token is None:
+        try:
+            control.check_token(config.control_token)
+        except ValueError as exc:
+            print(f"mock-server: cannot start: MOCK_CONTROL_TOKEN: {exc}", file=sys.stderr)
+            return 2
     try:
-        app = create_app(Config.from_env(**overrides))
+        app = create_app(config)
     except (spec.SpecError, fixtures.FixtureError) as exc:
         print(f"mock-server: cannot start: {exc}", file=sys.stderr)
         return 2
-    from . import control
     from .web import memory
 
-    warning = control.exposure_warning(args.host, not args.no_control)
+    warning = control.exposure_warning(args.host, config.control, config.control_token is not None)
     if warning:
         print(warning, file=sys.stderr)
     memory.serve_mode()

@@ -1,3 +1,3 @@
 """The control plane, ``/__mock``: reset, load, state, the request journal and faults."""
 
-from .routes import Guard, HostCheck, app, exposure_warning, routes  # noqa: F401
+from .routes import Guard, HostCheck, app, check_token, exposure_warning, routes  # noqa: F401

@@ -1,31 +1,52 @@
 """The control plane, ``/__mock/*``: reset to the fixtures, load other fixtures, dump the
-state. Apart from the Medusa surface; nothing in the rules imports it.
+state (here); the request journal, its verification, fault rules and the control API's own
+OpenAPI description at ``/__mock/openapi.json`` (``steering.py``). Apart from the Medusa
+surface and off its auth; nothing in the rules imports it.
+
+``/__mock/reset`` and ``/__mock/load`` replace the state only: the journal and the fault
+rules stay as they are (a test that resets between steps still sees what was sent before,
+and a fault set up for a scenario survives its reset). ``DELETE /__mock/requests`` and
+``DELETE /__mock/faults`` empty them.
 
 It can rewrite everything (users, passwords, secret keys) and ``/state`` shows it all, so it
 answers only callers that are the developer's own (docs/threat-model.md): a ``Host`` that is
 a loopback name or the address the server was bound to (no DNS rebinding), and no
 ``Origin`` the CORS lists do not allow (no page on another site, whose "simple" ``text/plain``
 POST needs no preflight). An allowed origin gets CORS headers, preflights included, so a
-browser test runner on the app's origin can call it."""
+browser test runner on the app's origin can call it.
+
+With a control token (``serve --control-token T`` or ``MOCK_CONTROL_TOKEN``) every request
+but a preflight must also carry it in the ``X-Mock-Control-Token`` header (its own header,
+so a client that sends Medusa's ``Authorization`` everywhere is not mistaken for a caller
+with a wrong token); without it or with another value: 401, with the CORS headers an
+allowed origin gets, so a browser test sees the 401 and not a CORS failure. Preflights
+carry no credentials and are answered without it; a preflight's requested headers are
+allowed as asked, this one included."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import ipaddress
+import re
 import socket
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ..backend import fixtures
 from ..web.cors import Cors, Origins
 from ..web.responses import preflight_response
+from .steering import steering_routes, unexpected_input
 
 POSTED = "<posted fixture>"
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
+TOKEN_HEADER = "X-Mock-Control-Token"
+MAX_TOKEN = 256
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # what an HTTP header value carries as it is: visible ASCII
 
 
 def app(mock) -> "Guard":
@@ -38,20 +59,26 @@ def routes(mock) -> list[Route]:
     # last to finish must be the one that was asked for last.
     swap = asyncio.Lock()
 
-    async def reset(request: Request) -> JSONResponse:
+    async def reset(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         async with swap:
             files = mock.fixture_files
             store = await run_in_threadpool(fixtures.build, files)
             mock.load(files, store)
         return JSONResponse(_counts(mock))
 
-    async def state(request: Request) -> JSONResponse:
+    async def state(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         return JSONResponse(fixtures.dump(mock.store))
 
-    async def load(request: Request) -> JSONResponse:
+    async def load(request: Request) -> Response:
         """Replace the state with the posted fixture document (YAML or JSON); reset then
         returns to it. A bad document changes nothing and answers 400 with the reason; one
         over ``fixtures.MAX_DOCUMENT_BYTES`` answers 413 unread."""
+        if (refusal := unexpected_input(request, body=True)) is not None:
+            return refusal
         body = await _read_bounded(request, fixtures.MAX_DOCUMENT_BYTES)
         if body is None:
             error = fixtures.FixtureError(
@@ -72,6 +99,7 @@ def routes(mock) -> list[Route]:
         Route("/reset", reset, methods=["POST"]),
         Route("/state", state, methods=["GET"]),
         Route("/load", load, methods=["POST"]),
+        *steering_routes(mock.journal, mock.faults),
     ]
 
 
@@ -175,17 +203,36 @@ def _canonical(name: str) -> str:
     return str(address) if address is not None else name
 
 
+def check_token(token: str) -> str:
+    """A control token as given (``--control-token``, ``MOCK_CONTROL_TOKEN``), or
+    ``ValueError`` saying why it cannot be one: 1 to ``MAX_TOKEN`` visible ASCII characters,
+    what a header value carries unchanged."""
+    if not token:
+        raise ValueError("the control token is empty")
+    if len(token) > MAX_TOKEN:
+        raise ValueError(f"the control token is longer than {MAX_TOKEN} characters")
+    if not _TOKEN.fullmatch(token):
+        raise ValueError(
+            "the control token may hold only visible ASCII characters (no spaces), "
+            f"as the {TOKEN_HEADER} header carries it"
+        )
+    return token
+
+
 class Guard:
     """ASGI wrapper of the control routes: refuses a foreign ``Host``, an ``Origin`` that
     neither CORS list allows, and a cross-site browser request without an allowed
     ``Origin`` (``Sec-Fetch-Site: cross-site``), with a 403 JSON error; answers preflights
-    and adds CORS headers for allowed origins."""
+    and adds CORS headers for allowed origins; with a control token, refuses a request
+    without it (or with another) with a 401 JSON error."""
 
     def __init__(self, inner, mock) -> None:
         self.inner = inner
         config = mock.config
         self.hosts = HostCheck(config.host)
         self.origins = Origins(tuple(config.admin_cors) + tuple(config.auth_cors))
+        token = config.control_token
+        self.token = check_token(token).encode("ascii") if token is not None else None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -200,13 +247,22 @@ class Guard:
             )
             await response(scope, receive, send)
             return
-        if origin is None:
-            await self.inner(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await preflight_response(
                 Cors.preflight(self.origins, origin, headers.get("access-control-request-headers"))
             )(scope, receive, send)
+            return
+        if self.token is not None:
+            problem = self.token_problem(scope)
+            if problem is not None:
+                allowed = Cors.headers(self.origins, origin) if origin is not None else []
+                response = JSONResponse(
+                    {"type": "unauthorized", "message": problem}, status_code=401, headers=dict(allowed)
+                )
+                await response(scope, receive, send)
+                return
+        if origin is None:
+            await self.inner(scope, receive, send)
             return
         cors = [(k.encode(), v.encode()) for k, v in Cors.headers(self.origins, origin)]
 
@@ -216,6 +272,21 @@ class Guard:
             await send(message)
 
         await self.inner(scope, receive, send_with_cors)
+
+    def token_problem(self, scope) -> str | None:
+        """Why this request's control token is not accepted, or None. The comparison takes
+        the same time wherever the given value first differs (``hmac.compare_digest``)."""
+        name = TOKEN_HEADER.lower().encode("ascii")
+        given = next((value for key, value in scope["headers"] if key == name), None)
+        if given is None:
+            return (
+                f"/__mock requires the control token in the {TOKEN_HEADER} header "
+                "(the server was started with --control-token or MOCK_CONTROL_TOKEN)"
+            )
+        assert self.token is not None
+        if not hmac.compare_digest(given, self.token):
+            return f"the {TOKEN_HEADER} header does not hold the control token"
+        return None
 
     def refusal(self, host: str | None, origin: str | None, fetch_site: str | None) -> str | None:
         """Why this caller may not use the control plane, or None if it may."""
@@ -245,18 +316,23 @@ def _quoted(value: str | None, limit: int = 100) -> str:
     return repr(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
-def exposure_warning(host: str, control: bool) -> str | None:
-    """The one-line start-up warning for a server reachable beyond loopback, or None."""
+def exposure_warning(host: str, control: bool, token: bool = False) -> str | None:
+    """The one-line start-up warning for a server reachable beyond loopback, or None.
+    ``token``: the control plane requires a control token (then only the Medusa surface,
+    with its public demo credentials, is open to the network)."""
     if is_loopback(host):
         return None
+    open_control = control and not token
     what = (
         "read and rewrite its whole state through /__mock (the demo password and the "
-        "secret API key included) and "
-        if control
+        "secret API key included), read every request in its journal, make it fail "
+        "through fault rules, and "
+        if open_control
         else ""
     )
+    advice = ", and --control-token T to require a token on /__mock" if open_control else ""
     return (
         f"mock-server: warning: --host {host} is not a loopback address: anyone on the "
         f"network can {what}log in with the demo credentials; use --host 127.0.0.1 "
-        "unless that is intended"
+        f"unless that is intended{advice}"
     )

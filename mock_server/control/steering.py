@@ -21,9 +21,10 @@ reset/state/load routes (the paths below are relative to that mount):
   ``GET /faults``: ``{"faults": [...]}`` with ``fired`` counts. ``DELETE /faults/{id}``: the
   removed rule (404 for an unknown id). ``DELETE /faults``: ``{"deleted": N}``.
 
-Bad input (unknown or repeated query parameters, a body that is not JSON or larger than
-``MAX_BODY``, a rule that does not validate) answers 400 (413 for the size) with
-``{"type": "invalid_data", "message"}`` and changes nothing. With the journal off (size 0)
+Bad input (unknown or repeated query parameters, a query string or a body on a route that
+takes none, a body that is not JSON or larger than ``MAX_BODY``, a rule that does not
+validate) answers 400 (413 for the size) with ``{"type": "invalid_data", "message"}`` and
+changes nothing. With the journal off (size 0)
 the journal routes answer 409 ``not_allowed``.
 
 How the request pipeline calls these, for every request on the Medusa surface (routed or
@@ -92,6 +93,7 @@ from typing import Any
 
 import orjson
 import yaml
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -142,6 +144,21 @@ async def _read_json(request: Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"the body is not JSON: {exc}") from None
+
+
+def unexpected_input(request: Request, query: bool = False, body: bool = False) -> Response | None:
+    """A 400 for a query string or a body the route does not take, or None. Ignoring them
+    would do something else than asked: ``DELETE /__mock/faults?id=fault_1`` would remove
+    every rule, ``DELETE /__mock/requests`` with a filter body the whole journal."""
+    where = f"{request.method} {request.url.path}"
+    if not query and request.url.query:
+        names = sorted({name[:50] for name, _ in request.query_params.multi_items()}) or ["?"]
+        return _error(400, "invalid_data", f"{where} takes no query parameters (given: {', '.join(names)})")
+    headers = request.headers
+    length = headers.get("content-length")
+    if not body and ((length is not None and length != "0") or "transfer-encoding" in headers):
+        return _error(400, "invalid_data", f"{where} takes no body")
+    return None
 
 
 def _filters(source: dict, keys: tuple[str, ...]) -> tuple[dict, list[str]]:
@@ -199,6 +216,8 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         return _error(409, "not_allowed", "the request journal is off (serve --journal-size 0)")
 
     async def list_requests(request: Request) -> Response:
+        if (refusal := unexpected_input(request, query=True)) is not None:
+            return refusal
         if not journal.enabled:
             return journal_off()
         items = request.query_params.multi_items()
@@ -217,11 +236,15 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         return _json({"requests": entries, "count": count})
 
     async def clear_requests(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         if not journal.enabled:
             return journal_off()
         return _json({"deleted": journal.clear()})
 
     async def verify(request: Request) -> Response:
+        if (refusal := unexpected_input(request, body=True)) is not None:
+            return refusal
         if not journal.enabled:
             return journal_off()
         try:
@@ -264,6 +287,8 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         )
 
     async def add_fault(request: Request) -> Response:
+        if (refusal := unexpected_input(request, body=True)) is not None:
+            return refusal
         try:
             data = await _read_json(request)
             rule = faults.add(data)
@@ -274,9 +299,13 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         return _json(rule.to_json(), 201)
 
     async def list_faults(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         return _json({"faults": [r.to_json() for r in faults.list()]})
 
     async def remove_fault(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         rule_id = request.path_params["id"]
         rule = faults.remove(rule_id)
         if rule is None:
@@ -284,11 +313,15 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         return _json(rule.to_json())
 
     async def clear_faults(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
         return _json({"deleted": faults.clear()})
 
-    spec = openapi_json()
-
     async def openapi(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
+        # Read on first use (tens of ms of YAML: not at start-up, not on the event loop).
+        spec = await run_in_threadpool(openapi_json)
         return Response(spec, media_type="application/json")
 
     def by_method(**handlers):
@@ -315,8 +348,9 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
 @lru_cache(maxsize=1)
 def openapi_json() -> bytes:
     """The control API's OpenAPI document (openapi.yaml beside this module) as JSON bytes,
-    read and encoded once."""
-    return orjson.dumps(yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8")))
+    read and encoded once (with libyaml when PyYAML has it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return orjson.dumps(yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=loader))
 
 
 def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:

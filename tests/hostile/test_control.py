@@ -261,31 +261,44 @@ def test_refusals_on_a_live_server(live_server):
     assert httpx.get(live_server.url + "/__mock/state", timeout=10).json() == before
 
 
+ONLY_LOGIN = (
+    "address: anyone on the network can log in with the demo credentials; use --host "
+    "127.0.0.1 unless that is intended"
+)
+
+
 @pytest.mark.parametrize(
-    "host, control_on, expected",
+    "host, control_on, token, expected",
     [
-        ("127.0.0.1", True, None),
-        ("localhost", True, None),
-        ("::1", True, None),
+        ("127.0.0.1", True, False, None),
+        ("localhost", True, False, None),
+        ("::1", True, False, None),
         (
             "0.0.0.0",
             True,
+            False,
             "mock-server: warning: --host 0.0.0.0 is not a loopback address: anyone "
             "on the network can read and rewrite its whole state through /__mock (the demo password "
-            "and the secret API key included) and log in with the demo credentials; use --host "
-            "127.0.0.1 unless that is intended",
+            "and the secret API key included), read every request in its journal, make it fail "
+            "through fault rules, and log in with the demo credentials; use --host 127.0.0.1 "
+            "unless that is intended, and --control-token T to require a token on /__mock",
         ),
         (
             "192.168.1.5",
             False,
-            "mock-server: warning: --host 192.168.1.5 is not a loopback "
-            "address: anyone on the network can log in with the demo credentials; use --host "
-            "127.0.0.1 unless that is intended",
+            False,
+            "mock-server: warning: --host 192.168.1.5 is not a loopback " + ONLY_LOGIN,
+        ),
+        (
+            "192.168.1.5",
+            True,
+            True,
+            "mock-server: warning: --host 192.168.1.5 is not a loopback " + ONLY_LOGIN,
         ),
     ],
 )
-def test_start_up_warning_beyond_loopback(host, control_on, expected):
-    assert control.exposure_warning(host, control_on) == expected
+def test_start_up_warning_beyond_loopback(host, control_on, token, expected):
+    assert control.exposure_warning(host, control_on, token) == expected
 
 
 def test_serve_prints_the_warning_on_stderr(monkeypatch, capsys):
