@@ -212,3 +212,13 @@ def test_latency_delays_every_medusa_answer_but_not_the_control_api():
     started = time.monotonic()
     assert client.get("/__mock/state").status_code == 200
     assert time.monotonic() - started < 0.25
+
+
+def test_a_delay_only_rule_delays_the_usual_answer_in_process(steered):
+    client, mock = steered
+    mock.faults.add({"path": "/admin/payments/*/refund", "delay_ms": 200, "times": 1})
+    started = time.monotonic()
+    response = client.post(REFUND, json={"amount": 2})
+    assert response.status_code == 200 and time.monotonic() - started >= 0.2
+    assert [r.amount for r in _refunds(mock)] == [Decimal(2)]
+    assert mock.journal.query(limit=1)[0][0]["fault"] == "fault_1"

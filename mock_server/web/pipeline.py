@@ -146,9 +146,12 @@ class Pipeline:
             rule = mock.faults.match(method, path, "before")
             if rule is not None:
                 fault = rule.id
-                response = await self.fault(rule, scope, head)
+                if rule.delay_ms:  # a rule with only a delay goes on to the usual answer
+                    await asyncio.sleep(rule.delay)
+            if rule is not None and (rule.drop or rule.status is not None):
+                response = self.fault(rule, scope, head)
             elif (code := prefer_code(head.prefer)) is not None and code >= 400:
-                fault = "prefer"
+                fault = fault or "prefer"
                 response = json_response(code, error_body(code), cors=self.cors(path, head, method))
             elif response is None:
                 params = found[2] if found else {}
@@ -157,7 +160,10 @@ class Pipeline:
                 after = mock.faults.match(method, path, "after")
                 if after is not None:
                     fault = after.id
-                    response = await self.fault(after, scope, head, response)
+                    if after.delay_ms:
+                        await asyncio.sleep(after.delay)
+                    if after.drop or after.status is not None:
+                        response = self.fault(after, scope, head)
             if mock.latency:
                 await asyncio.sleep(mock.latency())
         if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
@@ -221,24 +227,17 @@ class Pipeline:
             return []
         return self.mock.cors.headers(origins, head.origin)
 
-    async def fault(
-        self, rule: FaultRule, scope, head: Head, served: ExpressResponse | None = None
-    ) -> ExpressResponse | None:
-        """A rule's answer: its delay, then a drop (None), its status answer, or (a delay
-        alone) the answer served without it (``served``; before the handler, the normal
-        pipeline)."""
-        if rule.delay_ms:
-            await asyncio.sleep(rule.delay)
+    def fault(self, rule: FaultRule, scope, head: Head) -> ExpressResponse | None:
+        """The answer of a rule that drops (None) or has a status (its delay is the
+        caller's), with the CORS headers a real answer on this path carries."""
         if rule.drop:
             drop(scope)
             return None
         cors = self.cors(scope["path"], head, scope["method"])
-        if rule.status is not None:
-            status, data = fault_answer(rule)
-            if data is None:
-                return ExpressResponse(status, b"", content_type=None, before=cors)
-            return ExpressResponse(status, data, before=cors)
-        return served
+        status, data = fault_answer(rule)
+        if data is None:
+            return ExpressResponse(status, b"", content_type=None, before=cors)
+        return ExpressResponse(status, data, before=cors)
 
     # -- serving -------------------------------------------------------------------------
 
