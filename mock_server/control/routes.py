@@ -23,6 +23,7 @@ from starlette.routing import Route, Router
 from ..backend import fixtures
 from ..web.cors import Cors, Origins
 from ..web.responses import preflight_response
+from .steering import steering_routes
 
 POSTED = "<posted fixture>"
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
@@ -72,6 +73,7 @@ def routes(mock) -> list[Route]:
         Route("/reset", reset, methods=["POST"]),
         Route("/state", state, methods=["GET"]),
         Route("/load", load, methods=["POST"]),
+        *steering_routes(mock.journal, mock.faults),
     ]
 
 
