@@ -144,20 +144,24 @@ class Pipeline:
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})
             rule = mock.faults.match(method, path, "before")
-            if rule is not None:
+            if rule is not None and (rule.drop or rule.status is not None):
                 fault = rule.id
                 response = await self.fault(rule, scope, head)
-            elif (code := prefer_code(head.prefer)) is not None and code >= 400:
+            elif rule is None and (code := prefer_code(head.prefer)) is not None and code >= 400:
                 fault = "prefer"
                 response = json_response(code, error_body(code), cors=self.cors(path, head, method))
-            elif response is None:
-                params = found[2] if found else {}
-                response = await self.serve(endpoint, op, params, raw, head, scope)
-                # An "after" rule: the request is applied, then its answer replaced.
-                after = mock.faults.match(method, path, "after")
-                if after is not None:
-                    fault = after.id
-                    response = await self.fault(after, scope, head, response)
+            else:
+                if rule is not None:  # a delay alone: then the answer the request gets anyway
+                    fault = rule.id
+                    await asyncio.sleep(rule.delay)
+                if response is None:  # else the body's 413/415
+                    params = found[2] if found else {}
+                    response = await self.serve(endpoint, op, params, raw, head, scope)
+                    # An "after" rule: the request is applied, then its answer replaced.
+                    after = mock.faults.match(method, path, "after")
+                    if after is not None:
+                        fault = after.id
+                        response = await self.fault(after, scope, head, response)
             if mock.latency:
                 await asyncio.sleep(mock.latency())
         if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
@@ -225,8 +229,8 @@ class Pipeline:
         self, rule: FaultRule, scope, head: Head, served: ExpressResponse | None = None
     ) -> ExpressResponse | None:
         """A rule's answer: its delay, then a drop (None), its status answer, or (a delay
-        alone) the answer served without it (``served``; before the handler, the normal
-        pipeline)."""
+        alone, an "after" rule) the answer served without it (``served``). A "before" rule
+        with a delay alone never comes here: ``answer`` waits, then serves as usual."""
         if rule.delay_ms:
             await asyncio.sleep(rule.delay)
         if rule.drop:
