@@ -162,3 +162,30 @@ test("Prefer: code=500 from the SDK's headers answers Medusa's 500 and stores no
   const [entry] = (await journal({ path: ROUTE })).requests
   assert.deepEqual([entry.fault, entry.response.status], ["prefer", 500])
 })
+
+for (const when of ["before", "after"]) {
+  test(`a dropped connection (${when}) rejects the SDK's refund with Node's fetch failure`, async () => {
+    const { body: rule } = await control("POST", "/faults", { method: "POST", path: ROUTE, drop: true, when, times: 1 })
+    const sent = { amount: 25, note: when }
+    const error = await rejection(sdk.admin.payment.refund(CAPTURED, sent))
+    assert.ok(!(error instanceof FetchError), "no answer, so no status")
+    assert.deepEqual([error.name, error.message, error.cause?.code], ["TypeError", "fetch failed", "UND_ERR_SOCKET"])
+    // before: nothing applied; after: the refund is stored although the client got no answer
+    const stored = when === "before" ? [] : [{ amount: 25, note: when, reason: null }]
+    assert.deepEqual(await storedRefunds(CAPTURED), stored)
+    const [entry] = (await journal({ path: ROUTE })).requests
+    assert.deepEqual([entry.fault, entry.response.status, entry.request.json], [rule.id, null, sent])
+
+    await sdk.admin.payment.refund(CAPTURED, sent) // the server goes on serving
+    assert.equal((await storedRefunds(CAPTURED)).length, stored.length + 1)
+  })
+}
+
+test("a delay alone holds the SDK's refund back, then answers it as usual", async () => {
+  const { body: rule } = await control("POST", "/faults", { path: ROUTE, delay_ms: 200, times: 1 })
+  const { payment } = await sdk.admin.payment.refund(CAPTURED, { amount: 25 })
+  assert.deepEqual(payment.refunds.map((r) => r.amount), [25])
+  const [entry] = (await journal({ path: ROUTE })).requests
+  assert.deepEqual([entry.fault, entry.response.status], [rule.id, 200])
+  assert.ok(entry.duration_ms >= 200, `duration_ms ${entry.duration_ms}`) // a lower bound only
+})
