@@ -265,9 +265,12 @@ def test_cors_lists_take_medusa_regex_entries():
         client.close()
 
 
-@pytest.mark.parametrize("when", ["before", "after"])
-def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(when, browser_ready, tmp_path):
-    """A 500 rule on the refund route (added through the control API) answers with the CORS
+@pytest.mark.parametrize(("when", "added_by"), [("before", "test"), ("after", "page")])
+def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(
+    when, added_by, browser_ready, tmp_path
+):
+    """A 500 rule on the refund route, added through the control API (by the test, or by the
+    page itself as a browser test runner on the app's origin would), answers with the CORS
     headers of a real answer, so the page's SDK rejects with a FetchError of status 500 and
     Medusa's message, not Chromium's "Failed to fetch". A "before" rule stores nothing; an
     "after" rule stores the refund the page was told had failed (the retry then refunds twice)."""
@@ -275,14 +278,12 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(when, 
     origin = f"http://localhost:{page_port}"
     server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
     route = "/admin/payments/{id}/refund"
+    fault = {"method": "POST", "path": route, "status": 500, "when": when, "times": 1}
     try:
-        added = httpx.post(
-            server.url + "/__mock/faults",
-            json={"method": "POST", "path": route, "status": 500, "when": when, "times": 1},
-            timeout=5,
-        )
-        assert added.status_code == 201, added.text
-        rule = added.json()["id"]
+        if added_by == "test":
+            added = httpx.post(server.url + "/__mock/faults", json=fault, timeout=5)
+            assert added.status_code == 201, added.text
+            rule = added.json()["id"]
         report = drive(
             "fault-500",
             server,
@@ -292,8 +293,13 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(when, 
             payment=EPSILON,
             amount="4",
             note="Scratched",
+            **({"fault": json.dumps(fault)} if added_by == "page" else {}),
         )
         refund = {"amount": 4, "note": "Scratched"}
+        if added_by == "page":
+            assert report["faultAdded"]["status"] == 201, report["faultAdded"]
+            rule = report["faultAdded"]["rule"]["id"]
+            assert report["faultAdded"]["rule"] == {**fault, "id": rule, "fired": 0, "live": True}
 
         assert report["origin"] == origin
         assert report["login"]["state"] == "logged-in"
@@ -309,6 +315,7 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(when, 
         assert report["requests"] == [
             "POST /auth/user/emailpass → 200",
             "POST /auth/session → 200",
+            *(["POST /__mock/faults → 201"] if added_by == "page" else []),
             f"POST /admin/payments/{EPSILON}/refund → 500",
             f"POST /admin/payments/{EPSILON}/refund → 200",
         ]

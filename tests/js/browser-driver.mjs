@@ -13,8 +13,11 @@
 //                 "cross-site-cookie": on http://localhost:PAGE_PORT with MOCK_URL on
 //                 http://127.0.0.1:... (both allowed by CORS): log in, then refund
 //                 "fault-500": on http://localhost:PAGE_PORT (allowed), with a fault rule
-//                 on the refund route set up beforehand by the test: log in, refund (the
-//                 page must show an error), then refund again (it must go through)
+//                 on the refund route (set up beforehand by the test, or by the page when
+//                 FAULT is given): log in, refund (the page must show an error), then
+//                 refund again (it must go through)
+//   FAULT         a fault rule (JSON) the page itself posts to MOCK_URL/__mock/faults, as a
+//                 browser test runner on the app's origin would
 //   PAYMENT, AMOUNT, NOTE   the refund to make
 //   CHROMIUM      the browser binary (default /usr/bin/chromium)
 //   ARTIFACTS_DIR where a screenshot of a failure goes (default: none)
@@ -212,6 +215,15 @@ async function fault500(page) {
   await page.fill("#email", ADMIN.email)
   await page.fill("#password", ADMIN.password)
   report.login = await click(page, "login", "logged-in")
+  if (process.env.FAULT) {
+    report.faultAdded = await page.evaluate(async (rule) => {
+      const response = await fetch(`${window.adminPage.backend}/__mock/faults`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: rule,
+      })
+      return { status: response.status, rule: await response.json() }
+    }, process.env.FAULT)
+    log(`fault added by the page: ${JSON.stringify(report.faultAdded)}`)
+  }
   await page.fill("#payment", env("PAYMENT"))
   await page.fill("#amount", env("AMOUNT"))
   await page.fill("#note", env("NOTE", ""))
