@@ -263,3 +263,78 @@ def test_cors_lists_take_medusa_regex_entries():
         assert preflight("/auth/user/emailpass", "http://localhost:5173") is None
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(("when", "added_by"), [("before", "test"), ("after", "page")])
+def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(
+    when, added_by, browser_ready, tmp_path
+):
+    """A 500 rule on the refund route, added through the control API (by the test, or by the
+    page itself as a browser test runner on the app's origin would), answers with the CORS
+    headers of a real answer, so the page's SDK rejects with a FetchError of status 500 and
+    Medusa's message, not Chromium's "Failed to fetch". A "before" rule stores nothing; an
+    "after" rule stores the refund the page was told had failed (the retry then refunds twice)."""
+    page_port = free_port()
+    origin = f"http://localhost:{page_port}"
+    server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
+    route = "/admin/payments/{id}/refund"
+    fault = {"method": "POST", "path": route, "status": 500, "when": when, "times": 1}
+    try:
+        if added_by == "test":
+            added = httpx.post(server.url + "/__mock/faults", json=fault, timeout=5)
+            assert added.status_code == 201, added.text
+            rule = added.json()["id"]
+        report = drive(
+            "fault-500",
+            server,
+            backend=f"http://localhost:{server.port}",
+            page_port=page_port,
+            tmp_path=tmp_path,
+            payment=EPSILON,
+            amount="4",
+            note="Scratched",
+            **({"fault": json.dumps(fault)} if added_by == "page" else {}),
+        )
+        refund = {"amount": 4, "note": "Scratched"}
+        if added_by == "page":
+            assert report["faultAdded"]["status"] == 201, report["faultAdded"]
+            rule = report["faultAdded"]["rule"]["id"]
+            assert report["faultAdded"]["rule"] == {**fault, "id": rule, "fired": 0, "live": True}
+
+        assert report["origin"] == origin
+        assert report["login"]["state"] == "logged-in"
+        assert report["refund"] == {
+            "state": "error",
+            "status": "Refund failed",
+            "error": "500 Internal Server Error: An unknown error occurred.",
+        }
+        assert not [m for m in report["console"] if "CORS" in m], report["console"]
+        assert report["failedRequests"] == []
+        assert report["storedAfterFault"] == ([] if when == "before" else [refund])
+        assert report["retry"] == {"state": "refunded", "status": "refund done", "error": None}
+        assert report["requests"] == [
+            "POST /auth/user/emailpass → 200",
+            "POST /auth/session → 200",
+            *(["POST /__mock/faults → 201"] if added_by == "page" else []),
+            f"POST /admin/payments/{EPSILON}/refund → 500",
+            f"POST /admin/payments/{EPSILON}/refund → 200",
+        ]
+        stored = payment_as_stored(server, EPSILON)["refunds"]
+        assert [{"amount": r["amount"], "note": r["note"]} for r in stored] == [refund] * (
+            1 if when == "before" else 2
+        )
+        assert len(report["refundRows"]) == len(stored)  # the page lists what the mock holds
+
+        # The journal: the faulted POST as the browser sent it; preflights never faulted.
+        journal = httpx.get(server.url + "/__mock/requests", params={"path": route}, timeout=5).json()
+        posts = [e for e in journal["requests"] if e["method"] == "POST"]
+        assert [(e["response"]["status"], e["fault"]) for e in posts] == [(200, None), (500, rule)]
+        assert posts[1]["request"]["headers"]["origin"] == origin
+        assert posts[1]["request"]["json"] == refund
+        preflights = [e for e in journal["requests"] if e["method"] == "OPTIONS"]
+        assert preflights, journal
+        assert all((e["response"]["status"], e["fault"]) == (204, None) for e in preflights)
+        faults = httpx.get(server.url + "/__mock/faults", timeout=5).json()["faults"]
+        assert [(f["id"], f["fired"], f["live"]) for f in faults] == [(rule, 1, False)]
+    finally:
+        server.stop()

@@ -103,6 +103,7 @@ def test_node_suites_exist():
         "refund-reasons.test.mjs",
         "session.test.mjs",
         "api-key.test.mjs",
+        "steering.test.mjs",
     } <= set(NODE_SUITES)
 
 

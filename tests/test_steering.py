@@ -126,6 +126,24 @@ def test_an_after_fault_stores_the_refund_and_answers_500(steered):
     assert len(_refunds(mock)) == 2
 
 
+def test_a_delay_alone_serves_the_request_as_usual(steered):
+    client, mock = steered
+    rule = mock.faults.add({"path": "/admin/payments/{id}/refund", "delay_ms": 1, "times": 1})
+    response = client.post(REFUND, json={"amount": 4})
+    assert response.status_code == 200 and response.json()["payment"]["id"] == CAPTURED
+    assert [r.amount for r in _refunds(mock)] == [Decimal(4)]
+    entry = mock.journal.query(limit=1)[0][0]
+    assert (entry["fault"], entry["response"]["status"]) == (rule.id, 200)
+
+
+def test_a_delay_alone_keeps_a_rejected_bodys_answer(steered):
+    client, mock = steered
+    mock.faults.add({"path": "/admin/payments/{id}/refund", "delay_ms": 1})
+    response = client.post(REFUND, content=b"{", headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["type"] == "invalid_data"
+    assert _refunds(mock) == []
+
+
 def test_a_status_rule_with_a_body_answers_that_body(steered):
     client, mock = steered
     mock.faults.add({"path": "/admin/payments", "status": 418, "body": {"hello": "teapot"}})

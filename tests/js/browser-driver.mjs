@@ -12,6 +12,12 @@
 //                 try to log in, and to refund with a valid bearer token;
 //                 "cross-site-cookie": on http://localhost:PAGE_PORT with MOCK_URL on
 //                 http://127.0.0.1:... (both allowed by CORS): log in, then refund
+//                 "fault-500": on http://localhost:PAGE_PORT (allowed), with a fault rule
+//                 on the refund route (set up beforehand by the test, or by the page when
+//                 FAULT is given): log in, refund (the page must show an error), then
+//                 refund again (it must go through)
+//   FAULT         a fault rule (JSON) the page itself posts to MOCK_URL/__mock/faults, as a
+//                 browser test runner on the app's origin would
 //   PAYMENT, AMOUNT, NOTE   the refund to make
 //   CHROMIUM      the browser binary (default /usr/bin/chromium)
 //   ARTIFACTS_DIR where a screenshot of a failure goes (default: none)
@@ -78,6 +84,7 @@ async function main() {
       if (SCENARIO === "session-flow") await sessionFlow(page, context)
       else if (SCENARIO === "blocked-origin") await blockedOrigin(page)
       else if (SCENARIO === "cross-site-cookie") await crossSiteCookie(page, context)
+      else if (SCENARIO === "fault-500") await fault500(page)
       else throw new Error(`unknown SCENARIO ${SCENARIO}`)
     } catch (error) {
       report.pageText = await page.locator("body").innerText().catch(() => "(no page)")
@@ -190,6 +197,41 @@ async function crossSiteCookie(page, context) {
   await page.fill("#payment", env("PAYMENT"))
   await page.fill("#amount", env("AMOUNT"))
   report.refund = await click(page, "refund", "error")
+}
+
+/** The payment's refunds as the mock holds them (its control API, from outside the page). */
+async function storedRefunds(paymentId) {
+  const response = await fetch(`${MOCK_URL}/__mock/state`)
+  if (!response.ok) throw new Error(`GET /__mock/state answered ${response.status}`)
+  const payment = (await response.json()).payments.find((p) => p.id === paymentId)
+  return payment.refunds.map(({ amount, note }) => ({ amount, note }))
+}
+
+async function fault500(page) {
+  // The rule (times: 1) answers the first refund; what the page shows must be Medusa's
+  // error through the SDK, not a CORS failure. The retry then reaches the handler.
+  await openPage(page, `http://localhost:${PAGE_PORT}`)
+  report.origin = await page.evaluate(() => location.origin)
+  await page.fill("#email", ADMIN.email)
+  await page.fill("#password", ADMIN.password)
+  report.login = await click(page, "login", "logged-in")
+  if (process.env.FAULT) {
+    report.faultAdded = await page.evaluate(async (rule) => {
+      const response = await fetch(`${window.adminPage.backend}/__mock/faults`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: rule,
+      })
+      return { status: response.status, rule: await response.json() }
+    }, process.env.FAULT)
+    log(`fault added by the page: ${JSON.stringify(report.faultAdded)}`)
+  }
+  await page.fill("#payment", env("PAYMENT"))
+  await page.fill("#amount", env("AMOUNT"))
+  await page.fill("#note", env("NOTE", ""))
+  report.refund = await click(page, "refund", "error")
+  report.storedAfterFault = await storedRefunds(env("PAYMENT"))
+  report.retry = await click(page, "refund", "refunded")
+  report.refundRows = await page.$$eval("#refunds tbody tr", (rows) =>
+    rows.map((row) => [...row.cells].map((cell) => cell.textContent)))
 }
 
 const deadline = setTimeout(() => {

@@ -83,3 +83,28 @@ export async function rejection(promise) {
 export function jwtPayload(token) {
   return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString())
 }
+
+/**
+ * A call to the mock's control API (`/__mock/...`), never through the SDK under test:
+ * { status, body } with the JSON body parsed. `body` is sent as JSON when given.
+ */
+export async function control(method, path, body) {
+  const response = await nativeFetch(`${MOCK_URL}/__mock${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  })
+  return { status: response.status, body: await response.json() }
+}
+
+/** The journal's entries matching `filters` (GET /__mock/requests): { requests, count }. */
+export async function journal(filters = {}) {
+  const { status, body } = await control("GET", `/requests?${new URLSearchParams(filters)}`)
+  assert.equal(status, 200, `GET /__mock/requests: ${JSON.stringify(body)}`)
+  return body
+}
+
+/** An empty journal and no fault rules (a reset keeps both). */
+export async function clearSteering() {
+  assert.equal((await control("DELETE", "/requests")).status, 200, "DELETE /__mock/requests")
+  assert.equal((await control("DELETE", "/faults")).status, 200, "DELETE /__mock/faults")
+}
