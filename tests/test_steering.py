@@ -240,3 +240,10 @@ def test_a_delay_only_rule_delays_the_usual_answer_in_process(steered):
     assert response.status_code == 200 and time.monotonic() - started >= 0.2
     assert [r.amount for r in _refunds(mock)] == [Decimal(2)]
     assert mock.journal.query(limit=1)[0][0]["fault"] == "fault_1"
+
+
+def test_latency_delays_preflights_too():
+    client = make_client(latency="200")
+    started = time.monotonic()
+    preflight = client.options(REFUND, headers={"origin": ORIGIN, "access-control-request-method": "POST"})
+    assert preflight.status_code == 204 and time.monotonic() - started >= 0.2

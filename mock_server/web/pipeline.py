@@ -6,15 +6,17 @@
    method gives the operation (HEAD is the GET). No operation: a CORS preflight is answered
    (``preflight``); anything else is ``unrouted`` (Medusa's auth 401, or Express's 404).
 2. ``read_body``: the raw body, bounded (``body.py``); its 413/415 is the answer.
-3. ``steer`` (before): a fault rule for this request, or a ``Prefer: code=`` header, answers
-   instead of everything below, without touching state (``control/faults.py``).
+3. ``steer`` (before): a fault rule for this request (its delay first), or a ``Prefer:
+   code=`` header, answers instead of everything below, without touching state
+   (``control/faults.py``); a rule with only a delay then goes on to 4.
 4. ``serve``: parse the body (before auth, as in Express: a malformed body is a 400 even
    without credentials) → CORS headers → ``authenticate`` → validate the body, then the
    query (coerced, and ``fields`` against its limits) → the handler (``handlers.py``) →
    ``validate_response`` (``--validate-responses``) → ``encode``.
 5. ``steer`` (after): an ``after`` fault rule replaces the answer once the handler has run.
-6. ``--latency``, then the journal records the final answer (``control/journal.py``), and
-   it is sent: HEAD without its body; a dropped request without anything (``drop``).
+6. ``--latency`` (preflights included: it stands for the network), then the journal
+   records the final answer (``control/journal.py``), and it is sent: HEAD without its
+   body; a dropped request without anything (``drop``).
 
 Preflights are never faulted (they are the browser's, not the page's); ``/__mock`` never
 comes here. Every stage that can answer returns an ``ExpressResponse``; the first one that
@@ -164,8 +166,8 @@ class Pipeline:
                         await asyncio.sleep(after.delay)
                     if after.drop or after.status is not None:
                         response = self.fault(after, scope, head)
-            if mock.latency:
-                await asyncio.sleep(mock.latency())
+        if mock.latency:  # every Medusa answer, preflights included: it stands for the network
+            await asyncio.sleep(mock.latency())
         if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
             response.body = b""
         mock.journal.record(
