@@ -5,6 +5,7 @@ test session (``contract()``): loading and compiling it is most of building an a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,11 +48,25 @@ EPSILON = "pay_01KDEM0EPS1L0N000000000000"
 LiveServer = MockProcess
 
 
+class _SessionContract(contract_module.Contract):
+    """A contract whose response checks are compiled once per test session. Every app the
+    tests build asks for the same checks (one per operation and status), and compiling them
+    is most of building an app; the compiled checks hold nothing an app changes."""
+
+    def response_check(self, op, status):
+        checks = self.__dict__.setdefault("_checks", {})
+        key = (op.operation_id, status)
+        if key not in checks:
+            checks[key] = super().response_check(op, status)
+        return checks[key]
+
+
 @lru_cache(maxsize=None)
 def contract(spec: Path = Config.spec) -> contract_module.Contract:
     """The contract in ``spec``, loaded once per test session and shared by every app built
     from it (nothing in it changes while serving)."""
-    return contract_module.load(spec)
+    loaded = contract_module.load(spec)
+    return _SessionContract(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(loaded)})
 
 
 def make_mock(**config) -> Mock:
@@ -71,7 +86,9 @@ class _SyncASGIClient(httpx.Client):
     """httpx's ASGITransport is async; run each request on a private event loop."""
 
     def __init__(self, transport, app) -> None:
-        super().__init__(base_url="http://127.0.0.1:9000")
+        # Its own transport is never used (``request`` goes to the app): a stub, so that
+        # httpx does not build a TLS context, loading the CA bundle, for every test.
+        super().__init__(base_url="http://127.0.0.1:9000", transport=httpx.MockTransport(_unused))
         self.app = app
         self._loop = asyncio.new_event_loop()
         self._async = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000")
@@ -82,6 +99,10 @@ class _SyncASGIClient(httpx.Client):
     def close(self) -> None:
         self._loop.run_until_complete(self._async.aclose())
         self._loop.close()
+
+
+def _unused(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("an in-process client sends its requests to the app")
 
 
 def login(client) -> str:
