@@ -21,6 +21,7 @@ __all__ = [
     "ADMIN",
     "API_KEY",
     "LiveServer",
+    "SharedServer",
     "free_port",
     "contract",
     "make_mock",
@@ -46,6 +47,73 @@ EPSILON = "pay_01KDEM0EPS1L0N000000000000"
 
 # A mock server process on a free loopback port (mock_server/tooling/process.py).
 LiveServer = MockProcess
+
+
+class SharedServer:
+    """One default ``LiveServer`` lent to test after test, as if each had its own: starting
+    a process costs seconds (the interpreter, the contract), a reset milliseconds.
+
+    ``lend()`` resets it to the fixtures (``/__mock/reset``) and checks that the whole
+    state (``/__mock/state``) is the one it started with; if not (the last borrower loaded
+    other fixtures, which reset returns to, or stopped the process) it starts a fresh one.
+    The loan's ``output()`` is only what the server printed during the loan."""
+
+    def __init__(self) -> None:
+        self._server: MockProcess | None = None
+        self._state = None
+
+    def lend(self) -> _Loan:
+        server = self._server
+        if server is not None and not self._as_started(server):
+            server.stop()
+            server = None
+        if server is None:
+            server = self._server = MockProcess()
+            self._state = _state(server)
+        return _Loan(server)
+
+    def _as_started(self, server: MockProcess) -> bool:
+        if server.process.poll() is not None:
+            return False
+        try:
+            if httpx.post(server.url + "/__mock/reset", timeout=30).status_code != 200:
+                return False
+            return _state(server) == self._state
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+def _state(server: MockProcess):
+    """The server's whole state, without the times (a reset stamps what the fixtures leave
+    undated with the time of the reset)."""
+    response = httpx.get(server.url + "/__mock/state", timeout=30)
+    response.raise_for_status()
+    return _undated(response.json())
+
+
+def _undated(value):
+    if isinstance(value, dict):
+        return {k: "<time>" if k.endswith("_at") and v else _undated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_undated(v) for v in value]
+    return value
+
+
+class _Loan:
+    """The shared server as one test sees it: its url, port and process, and its output
+    from the start of the loan."""
+
+    def __init__(self, server: MockProcess) -> None:
+        self.server = server
+        self.url, self.port, self.process = server.url, server.port, server.process
+        self._start = len(server.output())
+
+    def output(self) -> str:
+        return self.server.output()[self._start :]
 
 
 class _SessionContract(contract_module.Contract):
