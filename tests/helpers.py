@@ -50,15 +50,17 @@ LiveServer = MockProcess
 
 
 class SharedServer:
-    """One default ``LiveServer`` lent to test after test, as if each had its own: starting
-    a process costs seconds (the interpreter, the contract), a reset milliseconds.
+    """One ``LiveServer`` (with ``args``, if any) lent to test after test, as if each had its
+    own: starting a process costs seconds (the interpreter, the contract), a reset
+    milliseconds.
 
     ``lend()`` resets it to the fixtures (``/__mock/reset``) and checks that the whole
     state (``/__mock/state``) is the one it started with; if not (the last borrower loaded
     other fixtures, which reset returns to, or stopped the process) it starts a fresh one.
     The loan's ``output()`` is only what the server printed during the loan."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
+        self.args = args  # for `mock-server serve`, as LiveServer takes them
         self._server: MockProcess | None = None
         self._state = None
 
@@ -68,7 +70,7 @@ class SharedServer:
             server.stop()
             server = None
         if server is None:
-            server = self._server = MockProcess()
+            server = self._server = MockProcess(*self.args)
             self._state = _state(server)
         return _Loan(server)
 
@@ -114,6 +116,10 @@ class _Loan:
 
     def output(self) -> str:
         return self.server.output()[self._start :]
+
+    def stop(self) -> None:
+        """Stop the process (the next loan starts a fresh one)."""
+        self.server.stop()
 
 
 class _SessionContract(contract_module.Contract):
