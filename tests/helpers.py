@@ -1,6 +1,7 @@
 """What the tests share besides pytest fixtures: the fixture ids, the admin login, a client
-for the app in process and a server in a child process. The contract is loaded once per
-test session (``contract()``): loading and compiling it is most of building an app."""
+for the app in process and a server in a child process (one of its own, or one lent to test
+after test). The contract is loaded, and its response checks compiled, once per test
+session (``contract()``): that is most of building an app."""
 
 from __future__ import annotations
 
