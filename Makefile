@@ -34,8 +34,11 @@ lock: $(STAMP)
 run: $(STAMP)  ## serve the mock on 127.0.0.1:9000 with specs/ and fixtures/
 	$(BIN)/mock-server serve --host 127.0.0.1 --port 9000 --spec specs --fixtures fixtures
 
+# With bytecode caches (git ignores them) even where PYTHONDONTWRITEBYTECODE is set: without
+# them each run compiles again what it imports, in pytest (which rewrites the asserts of
+# every Schemathesis module, a pytest plugin) and in each server and CLI it starts.
 test: $(STAMP)  ## the whole test suite
-	$(BIN)/python -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 # The lint tools are pinned in the lint extra and kept out of requirements.lock (they never
 # run in a test); installed on first use, with the locked versions left as they are.

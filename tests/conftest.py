@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import LiveServer, login, make_client
+from helpers import SharedServer, login, make_client
 
 
 @pytest.fixture
@@ -20,9 +20,18 @@ def auth(client) -> dict:
     return {"Authorization": f"Bearer {login(client)}"}
 
 
+@pytest.fixture(scope="session")
+def shared_server():
+    """The session's mock server process (helpers.SharedServer); tests borrow it through
+    ``live_server``."""
+    shared = SharedServer()
+    yield shared
+    shared.stop()
+
+
 @pytest.fixture
-def live_server():
-    """A mock server process on a free loopback port with the default specs/ and fixtures/."""
-    server = LiveServer()
-    yield server
-    server.stop()
+def live_server(shared_server):
+    """A mock server process on a free loopback port with the default specs/ and fixtures/,
+    at the fixtures' state; shared with other tests, so a test that needs other options
+    starts its own ``LiveServer``."""
+    return shared_server.lend()

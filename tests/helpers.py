@@ -1,10 +1,12 @@
 """What the tests share besides pytest fixtures: the fixture ids, the admin login, a client
-for the app in process and a server in a child process. The contract is loaded once per
-test session (``contract()``): loading and compiling it is most of building an app."""
+for the app in process and a server in a child process (one of its own, or one lent to test
+after test). The contract is loaded, and its response checks compiled, once per test
+session (``contract()``): that is most of building an app."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +22,7 @@ __all__ = [
     "ADMIN",
     "API_KEY",
     "LiveServer",
+    "SharedServer",
     "free_port",
     "contract",
     "make_mock",
@@ -47,11 +50,98 @@ EPSILON = "pay_01KDEM0EPS1L0N000000000000"
 LiveServer = MockProcess
 
 
+class SharedServer:
+    """One ``LiveServer`` (with ``args``, if any) lent to test after test, as if each had its
+    own: starting a process costs seconds (the interpreter, the contract), a reset
+    milliseconds.
+
+    ``lend()`` resets it to the fixtures (``/__mock/reset``) and checks that the whole
+    state (``/__mock/state``) is the one it started with; if not (the last borrower loaded
+    other fixtures, which reset returns to, or stopped the process) it starts a fresh one.
+    The loan's ``output()`` is only what the server printed during the loan."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args  # for `mock-server serve`, as LiveServer takes them
+        self._server: MockProcess | None = None
+        self._state = None
+
+    def lend(self) -> _Loan:
+        server = self._server
+        if server is not None and not self._as_started(server):
+            server.stop()
+            server = None
+        if server is None:
+            server = self._server = MockProcess(*self.args)
+            self._state = _state(server)
+        return _Loan(server)
+
+    def _as_started(self, server: MockProcess) -> bool:
+        if server.process.poll() is not None:
+            return False
+        try:
+            if httpx.post(server.url + "/__mock/reset", timeout=30).status_code != 200:
+                return False
+            return _state(server) == self._state
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+def _state(server: MockProcess):
+    """The server's whole state, without the times (a reset stamps what the fixtures leave
+    undated with the time of the reset)."""
+    response = httpx.get(server.url + "/__mock/state", timeout=30)
+    response.raise_for_status()
+    return _undated(response.json())
+
+
+def _undated(value):
+    if isinstance(value, dict):
+        return {k: "<time>" if k.endswith("_at") and v else _undated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_undated(v) for v in value]
+    return value
+
+
+class _Loan:
+    """The shared server as one test sees it: its url, port and process, and its output
+    from the start of the loan."""
+
+    def __init__(self, server: MockProcess) -> None:
+        self.server = server
+        self.url, self.port, self.process = server.url, server.port, server.process
+        self._start = len(server.output())
+
+    def output(self) -> str:
+        return self.server.output()[self._start :]
+
+    def stop(self) -> None:
+        """Stop the process (the next loan starts a fresh one)."""
+        self.server.stop()
+
+
+class _SessionContract(contract_module.Contract):
+    """A contract whose response checks are compiled once per test session. Every app the
+    tests build asks for the same checks (one per operation and status), and compiling them
+    is most of building an app; the compiled checks hold nothing an app changes."""
+
+    def response_check(self, op, status):
+        checks = self.__dict__.setdefault("_checks", {})
+        key = (op.operation_id, status)
+        if key not in checks:
+            checks[key] = super().response_check(op, status)
+        return checks[key]
+
+
 @lru_cache(maxsize=None)
 def contract(spec: Path = Config.spec) -> contract_module.Contract:
     """The contract in ``spec``, loaded once per test session and shared by every app built
     from it (nothing in it changes while serving)."""
-    return contract_module.load(spec)
+    loaded = contract_module.load(spec)
+    return _SessionContract(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(loaded)})
 
 
 def make_mock(**config) -> Mock:
@@ -72,7 +162,9 @@ class _SyncASGIClient(httpx.Client):
     """httpx's ASGITransport is async; run each request on a private event loop."""
 
     def __init__(self, transport, app) -> None:
-        super().__init__(base_url="http://127.0.0.1:9000")
+        # Its own transport is never used (``request`` goes to the app): a stub, so that
+        # httpx does not build a TLS context, loading the CA bundle, for every test.
+        super().__init__(base_url="http://127.0.0.1:9000", transport=httpx.MockTransport(_unused))
         self.app = app
         self._loop = asyncio.new_event_loop()
         self._async = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000")
@@ -93,6 +185,10 @@ class _SyncASGIClient(httpx.Client):
     def close(self) -> None:
         self._loop.run_until_complete(self._async.aclose())
         self._loop.close()
+
+
+def _unused(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("an in-process client sends its requests to the app")
 
 
 def login(client) -> str:

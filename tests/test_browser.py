@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, free_port, make_client
+from helpers import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, SharedServer, free_port, make_client
 from mock_server.web.cors import parse_origins
 from test_js_sdk import ensure_node_modules, run_node, server_log
 
@@ -48,9 +48,20 @@ def browser_ready() -> None:
     ensure_node_modules()
 
 
-def drive(
-    scenario: str, server: LiveServer, *, backend: str, page_port: int, tmp_path: Path, **refund
-) -> dict:
+PAGE_PORT = free_port()
+PAGE_ORIGIN = f"http://localhost:{PAGE_PORT}"
+
+
+@pytest.fixture(scope="module")
+def localhost_allowed():
+    """A mock that allows the page's origin http://localhost:PAGE_PORT (--admin-cors,
+    --auth-cors), shared by the scenarios that need just that; reset for each."""
+    shared = SharedServer("--admin-cors", PAGE_ORIGIN, "--auth-cors", PAGE_ORIGIN)
+    yield shared
+    shared.stop()
+
+
+def drive(scenario: str, server, *, backend: str, page_port: int, tmp_path: Path, **refund) -> dict:
     """Run one scenario of the browser driver; its report, or a failure with everything
     it printed (and the mock's log)."""
     env = {
@@ -80,20 +91,19 @@ def drive(
     return report
 
 
-def payment_as_stored(server: LiveServer, payment_id: str) -> dict:
+def payment_as_stored(server, payment_id: str) -> dict:
     state = httpx.get(server.url + "/__mock/state", timeout=5).json()
     return next(p for p in state["payments"] if p["id"] == payment_id)
 
 
 @pytest.mark.parametrize("cors", ["options", "env-regex"])
-def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
+def test_admin_page_session_login_refund_logout(cors, browser_ready, localhost_allowed, tmp_path):
     """Page on http://localhost:B, mock on http://localhost:A with B allowed by
     --admin-cors/--auth-cors, or by a Medusa-style regex in ADMIN_CORS/AUTH_CORS: log in
     (cookie session), refund, log out; the refund is in the mock."""
-    page_port = free_port()
-    origin = f"http://localhost:{page_port}"
+    origin = PAGE_ORIGIN
     if cors == "options":
-        server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
+        server = localhost_allowed.lend()
     else:
         any_localhost_port = r"/^http:\/\/localhost:\d+$/"
         server = LiveServer(env={"ADMIN_CORS": any_localhost_port, "AUTH_CORS": any_localhost_port})
@@ -102,7 +112,7 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
             "session-flow",
             server,
             backend=f"http://localhost:{server.port}",
-            page_port=page_port,
+            page_port=PAGE_PORT,
             tmp_path=tmp_path,
             payment=CAPTURED,
             amount="12.5",
@@ -164,72 +174,63 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, tmp_path):
             (refund["id"], 12.5, user_id)
         ]
     finally:
-        server.stop()
+        if cors != "options":
+            server.stop()
 
 
-def test_page_on_an_origin_not_in_cors_is_blocked(browser_ready, tmp_path):
+def test_page_on_an_origin_not_in_cors_is_blocked(browser_ready, localhost_allowed, tmp_path):
     """The page on http://127.0.0.1:B while only http://localhost:B is allowed: the
     preflight gets no Access-Control-Allow-Origin, so Chromium rejects the SDK's calls
     (TypeError: Failed to fetch) and never sends them, exactly as with Medusa."""
-    page_port = free_port()
-    allowed = f"http://localhost:{page_port}"
-    server = LiveServer("--admin-cors", allowed, "--auth-cors", allowed)
-    try:
-        report = drive(
-            "blocked-origin",
-            server,
-            backend=f"http://localhost:{server.port}",
-            page_port=page_port,
-            tmp_path=tmp_path,
-            payment=EPSILON,
-            amount="1",
-        )
-        blocked = f"from origin 'http://127.0.0.1:{page_port}' has been blocked by CORS policy"
+    server = localhost_allowed.lend()
+    report = drive(
+        "blocked-origin",
+        server,
+        backend=f"http://localhost:{server.port}",
+        page_port=PAGE_PORT,
+        tmp_path=tmp_path,
+        payment=EPSILON,
+        amount="1",
+    )
+    blocked = f"from origin 'http://127.0.0.1:{PAGE_PORT}' has been blocked by CORS policy"
 
-        assert report["origin"] == f"http://127.0.0.1:{page_port}"
-        assert report["login"] == {
-            "state": "error",
-            "status": "Login failed",
-            "error": "TypeError: Failed to fetch",
-        }
-        assert report["refundWithToken"] == "TypeError: Failed to fetch"
-        cors_errors = [m for m in report["console"] if blocked in m]
-        assert len(cors_errors) == 2, report["console"]
-        assert all("No 'Access-Control-Allow-Origin' header" in m for m in cors_errors)
-        assert report["requests"] == []  # nothing got through
-        assert payment_as_stored(server, EPSILON)["refunds"] == []
-    finally:
-        server.stop()
+    assert report["origin"] == f"http://127.0.0.1:{PAGE_PORT}"
+    assert report["login"] == {
+        "state": "error",
+        "status": "Login failed",
+        "error": "TypeError: Failed to fetch",
+    }
+    assert report["refundWithToken"] == "TypeError: Failed to fetch"
+    cors_errors = [m for m in report["console"] if blocked in m]
+    assert len(cors_errors) == 2, report["console"]
+    assert all("No 'Access-Control-Allow-Origin' header" in m for m in cors_errors)
+    assert report["requests"] == []  # nothing got through
+    assert payment_as_stored(server, EPSILON)["refunds"] == []
 
 
-def test_cookie_is_not_sent_between_localhost_and_127_0_0_1(browser_ready, tmp_path):
+def test_cookie_is_not_sent_between_localhost_and_127_0_0_1(browser_ready, localhost_allowed, tmp_path):
     """localhost and 127.0.0.1 are different sites: with both allowed by CORS, login answers
     200 but Chromium keeps no session cookie (no SameSite attribute = Lax), so the refund
     gets 401, as with Medusa. Hence the README's advice: use localhost for both."""
-    page_port = free_port()
-    origin = f"http://localhost:{page_port}"
-    server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
-    try:
-        report = drive(
-            "cross-site-cookie",
-            server,
-            backend=server.url,
-            page_port=page_port,
-            tmp_path=tmp_path,
-            payment=EPSILON,
-            amount="1",
-        )
-        assert server.url.startswith("http://127.0.0.1:")
-        assert report["login"]["state"] == "logged-in"
-        assert report["cookiesAfterLogin"] == []
-        assert report["refund"] == {
-            "state": "error",
-            "status": "Refund failed",
-            "error": "401 Unauthorized: Unauthorized",
-        }
-        assert payment_as_stored(server, EPSILON)["refunds"] == []
-    finally:
-        server.stop()
+    server = localhost_allowed.lend()
+    report = drive(
+        "cross-site-cookie",
+        server,
+        backend=server.url,
+        page_port=PAGE_PORT,
+        tmp_path=tmp_path,
+        payment=EPSILON,
+        amount="1",
+    )
+    assert server.url.startswith("http://127.0.0.1:")
+    assert report["login"]["state"] == "logged-in"
+    assert report["cookiesAfterLogin"] == []
+    assert report["refund"] == {
+        "state": "error",
+        "status": "Refund failed",
+        "error": "401 Unauthorized: Unauthorized",
+    }
+    assert payment_as_stored(server, EPSILON)["refunds"] == []
 
 
 def test_cors_lists_take_medusa_regex_entries():

@@ -37,24 +37,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_contract_passes_against_the_mock(tmp_path):
-    server = LiveServer()
-    try:
-        junit = tmp_path / "contract.xml"
-        done = run_cli(
-            "--base-url",
-            server.url,
-            "--email",
-            ADMIN["email"],
-            "--password",
-            ADMIN["password"],
-            "--junit-xml",
-            str(junit),
-            "--max-examples",
-            EXAMPLES,
-        )
-    finally:
-        server.stop()
+def test_contract_passes_against_the_mock(live_server, tmp_path):
+    junit = tmp_path / "contract.xml"
+    done = run_cli(
+        "--base-url",
+        live_server.url,
+        "--email",
+        ADMIN["email"],
+        "--password",
+        ADMIN["password"],
+        "--junit-xml",
+        str(junit),
+        "--max-examples",
+        EXAMPLES,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "result: PASS" in done.stdout
     assert " 0 distinct failures" in done.stdout
@@ -64,25 +60,21 @@ def test_contract_passes_against_the_mock(tmp_path):
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
 
 
-def test_contract_with_an_api_key_and_a_token():
-    server = LiveServer()
-    try:
-        token = httpx.post(server.url + "/auth/user/emailpass", json=ADMIN).json()["token"]
-        by_key = run_cli(
-            "--base-url",
-            server.url,
-            "--api-key",
-            API_KEY,
-            "--max-examples",
-            "2",
-            "--phases",
-            "examples,fuzzing",
-        )
-        by_token = run_cli(
-            "--base-url", server.url, "--token", token, "--max-examples", "2", "--phases", "examples,fuzzing"
-        )
-    finally:
-        server.stop()
+def test_contract_with_an_api_key_and_a_token(live_server):
+    token = httpx.post(live_server.url + "/auth/user/emailpass", json=ADMIN).json()["token"]
+    by_key = run_cli(
+        "--base-url",
+        live_server.url,
+        "--api-key",
+        API_KEY,
+        "--max-examples",
+        "2",
+        "--phases",
+        "examples,fuzzing",
+    )
+    by_token = run_cli(
+        "--base-url", live_server.url, "--token", token, "--max-examples", "2", "--phases", "examples,fuzzing"
+    )
     assert by_key.returncode == 0, by_key.stdout + by_key.stderr
     assert by_token.returncode == 0, by_token.stdout + by_token.stderr
 

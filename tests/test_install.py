@@ -32,11 +32,13 @@ class Installed:
         self.venv = work / "venv"
         self.bin = self.venv / "bin"
         path = os.pathsep.join([str(self.bin), os.environ.get("PATH", "")])
-        # nothing that points back at the checkout or at the test environment
+        # nothing that points back at the checkout or at the test environment; and bytecode
+        # is written, as in a user's venv (pip --no-compile below leaves it to the first run)
         self.env = {
             k: v
             for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+            if k
+            not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONDONTWRITEBYTECODE")
         }
         self.env["PATH"] = path
 

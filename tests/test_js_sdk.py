@@ -1,7 +1,8 @@
 """The official ``@medusajs/js-sdk`` 2.21.2 against the mock, from Node.
 
-Each ``tests/js/*.test.mjs`` file runs with ``node --test`` against its own mock server
-(a fresh ``LiveServer``), with ``MOCK_URL`` pointing at it. The npm packages pinned in
+Each ``tests/js/*.test.mjs`` file runs with ``node --test`` against a mock server at the
+fixtures' state (the session's shared one, ``live_server``), with ``MOCK_URL`` pointing at
+it; the suites reset it themselves before each of their tests. The npm packages pinned in
 ``tests/js/package-lock.json`` are installed with ``npm ci`` when missing or stale.
 """
 
@@ -15,8 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from helpers import LiveServer
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 NODE_MIN = 20
@@ -83,8 +82,8 @@ def run_node(args: list[str], *, env: dict, timeout: int = 300) -> subprocess.Co
         )
 
 
-def server_log(server: LiveServer) -> str:
-    """What the mock printed (call after ``stop()``): tracebacks of any 500s."""
+def server_log(server) -> str:
+    """What the mock printed (a ``LiveServer``'s, or a loan's): tracebacks of any 500s."""
     try:
         return server.output().strip() or "(nothing)"
     except (OSError, ValueError):
@@ -108,18 +107,14 @@ def test_node_suites_exist():
 
 
 @pytest.mark.parametrize("suite", NODE_SUITES)
-def test_js_sdk(suite: str, node_modules) -> None:
-    server = LiveServer()
-    try:
-        result = run_node(["--test", "--test-reporter=spec", suite], env={"MOCK_URL": server.url})
-    finally:
-        server.stop()
+def test_js_sdk(suite: str, node_modules, live_server) -> None:
+    result = run_node(["--test", "--test-reporter=spec", suite], env={"MOCK_URL": live_server.url})
     output = f"{result.stdout}\n{result.stderr}".strip()
     counts = dict(re.findall(r"^ℹ (tests|pass|fail) (\d+)$", result.stdout, re.M))
     if result.returncode != 0 or counts.get("fail") != "0" or int(counts.get("pass", 0)) == 0:
         pytest.fail(
             f"node --test {suite} exited {result.returncode} "
             f"(tests {counts.get('tests')}, pass {counts.get('pass')}, fail {counts.get('fail')}):\n"
-            f"{output}\n\n--- mock server log ---\n{server_log(server)}",
+            f"{output}\n\n--- mock server log ---\n{server_log(live_server)}",
             pytrace=False,
         )

@@ -36,37 +36,34 @@ def _pages(url: str, path: str, headers: dict, **params) -> list:
 
 
 @pytest.fixture
-def source():
+def source(live_server):
     """A mock with more than its fixtures: a capture, refunds with reasons and notes, a created
     and a deleted refund reason."""
-    server = LiveServer()
-    try:
-        auth = _token(server.url)
-        post = lambda path, body: httpx.post(server.url + path, json=body, headers=auth)  # noqa: E731
-        created = post(
-            "/admin/refund-reasons", {"label": "Snapshot", "code": "snap", "description": None}
-        ).json()["refund_reason"]
-        doomed = post("/admin/refund-reasons", {"label": "Doomed", "code": "doomed"}).json()["refund_reason"]
-        assert (
-            post(
-                f"/admin/payments/{CAPTURED}/refund",
-                {"amount": 12.5, "refund_reason_id": created["id"], "note": "Dented"},
-            ).status_code
-            == 200
-        )
-        assert (
-            post(
-                f"/admin/payments/{CAPTURED}/refund", {"amount": 0.001, "refund_reason_id": doomed["id"]}
-            ).status_code
-            == 200
-        )
-        assert post(f"/admin/payments/{AUTHORIZED}/capture", {"amount": 40}).status_code == 200
-        assert (
-            httpx.delete(f"{server.url}/admin/refund-reasons/{doomed['id']}", headers=auth).status_code == 200
-        )
-        yield server
-    finally:
-        server.stop()
+    auth = _token(live_server.url)
+    post = lambda path, body: httpx.post(live_server.url + path, json=body, headers=auth)  # noqa: E731
+    created = post(
+        "/admin/refund-reasons", {"label": "Snapshot", "code": "snap", "description": None}
+    ).json()["refund_reason"]
+    doomed = post("/admin/refund-reasons", {"label": "Doomed", "code": "doomed"}).json()["refund_reason"]
+    assert (
+        post(
+            f"/admin/payments/{CAPTURED}/refund",
+            {"amount": 12.5, "refund_reason_id": created["id"], "note": "Dented"},
+        ).status_code
+        == 200
+    )
+    assert (
+        post(
+            f"/admin/payments/{CAPTURED}/refund", {"amount": 0.001, "refund_reason_id": doomed["id"]}
+        ).status_code
+        == 200
+    )
+    assert post(f"/admin/payments/{AUTHORIZED}/capture", {"amount": 40}).status_code == 200
+    assert (
+        httpx.delete(f"{live_server.url}/admin/refund-reasons/{doomed['id']}", headers=auth).status_code
+        == 200
+    )
+    return live_server
 
 
 def test_snapshot_loads_into_a_mock_that_answers_the_same(source, tmp_path):

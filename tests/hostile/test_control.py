@@ -11,27 +11,13 @@ import time
 import httpx
 import pytest
 
-from helpers import ADMIN, CAPTURED, LiveServer, make_client
+from helpers import ADMIN, CAPTURED, make_client
 from mock_server import cli, control
 from mock_server.backend import fixtures
 from mock_server.web.auth import Secrets, Sessions
 from mock_server.web.cors import parse_origins
 
 POSTED = "<posted fixture>"
-
-
-@pytest.fixture(scope="module")
-def server():
-    """One mock server process for this file's over-the-wire tests, reset before each."""
-    process = LiveServer()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def live_server(server):
-    assert httpx.post(server.url + "/__mock/reset", timeout=30).status_code == 200
-    return server
 
 
 def state(client) -> dict:

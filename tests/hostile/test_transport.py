@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import socket
 import threading
 import time
@@ -41,16 +42,25 @@ def vm_rss_kb(pid: int) -> int:
 
 
 def exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
-    """Send raw bytes, read until the server closes (or ``timeout``)."""
+    """Send raw bytes, read until the server closes (or ``timeout``), or until it has sent a
+    whole answer with a Content-Length: a kept-alive connection stays open for seconds."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
         out = b""
         try:
             while chunk := s.recv(65536):
                 out += chunk
+                if _whole_answer(out):
+                    break
         except (TimeoutError, ConnectionResetError):
             pass
         return out
+
+
+def _whole_answer(data: bytes) -> bool:
+    head, found, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"\r\ncontent-length: *(\d+)\r\n", head + b"\r\n", re.I)
+    return bool(found and length and len(body) >= int(length.group(1)))
 
 
 def head(counted: int) -> bytes:
