@@ -55,7 +55,8 @@ class SharedServer:
     own: starting a process costs seconds (the interpreter, the contract), a reset
     milliseconds.
 
-    ``lend()`` resets it to the fixtures (``/__mock/reset``) and checks that the whole
+    ``lend()`` empties its fault rules and journal, resets it to the fixtures
+    (``/__mock/reset``) and checks that the whole
     state (``/__mock/state``) is the one it started with; if not (the last borrower loaded
     other fixtures, which reset returns to, or stopped the process) it starts a fresh one.
     The loan's ``output()`` is only what the server printed during the loan."""
@@ -79,8 +80,12 @@ class SharedServer:
         if server.process.poll() is not None:
             return False
         try:
-            if httpx.post(server.url + "/__mock/reset", timeout=30).status_code != 200:
-                return False
+            # Reset keeps the journal and the fault rules (control/routes.py): empty them too,
+            # so a rule one borrower added never answers the next one's requests.
+            for step in ("DELETE /__mock/faults", "DELETE /__mock/requests", "POST /__mock/reset"):
+                method, path = step.split()
+                if httpx.request(method, server.url + path, timeout=30).status_code != 200:
+                    return False
             return _state(server) == self._state
         except httpx.HTTPError:
             return False
