@@ -144,12 +144,25 @@ _VALIDATOR = Draft202012Validator(SCHEMA)
 # document it refuses goes to the Python validator, whose errors give the path and reason.
 _FAST_VALIDATOR = jsonschema_rs.Draft202012Validator(SCHEMA)
 
-# Bounds on one fixture document, posted or read from disk (docs/threat-model.md). The
-# demo fixtures are 3 kB; a state dump runs to about 700 bytes a payment.
-MAX_DOCUMENT_BYTES = 1024 * 1024
+# Bounds on one fixture document (docs/threat-model.md). The demo fixtures are 3 kB; a state
+# dump runs to about 700 bytes a payment. A document posted to /__mock/load (any local
+# program or allowed page can send one) gets ``POSTED``; a file the developer names at
+# start-up gets ``FILE``, large enough for a snapshot of a big backend or a payment with
+# 100,000 refunds, and still bounded, so a mistaken path or an alias bomb stops start-up
+# with a reason instead of filling the memory.
 MAX_DEPTH = 64  # nested collections (a payment's metadata sits at depth 4)
-MAX_NODES = 100_000  # values, aliases counted at every use
-MAX_TEXT = 2 * MAX_DOCUMENT_BYTES  # characters of scalars, aliases counted at every use
+
+
+@dataclass(frozen=True)
+class Limits:
+    bytes: int  # of the document
+    nodes: int  # values, aliases counted at every use
+    text: int  # characters of scalars, aliases counted at every use
+
+
+POSTED = Limits(bytes=1024 * 1024, nodes=100_000, text=2 * 1024 * 1024)
+FILE = Limits(bytes=64 * 1024 * 1024, nodes=10_000_000, text=128 * 1024 * 1024)
+MAX_DOCUMENT_BYTES = POSTED.bytes
 MAX_INT_CHARS = 100  # longer integers are refused before int() (sexagesimal ones are quadratic)
 MAX_ECHO = 200  # characters of a reason echoed back (values quoted in it are cut)
 
@@ -188,23 +201,24 @@ def files_in(source: Path | str) -> list[Path]:
     return [source]
 
 
-def read(path: Path) -> FixtureFile:
-    """A fixture file from disk, under the same limits as a posted document."""
+def read(path: Path, limits: Limits = FILE) -> FixtureFile:
+    """A fixture file from disk, within ``limits`` (``FILE``: the developer's own file)."""
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_DOCUMENT_BYTES + 1)
+            data = f.read(limits.bytes + 1)
     except OSError as exc:
         raise FixtureError(path, "", f"cannot read: {exc.strerror}") from None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise FixtureError(path, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")
-    return parse(data, path)
+    if len(data) > limits.bytes:
+        raise FixtureError(path, "", f"larger than {limits.bytes} bytes")
+    return parse(data, path, limits)
 
 
-def parse(text: str | bytes, path: Path | str = "<fixture>") -> FixtureFile:
-    """A fixture document (YAML or JSON), checked against ``SCHEMA``. Bounded: at most
-    ``MAX_DOCUMENT_BYTES`` (bytes are decoded as UTF-8), nesting ``MAX_DEPTH``, and
-    ``MAX_NODES`` values and ``MAX_TEXT`` characters with every alias counted each time it
-    is used, so a small document cannot stand for a huge one (an alias bomb). Only JSON
+def parse(text: str | bytes, path: Path | str = "<fixture>", limits: Limits = POSTED) -> FixtureFile:
+    """A fixture document (YAML or JSON), checked against ``SCHEMA``. Bounded by ``limits``
+    (``POSTED`` unless said otherwise): at most ``limits.bytes`` (bytes are decoded as
+    UTF-8), nesting ``MAX_DEPTH``, and ``limits.nodes`` values and ``limits.text``
+    characters with every alias counted each time it is used, so a small document cannot
+    stand for a huge one (an alias bomb). Only JSON
     values come out: no NaN or infinity, no binary, no sets, string keys only (unquoted
     timestamps stay the strings they were written as)."""
     if isinstance(text, bytes):
@@ -214,19 +228,19 @@ def parse(text: str | bytes, path: Path | str = "<fixture>") -> FixtureFile:
             raise FixtureError(
                 path, "", f"not valid UTF-8: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
             ) from None
-    if len(text) > MAX_DOCUMENT_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
-        raise FixtureError(path, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")
+    if len(text) > limits.bytes and len(text.encode("utf-8", "surrogatepass")) > limits.bytes:
+        raise FixtureError(path, "", f"larger than {limits.bytes} bytes")
     try:
         data = _load_json(text)
         if data is _NOT_JSON:
-            data = _load_yaml(text)
+            data = _load_yaml(text, limits)
     except yaml.YAMLError as exc:
         raise FixtureError(path, *yaml_error(exc)) from None
     except _TooLarge as exc:
         where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark else ""
         raise FixtureError(path, where, exc.reason) from None
     data = {} if data is None else data
-    problem = _not_json(data)
+    problem = _not_json(data, limits)
     if problem is not None:
         raise FixtureError(path, _dotted(problem[0]), problem[1])
     try:
@@ -296,18 +310,18 @@ def _no_constant(name: str):
     raise ValueError(name)
 
 
-def _load_yaml(text: str):
+def _load_yaml(text: str, limits: Limits):
     loader = _BoundedLoader(text)
     try:
-        node = _compose(loader)
+        node = _compose(loader, limits)
         return None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
 
 
-def _compose(loader) -> yaml.Node | None:
+def _compose(loader, limits: Limits) -> yaml.Node | None:
     """The single document's node graph, as PyYAML's composer builds it, without recursion
-    and within ``MAX_DEPTH``/``MAX_NODES``/``MAX_TEXT``. An anchor is usable once its node
+    and within ``MAX_DEPTH`` and ``limits``. An anchor is usable once its node
     is complete, so an alias inside its own anchor is an undefined alias (no cycles)."""
     from yaml.composer import ComposerError
     from yaml.events import (
@@ -335,10 +349,10 @@ def _compose(loader) -> yaml.Node | None:
         nonlocal nodes, text
         nodes += n
         text += chars
-        if nodes > MAX_NODES:
-            raise _TooLarge(f"more than {MAX_NODES} values (aliases counted at every use)", mark)
-        if text > MAX_TEXT:
-            raise _TooLarge(f"more than {MAX_TEXT} characters of text (aliases counted at every use)", mark)
+        if nodes > limits.nodes:
+            raise _TooLarge(f"more than {limits.nodes} values (aliases counted at every use)", mark)
+        if text > limits.text:
+            raise _TooLarge(f"more than {limits.text} characters of text (aliases counted at every use)", mark)
 
     def attach(node: yaml.Node) -> None:
         nonlocal root
@@ -414,7 +428,7 @@ def _compose(loader) -> yaml.Node | None:
     return root
 
 
-def _not_json(data) -> tuple[list, str] | None:
+def _not_json(data, limits: Limits) -> tuple[list, str] | None:
     """The first value that is not plain JSON, or the place a limit is crossed: (path,
     reason), or None. The walk follows aliases as often as they are used (``_compose`` has
     bounded that for YAML; for JSON this walk is the bound)."""
@@ -423,12 +437,12 @@ def _not_json(data) -> tuple[list, str] | None:
     while stack:
         value, where = stack.pop()
         nodes += 1
-        if nodes > MAX_NODES:
-            return where, f"more than {MAX_NODES} values (aliases counted at every use)"
+        if nodes > limits.nodes:
+            return where, f"more than {limits.nodes} values (aliases counted at every use)"
         if isinstance(value, str):
             text += len(value)
-            if text > MAX_TEXT:
-                return where, (f"more than {MAX_TEXT} characters of text (aliases counted at every use)")
+            if text > limits.text:
+                return where, (f"more than {limits.text} characters of text (aliases counted at every use)")
             if not value.isascii() and not _encodable(value):
                 return where, "a string with an unpaired surrogate is not valid text"
         elif isinstance(value, (dict, list)):
