@@ -352,7 +352,9 @@ def _compose(loader, limits: Limits) -> yaml.Node | None:
         if nodes > limits.nodes:
             raise _TooLarge(f"more than {limits.nodes} values (aliases counted at every use)", mark)
         if text > limits.text:
-            raise _TooLarge(f"more than {limits.text} characters of text (aliases counted at every use)", mark)
+            raise _TooLarge(
+                f"more than {limits.text} characters of text (aliases counted at every use)", mark
+            )
 
     def attach(node: yaml.Node) -> None:
         nonlocal root
