@@ -698,7 +698,8 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         "**floor** = `benchmarks/floor.py`, Starlette on the same uvicorn answering every "
         "request with the mock's own status, headers and body for that scenario, captured "
         "once, with no logic; **mock-nojournal** = the mock with `--journal-size 0` (the "
-        "journal's price is mock ÷ mock-nojournal); **prism** = `prism mock -v warn specs/medusa-admin-payments.yaml` "
+        "journal's price is mock ÷ mock-nojournal); **baseline** (with `--baseline DIR`) = the "
+        "mock of another checkout, started the same way; **prism** = `prism mock -v warn specs/medusa-admin-payments.yaml` "
         "(static examples; `-v warn` so it does not log every request, as the mock does not).",
         "- Every request carries `Authorization: Bearer <token from POST /auth/user/emailpass>`; "
         "POSTs send `Content-Type: application/json`.",
