@@ -412,8 +412,14 @@ class Droppable:
 
     async def __call__(self, scope, receive, send):
         await self.app(scope, receive, send)
-        if scope.get(DROP_KEY):
-            if self.raise_on_drop:
-                raise ConnectionDropped(f"{scope.get('method')} {scope.get('path')}")
-            return DROPPED
-        return None
+        return outcome(scope, self.raise_on_drop)
+
+
+def outcome(scope: dict, raise_on_drop: bool = False):
+    """What the outermost app returns to the server once the request is done: ``DROPPED``
+    for a request ``drop`` marked (or ``ConnectionDropped`` raised, in process), else None."""
+    if scope.get(DROP_KEY):
+        if raise_on_drop:
+            raise ConnectionDropped(f"{scope.get('method')} {scope.get('path')}")
+        return DROPPED
+    return None

@@ -18,7 +18,7 @@ from ..backend.fields import Projector
 from ..config import Config
 from ..control.faults import Faults, parse_latency
 from ..control.journal import Journal
-from ..control.steering import DROP_KEY, DROPPED, ConnectionDropped, quiet_drops
+from ..control.steering import outcome, quiet_drops
 from . import contract as spec, fastpath, memory
 from .auth import Secrets, Sessions
 from .caches import BearerCache, QueryCache
@@ -96,11 +96,7 @@ class MockApp(Starlette):
 
     async def __call__(self, scope, receive, send):
         await super().__call__(scope, receive, send)
-        if scope.get(DROP_KEY):
-            if self.raise_on_drop:
-                raise ConnectionDropped(f"{scope.get('method')} {scope.get('path')}")
-            return DROPPED
-        return None
+        return outcome(scope, self.raise_on_drop)
 
 
 def create_app(

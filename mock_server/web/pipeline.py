@@ -212,7 +212,7 @@ class Pipeline:
                 mock.sessions,
                 mock.secrets,
                 authorization=head.authorization,
-                session_cookie=Request(scope).cookies.get("connect.sid") if head.cookie else None,
+                session_cookie=session_cookie(scope, head),
             )
             if actor is SECRET_KEY_AS_BEARER:
                 return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
@@ -223,7 +223,9 @@ class Pipeline:
     # -- steering (control/faults.py) ----------------------------------------------------
 
     def cors(self, path: str, head: Head, method: str) -> list[tuple[str, str]]:
-        """The CORS headers a real answer on this path carries (HEAD has none: observed)."""
+        """The CORS headers a real answer on this path carries. HEAD is served by the GET
+        handler without them (observed on 2.21.2: no Vary, no Access-Control-*, with or
+        without Origin)."""
         origins = self.mock.cors.origins_for(path)
         if origins is None or method == "HEAD":
             return []
@@ -260,13 +262,7 @@ class Pipeline:
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
         method = scope["method"]
-        # HEAD is served by the GET handler, without Medusa's CORS headers (observed on
-        # 2.21.2: no Vary, no Access-Control-*, with or without Origin).
-        cors = (
-            self.mock.cors.headers(endpoint.origins, head.origin)
-            if endpoint.origins is not None and method != "HEAD"
-            else []
-        )
+        cors = self.cors(scope["path"], head, method)
         actor = None
         if op.security:
             actor = self.authenticate(endpoint, method, head, scope)
@@ -288,8 +284,8 @@ class Pipeline:
         token verified once is remembered until it expires (``caches.BearerCache``)."""
         mock = self.mock
         allow = endpoint.credentials[method]
-        session_cookie = Request(scope).cookies.get("connect.sid") if head.cookie else None
-        bearer = head.authorization if not session_cookie and "bearer" in allow else None
+        cookie = session_cookie(scope, head)
+        bearer = head.authorization if not cookie and "bearer" in allow else None
         actor = mock.bearer_cache.get(bearer, mock.secrets) if bearer else None
         if actor is None:
             actor = authenticate(
@@ -297,7 +293,7 @@ class Pipeline:
                 mock.sessions,
                 mock.secrets,
                 authorization=head.authorization,
-                session_cookie=session_cookie,
+                session_cookie=cookie,
                 allow=allow,
             )
             if bearer:
@@ -338,3 +334,8 @@ class Pipeline:
                 "message": "Mock response violates the contract: " + "; ".join(problems[:3]),
             },
         )
+
+
+def session_cookie(scope, head: Head) -> str | None:
+    """The ``connect.sid`` cookie, parsed only when the request has a Cookie header."""
+    return Request(scope).cookies.get("connect.sid") if head.cookie else None
