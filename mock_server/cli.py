@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         f"to MAX (at most {MAX_DELAY_MS})",
     )
     serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the fixtures and the spec when a file under them changes: a valid change "
+        "resets every namespace to it; an invalid one is logged and the old state kept",
+    )
+    serve.add_argument(
         "--namespace-ttl",
         type=_bounded(float, 1, 30 * 86400, "the namespace ttl is a number of seconds"),
         default=Config.namespace_ttl,
@@ -235,6 +241,7 @@ def _serve(args) -> int:
         latency=args.latency,
         namespace_ttl=args.namespace_ttl,
         max_namespaces=args.max_namespaces,
+        watch=args.watch,
     )
     if args.admin_cors is not None:
         overrides["admin_cors"] = parse_origins(args.admin_cors)

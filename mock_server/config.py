@@ -41,6 +41,7 @@ class Config:
     latency: str | None = None  # "250" or "100-500" ms added to every Medusa answer
     namespace_ttl: float = 3600.0  # seconds an unused namespace lives (control/namespaces.py)
     max_namespaces: int = 1000  # namespaces besides the default one, at most
+    watch: bool = False  # reload the fixtures and the spec when their files change (web/reload.py)
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":

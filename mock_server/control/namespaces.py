@@ -205,11 +205,16 @@ class Namespaces:
             self.on_drop()
         return len(idle)
 
-    def replace_files(self, files: list[fixtures.FixtureFile], build: Callable = fixtures.build) -> None:
-        """New fixture files for every namespace (``serve --watch``): each is reset to them."""
+    def replace_files(self, files: list[fixtures.FixtureFile], stores: dict[str, Store]) -> int:
+        """New fixture files for every namespace (``serve --watch``): each is reset to them,
+        with the state ``stores`` holds for its name (built off the event loop), or one built
+        here (a namespace created meanwhile). How many were reset."""
         self.files = files
-        for namespace in (self.default, *self.named.values()):
-            namespace.load(files, build(files))
+        spaces = (self.default, *self.named.values())
+        for namespace in spaces:
+            store = stores.get(namespace.name)
+            namespace.load(files, store if store is not None else fixtures.build(files))
+        return len(spaces)
 
     def listing(self) -> dict:
         now = self.clock()

@@ -9,6 +9,9 @@ skip Starlette's generic middleware, which does nothing for it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
@@ -28,6 +31,7 @@ from .contract import Contract
 from .cors import Cors
 from .handlers import HANDLERS
 from .pipeline import Pipeline
+from .reload import Watcher
 
 
 class Mock:
@@ -38,11 +42,7 @@ class Mock:
         most of the start-up time; tests load it once and build many mocks from it)."""
         self.config = config
         self.contract: Contract = contract if contract is not None else spec.load(config.spec)
-        missing = [op.operation_id for op in self.contract.operations if op.operation_id not in HANDLERS]
-        if missing:
-            raise spec.SpecError(
-                self.contract.file, "/paths", f"no handler for operationId(s): {', '.join(missing)}"
-            )
+        self.check_handlers(self.contract)
         files = [fixtures.read(p) for p in fixtures.files_in(config.fixtures)]
         # Steering (control/): isolated states, what was asked, what to answer instead, how late.
         self.namespaces = Namespaces(
@@ -60,6 +60,15 @@ class Mock:
         self.projector = Projector()
         self.bearer_cache = BearerCache()
         self.query_cache = QueryCache()
+
+    @staticmethod
+    def check_handlers(contract: Contract) -> None:
+        """``SpecError`` unless every operation of ``contract`` has a handler."""
+        missing = [op.operation_id for op in contract.operations if op.operation_id not in HANDLERS]
+        if missing:
+            raise spec.SpecError(
+                contract.file, "/paths", f"no handler for operationId(s): {', '.join(missing)}"
+            )
 
     # The default namespace's parts, as a mock without namespaces has them.
     @property
@@ -104,13 +113,25 @@ class MockApp(Starlette):
         routes: list[BaseRoute] = []
         if mock.config.control:
             routes.append(Mount("/__mock", app=control.app(mock)))
-        super().__init__(routes=routes)
+        super().__init__(routes=routes, lifespan=self._watching if mock.config.watch else None)
         self.router.redirect_slashes = False
         self.router.default = self.pipeline
         self.state.mock = mock
         self.fast = fast
         self.raise_on_drop = raise_on_drop
         quiet_drops()
+
+    @contextlib.asynccontextmanager
+    async def _watching(self, app):
+        """``serve --watch``: the fixture and spec watcher runs while the server does."""
+        watcher = Watcher(self)
+        task = asyncio.create_task(watcher.run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()
