@@ -15,6 +15,7 @@ from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
 from .money import currency_digits, epsilon
 from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
+from .refund_reasons import storable
 from .store import Store
 
 
@@ -58,6 +59,7 @@ def refund(
         # PostgreSQL refuses it (a 500 on 2.21.2, after the amount check above).
         if refund_reason_id == "":
             raise MedusaError(UNKNOWN_ERROR, messages.EMPTY_REFUND_REASON_ID)
+        storable(note)
         store.add_refund(payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso())
     return payment
 
