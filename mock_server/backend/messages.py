@@ -263,67 +263,22 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
 # ---- Node's JSON.parse, as body-parser reports it --------------------------------------------
 
 
-def v8_translate(text: str, msg: str, pos: int) -> str:
-    """V8's wording for the standard library's ``json.JSONDecodeError`` ``msg`` at ``pos``."""
-    at = f"in JSON at position {pos}"
-    if msg.startswith("Expecting property name"):
-        before = text[:pos].rstrip()
-        if before.endswith(","):
-            return f"Expected double-quoted property name {at}"
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        return f"Expected property name or '}}' {at}"
-    if msg == "Expecting ',' delimiter":
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        closer = "}' after property value" if _innermost(text, pos) == "{" else "]' after array element"
-        return f"Expected ',' or '{closer} {at}"
-    if msg == "Expecting ':' delimiter":
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        return f"Expected ':' after property name {at}"
-    if msg.startswith("Unterminated string"):
-        return f"Unterminated string in JSON at position {len(text)}"
-    if msg.startswith("Invalid control character"):
-        return f"Bad control character in string literal {at}"
-    if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
-        return f"Bad escaped character {at}"
-    if msg == "Extra data":
-        return f"Unexpected non-whitespace character after JSON at position {pos}"
-    if pos >= len(text):
-        return "Unexpected end of JSON input"
-    return unexpected_token(text, pos)
-
-
-def _innermost(text: str, pos: int) -> str:
-    stack: list[str] = []
-    in_string = escaped = False
-    for char in text[:pos]:
-        if in_string:
-            escaped = not escaped and char == "\\"
-            if char == '"' and not escaped:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append(char)
-        elif char in "}]" and stack:
-            stack.pop()
-    return stack[-1] if stack else "{"
-
-
 def unexpected_token(text: str, pos: int) -> str:
     """V8's ``Unexpected token`` message, with its 10-character context on long texts."""
     token = text[pos] if pos < len(text) else ""
     if len(text) < 21:
         return f"Unexpected token '{token}', \"{text}\" is not valid JSON"
     start, end = max(0, pos - 10), min(len(text), pos + 10)
-    context = ("..." if start else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
+    # "..." before from position 10 on (so also when nothing was cut), after when cut
+    context = ("..." if pos >= 10 else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
     return f"Unexpected token '{token}', {context} is not valid JSON"
 
 
 def strict_violation(text: str, first: str) -> str:
+    """body-parser's strict-mode error: ``JSON.parse`` of the text up to its first
+    character, that character stood for by ``#`` (none: ``JSON.parse("")``)."""
+    if not first:
+        return "Unexpected end of JSON input"
     index = text.index(first) if first else 0
     placeholder = "#" * (len(text) - index)
     message = unexpected_token(text[:index] + placeholder, index)
