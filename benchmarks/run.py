@@ -99,8 +99,9 @@ def namespace_name(i: int) -> str:
 
 def ns_scenario(n: int) -> Scenario:
     """The refund scenario with its requests spread over ``n`` namespaces. Only the mock (the
-    figure) and the floor (what wrk's per-request Lua call leaves of the ceiling) run it: the
-    others would ignore the header and measure the plain refund again."""
+    figure), the mock without journal (the price of ``n`` journals) and the floor (what wrk's
+    per-request Lua call leaves of the ceiling) run it: Prism, or a baseline checkout from
+    before namespaces, would ignore the header and measure the plain refund again."""
     return Scenario(
         NS_SCENARIO,
         f"POST /admin/payments/{{id}}/refund?fields=id (amount 1, succeeds) spread over {n} "
@@ -109,7 +110,7 @@ def ns_scenario(n: int) -> Scenario:
         f"/admin/payments/{REFUND_ID}/refund?fields=id",
         '{"amount":1}',
         namespaces=n,
-        contenders=("mock", "floor"),
+        contenders=("mock", "mock-nojournal", "floor"),
     )
 
 
@@ -720,7 +721,8 @@ def measure_namespace_first_request(n: int, warm: int = 5) -> dict:
 def measure_namespace_memory(n: int, settle: float = 2.0) -> dict:
     """RSS of a fresh mock with the default fixtures (after a login and a few requests in
     the default namespace) before and after one request in each of ``n`` new namespaces,
-    and after dropping them all again (``DELETE /__mock/namespaces/NAME``)."""
+    after dropping them all again (``DELETE /__mock/namespaces/NAME``), and after ``n``
+    other new namespaces in their place (whether the freed memory serves again)."""
     server = start_mock("mock-ns-memory", DEFAULT_FIXTURES, "--max-namespaces", str(n))
     try:
         auth = "Bearer " + login(server.port)
@@ -745,6 +747,10 @@ def measure_namespace_memory(n: int, settle: float = 2.0) -> dict:
                     client.delete(f"/__mock/namespaces/mem-{i}")
                 time.sleep(settle)  # the mock frees dropped state a second after a drop
                 dropped = server.rss()
+                for i in range(n):
+                    client.get(NS_PROBE_PATH, f"again-{i}")
+                time.sleep(settle)
+                again = server.rss()
         finally:
             client.close()
     finally:
@@ -754,13 +760,14 @@ def measure_namespace_memory(n: int, settle: float = 2.0) -> dict:
         "before_mb": before,
         "after_mb": after,
         "dropped_mb": dropped,
+        "again_mb": again,
         "per_namespace_kb": (after - before) * 1024 / n,
         "touch_s": touch_s,
     }
     print(
         f"  RSS with {n} namespaces: {before:.1f} MB before, {after:.1f} MB after "
         f"({out['per_namespace_kb']:.0f} KB each; touched in {touch_s:.1f} s), "
-        f"{dropped:.1f} MB once all were dropped",
+        f"{dropped:.1f} MB once all were dropped, {again:.1f} MB with {n} others in their place",
         flush=True,
     )
     return out
@@ -1090,7 +1097,8 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
             f"{mem['before_mb']:.1f} → {mem['after_mb']:.1f} MB, "
             f"{mem['per_namespace_kb']:.0f} KB per namespace; "
             f"{mem['dropped_mb']:.1f} MB after all of them were dropped "
-            f"(`DELETE /__mock/namespaces/NAME`)."
+            f"(`DELETE /__mock/namespaces/NAME`), {mem['again_mb']:.1f} MB with "
+            f"{mem['namespaces']:,} other new namespaces in their place."
         )
     if ns_lines:
         lines += ["", "## Namespaces", "", *ns_lines]
