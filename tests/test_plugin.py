@@ -67,6 +67,11 @@ def test_refund_in_a_namespace_of_its_own(medusa_mock, medusa_mock_server, worke
     payment = next(p for p in state["payments"] if p["id"] == PAYMENT)
     assert [r["amount"] for r in payment["refunds"]] == [n + 1]
     assert medusa_mock.verify(method="POST", path="/admin/payments/*/refund", times=1) == 1
+    if os.environ.get("MOCK_CONTROL_TOKEN"):  # the server requires it; the fixture sends it
+        from mock_server.testing import MockClient, MockControlError
+        with pytest.raises(MockControlError) as caught:
+            MockClient(medusa_mock_server, namespace=medusa_mock.namespace).state()
+        assert caught.value.status == 401
     out = pathlib.Path(os.environ["PLUGIN_TEST_OUT"]) / f"{{n}}.json"
     out.write_text(json.dumps(dict(namespace=medusa_mock.namespace, worker=worker_id,
                                    server=medusa_mock_server, base_url=medusa_mock.base_url)))
@@ -77,7 +82,6 @@ def _run_parallel(pytester, monkeypatch, tmp_path, workers: int, count: int) -> 
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setenv("PLUGIN_TEST_OUT", str(out))
-    monkeypatch.delenv("MOCK_CONTROL_TOKEN", raising=False)
     pytester.makepyfile(test_parallel=PARALLEL_TESTS.format(payment=CAPTURED, count=count))
     result = pytester.runpytest_subprocess("-n", str(workers), *XDIST_ARGS, timeout=240)
     result.assert_outcomes(passed=count)
@@ -88,6 +92,7 @@ def test_parallel_tests_under_xdist_each_see_only_their_own_refund(pytester, mon
     default = MockClient(server, namespace="default")
     before = _undated(default.state())
     monkeypatch.setenv("MEDUSA_MOCK_URL", server)
+    monkeypatch.delenv("MOCK_CONTROL_TOKEN", raising=False)
 
     runs = _run_parallel(pytester, monkeypatch, tmp_path, workers=4, count=8)
 
@@ -105,7 +110,9 @@ def test_parallel_tests_under_xdist_each_see_only_their_own_refund(pytester, mon
 def test_under_xdist_without_a_url_the_workers_share_one_server_stopped_at_the_end(
     pytester, monkeypatch, tmp_path
 ):
+    """The server the plugin starts requires the control token given, and the fixture sends it."""
     monkeypatch.delenv("MEDUSA_MOCK_URL", raising=False)
+    monkeypatch.setenv("MOCK_CONTROL_TOKEN", "plugin-test-token")
 
     runs = _run_parallel(pytester, monkeypatch, tmp_path, workers=2, count=4)
 

@@ -157,12 +157,14 @@ def _shared_server(folder: Path, controller_pid: int | None, token: str | None) 
         command = [sys.executable, "-m", "mock_server.testing.server", "--url-file", str(url_file)]
         if controller_pid:
             command += ["--parent-pid", str(controller_pid)]
-        if token:
-            command += ["--control-token", token]
         log_path = folder / "server.log"
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+        if token:
+            env[TOKEN_ENV] = token  # not on the command line, where ps shows it
         with open(log_path, "ab") as log:
             child = subprocess.Popen(
                 command,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

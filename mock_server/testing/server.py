@@ -15,7 +15,8 @@ of its own is a server shared by several test processes (pytest-xdist workers: n
 outlives the others reliably); ``python -m mock_server.testing.server`` runs the same
 server in its main thread for that, writes its URL to ``--url-file`` once it listens and
 stops on SIGTERM or when the process ``--parent-pid`` names has gone
-(``pytest_plugin`` starts it). Both serve as ``mock-server serve`` does: the same HTTP
+(``pytest_plugin`` starts it; a control token comes from ``MOCK_CONTROL_TOKEN``, as for
+``mock-server serve``). Both serve as ``mock-server serve`` does: the same HTTP
 protocol and limits, no ``Server`` header."""
 
 from __future__ import annotations
@@ -155,12 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="stop when this process has gone")
     parser.add_argument("--spec", type=Path)
     parser.add_argument("--fixtures", type=Path)
-    parser.add_argument("--control-token")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     config = {k: v for k, v in (("spec", args.spec), ("fixtures", args.fixtures)) if v is not None}
-    if args.control_token:
-        config["control_token"] = args.control_token
     mock = MockServer(log_level=args.log_level, **config)
     server, sock = mock._prepare(log_config=_default_log_config())
     if args.parent_pid:
