@@ -78,6 +78,28 @@ def main(argv: list[str] | None = None) -> int:
         help="delay every Medusa answer by MS milliseconds, or by a random delay from MIN "
         f"to MAX (at most {MAX_DELAY_MS})",
     )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the fixtures and the spec when a file under them changes: a valid change "
+        "resets every namespace to it; an invalid one is logged and the old state kept",
+    )
+    serve.add_argument(
+        "--namespace-ttl",
+        type=_bounded(float, 1, 30 * 86400, "the namespace ttl is a number of seconds"),
+        default=Config.namespace_ttl,
+        metavar="S",
+        help="drop a namespace (x-mock-namespace, /__ns/NAME) unused for S seconds "
+        f"(default {Config.namespace_ttl:g}; the default namespace stays)",
+    )
+    serve.add_argument(
+        "--max-namespaces",
+        type=_bounded(int, 0, 1_000_000, "the namespace limit is a whole number"),
+        default=Config.max_namespaces,
+        metavar="N",
+        help=f"namespaces besides the default one, at most (default {Config.max_namespaces}); "
+        "a request for one more is answered 429",
+    )
     limits = Limits()
     serve.add_argument(
         "--headers-timeout",
@@ -168,6 +190,21 @@ def _journal_size(text: str) -> int:
     return size
 
 
+def _bounded(kind, low, high, what: str):
+    """An argparse type: ``kind(text)`` from ``low`` to ``high``, else a clear error."""
+
+    def convert(text: str):
+        try:
+            value = kind(text) if len(text) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high or value != value:
+            raise argparse.ArgumentTypeError(f"{what} from {low} to {high}, not {text[:40]!r}")
+        return value
+
+    return convert
+
+
 def _latency(text: str) -> str:
     """Checked now (a bad value is an argparse error, exit 2); ``Config`` keeps the text."""
     try:
@@ -202,6 +239,9 @@ def _serve(args) -> int:
         control_token=args.control_token,
         journal_size=args.journal_size,
         latency=args.latency,
+        namespace_ttl=args.namespace_ttl,
+        max_namespaces=args.max_namespaces,
+        watch=args.watch,
     )
     if args.admin_cors is not None:
         overrides["admin_cors"] = parse_origins(args.admin_cors)

@@ -39,6 +39,9 @@ class Config:
     control_token: str | None = None  # when set, /__mock requires it (see control/routes.py)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
     latency: str | None = None  # "250" or "100-500" ms added to every Medusa answer
+    namespace_ttl: float = 3600.0  # seconds an unused namespace lives (control/namespaces.py)
+    max_namespaces: int = 1000  # namespaces besides the default one, at most
+    watch: bool = False  # reload the fixtures and the spec when their files change (web/reload.py)
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":

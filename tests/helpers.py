@@ -56,7 +56,7 @@ class SharedServer:
     milliseconds.
 
     ``lend()`` empties its fault rules and journal, resets it to the fixtures
-    (``/__mock/reset``) and checks that the whole
+    (``/__mock/reset``), drops its namespaces and checks that the whole
     state (``/__mock/state``) is the one it started with; if not (the last borrower loaded
     other fixtures, which reset returns to, or stopped the process) it starts a fresh one.
     The loan's ``output()`` is only what the server printed during the loan."""
@@ -86,6 +86,10 @@ class SharedServer:
                 method, path = step.split()
                 if httpx.request(method, server.url + path, timeout=30).status_code != 200:
                     return False
+            # ... and drop the namespaces the last borrower used.
+            listed = httpx.get(server.url + "/__mock/namespaces", timeout=30).json()["namespaces"]
+            for namespace in listed[1:]:
+                httpx.delete(f"{server.url}/__mock/namespaces/{namespace['name']}", timeout=30)
             return _state(server) == self._state
         except httpx.HTTPError:
             return False
@@ -200,3 +204,17 @@ def login(client) -> str:
     response = client.post("/auth/user/emailpass", json=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()["token"]
+
+
+def fixed_namespace(journal, faults):
+    """For ``steering_routes`` alone: every request acts on one namespace holding
+    ``journal`` and ``faults`` (and an empty state)."""
+    from mock_server.backend.store import Store
+    from mock_server.control.namespaces import Namespace
+
+    namespace = Namespace("default", [], Store(), journal, faults)
+
+    async def resolve(request):
+        return namespace
+
+    return resolve

@@ -178,6 +178,37 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, localhost_a
             server.stop()
 
 
+def test_admin_page_in_a_namespace_of_its_own(browser_ready, localhost_allowed, tmp_path):
+    """The SDK's baseUrl under /__ns/NAME: preflights, the session login (its cookie is the
+    mock's, Path=/) and the refund all work across origins, and the refund lands in that
+    namespace only."""
+    server = localhost_allowed.lend()
+    default_before = httpx.get(server.url + "/__mock/state", timeout=5).json()
+    prefix = "/__ns/browser-1"
+    report = drive(
+        "session-flow",
+        server,
+        backend=f"http://localhost:{server.port}{prefix}",
+        page_port=PAGE_PORT,
+        tmp_path=tmp_path,
+        payment=CAPTURED,
+        amount="3",
+        note="namespaced",
+    )
+    assert report["login"] == {"state": "logged-in", "status": "logged in", "error": None}
+    assert report["refund"] == {"state": "refunded", "status": "refund done", "error": None}
+    assert report["failedRequests"] == []
+    assert report["requests"][:3] == [
+        f"POST {prefix}/auth/user/emailpass → 200",
+        f"POST {prefix}/auth/session → 200",
+        f"POST {prefix}/admin/payments/{CAPTURED}/refund → 200",
+    ]
+    state = httpx.get(server.url + "/__mock/state", params={"namespace": "browser-1"}, timeout=5).json()
+    refunds = next(p for p in state["payments"] if p["id"] == CAPTURED)["refunds"]
+    assert [(Decimal(str(r["amount"])), r["note"]) for r in refunds] == [(Decimal(3), "namespaced")]
+    assert httpx.get(server.url + "/__mock/state", timeout=5).json() == default_before
+
+
 def test_page_on_an_origin_not_in_cors_is_blocked(browser_ready, localhost_allowed, tmp_path):
     """The page on http://127.0.0.1:B while only http://localhost:B is allowed: the
     preflight gets no Access-Control-Allow-Origin, so Chromium rejects the SDK's calls

@@ -36,7 +36,7 @@ from mock_server.control.steering import (
     steering_routes,
 )
 
-from helpers import _SyncASGIClient, free_port
+from helpers import _SyncASGIClient, fixed_namespace, free_port
 
 REFUND = "/admin/payments/{id}/refund"
 UNKNOWN = {"code": "unknown_error", "type": "unknown_error", "message": "An unknown error occurred."}
@@ -271,7 +271,7 @@ def test_fault_answers():
 @pytest.fixture
 def steer():
     journal, faults = Journal(50), Faults()
-    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(journal, faults))])
+    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(fixed_namespace(journal, faults)))])
     client = _SyncASGIClient(httpx.ASGITransport(app=app), app)
     client.faults = faults
     yield client

@@ -12,7 +12,7 @@ from mock_server.control.journal import REDACTED, Journal, make_filters
 from mock_server.control.paths import MAX_PATTERN, PathPattern, PatternError
 from mock_server.control.steering import MAX_BODY, steering_routes
 
-from helpers import _SyncASGIClient
+from helpers import _SyncASGIClient, fixed_namespace
 
 import httpx
 
@@ -273,7 +273,7 @@ def test_verify_ignores_requests_before_since():
 @pytest.fixture
 def steer():
     journal, faults = Journal(50), Faults()
-    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(journal, faults))])
+    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(fixed_namespace(journal, faults)))])
     client = _SyncASGIClient(httpx.ASGITransport(app=app), app)
     client.journal, client.faults = journal, faults
     yield client
@@ -386,7 +386,7 @@ def test_verify_body_must_be_json_and_bounded(steer):
 
 
 def test_journal_routes_say_when_the_journal_is_off():
-    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(Journal(0), Faults()))])
+    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(fixed_namespace(Journal(0), Faults())))])
     client = _SyncASGIClient(httpx.ASGITransport(app=app), app)
     try:
         for response in (

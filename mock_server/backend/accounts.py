@@ -19,14 +19,15 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")  # JSON may carry a lone surrogate
 
 
-def check_credentials(store: Store, body: object) -> User:
-    """The user whose email and password ``body`` carries, else ``MedusaError`` (401)."""
+def check_credentials(stores: tuple[Store, ...], body: object) -> User:
+    """The user whose email and password ``body`` carries, else ``MedusaError`` (401). The
+    email is looked up in ``stores`` in turn (a namespace's state, then the default's)."""
     body = body if isinstance(body, dict) else {}
     if not isinstance(body.get("password"), str):
         raise MedusaError(UNAUTHORIZED, messages.PASSWORD_NOT_STRING)
     if not isinstance(body.get("email"), str):
         raise MedusaError(UNAUTHORIZED, messages.EMAIL_NOT_STRING)
-    user = store.user_by_email(body["email"])
+    user = next(filter(None, (store.user_by_email(body["email"]) for store in stores)), None)
     # Bytes, not str: compare_digest raises TypeError on non-ASCII str (a 500 that told
     # which emails exist). An unknown email is compared against a random password, so
     # both answers take the same path and the same work.

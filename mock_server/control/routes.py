@@ -40,7 +40,18 @@ from starlette.routing import Route, Router
 from ..backend import fixtures
 from ..web.cors import Cors, Origins
 from ..web.responses import preflight_response
-from .steering import steering_routes, unexpected_input
+from .namespaces import (
+    DEFAULT,
+    HEADER,
+    MAX_NAME,
+    PREFIX_KEY,
+    QUERY as NAMESPACE_QUERY,
+    Namespace,
+    NamespaceError,
+)
+from .steering import namespaced, steering_routes, unexpected_input
+
+NAMESPACE_HEADER = HEADER.decode("ascii")
 
 POSTED = "<posted fixture>"
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
@@ -51,7 +62,17 @@ _TOKEN = re.compile(r"[\x21-\x7e]+")  # what an HTTP header value carries as it 
 
 def app(mock) -> "Guard":
     """The ``/__mock`` ASGI app: the routes behind the caller checks."""
-    return Guard(Router(routes=routes(mock)), mock)
+    return Guard(Router(routes=routes(mock), default=_no_route), mock)
+
+
+async def _no_route(scope, receive, send) -> None:
+    """An unknown control path: a JSON 404 like the routes' own errors (Starlette's default
+    is plain text). ``/__mock/faults/%0A`` comes here too: Starlette's ``$`` matches before
+    a final newline, so the mount takes it and the route does not."""
+    path = scope["path"]
+    await _control_error(404, "not_found", f"no control route {scope['method']} {path[:200]!r}")(
+        scope, receive, send
+    )
 
 
 def routes(mock) -> list[Route]:
@@ -59,26 +80,23 @@ def routes(mock) -> list[Route]:
     # last to finish must be the one that was asked for last.
     swap = asyncio.Lock()
 
-    async def reset(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
+    async def namespace(request: Request) -> Namespace:
+        return await namespace_of(mock, request)
+
+    async def reset(request: Request, ns: Namespace) -> Response:
         async with swap:
-            files = mock.fixture_files
+            files = ns.files
             store = await run_in_threadpool(fixtures.build, files)
-            mock.load(files, store)
-        return JSONResponse(_counts(mock))
+            mock.load(files, store, namespace=ns)
+        return JSONResponse(_counts(ns))
 
-    async def state(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
-        return JSONResponse(fixtures.dump(mock.store))
+    async def state(request: Request, ns: Namespace) -> Response:
+        return JSONResponse(fixtures.dump(ns.store))
 
-    async def load(request: Request) -> Response:
+    async def load(request: Request, ns: Namespace) -> Response:
         """Replace the state with the posted fixture document (YAML or JSON); reset then
         returns to it. A bad document changes nothing and answers 400 with the reason; one
         over ``fixtures.MAX_DOCUMENT_BYTES`` answers 413 unread."""
-        if (refusal := unexpected_input(request, body=True)) is not None:
-            return refusal
         body = await _read_bounded(request, fixtures.MAX_DOCUMENT_BYTES)
         if body is None:
             error = fixtures.FixtureError(
@@ -92,15 +110,51 @@ def routes(mock) -> list[Route]:
                 files, store = await run_in_threadpool(_parse_and_build, body)
             except fixtures.FixtureError as exc:
                 return _fixture_error(exc, 400)
-            mock.load(files, store)  # the swap itself: two assignments, on the event loop
-        return JSONResponse(_counts(mock))
+            mock.load(files, store, namespace=ns)  # the swap itself, on the event loop
+        return JSONResponse(_counts(ns))
+
+    async def list_namespaces(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
+        return JSONResponse(mock.namespaces.listing())
+
+    async def drop_namespace(request: Request) -> Response:
+        if (refusal := unexpected_input(request)) is not None:
+            return refusal
+        name = request.path_params["name"]
+        if name == DEFAULT:
+            return _control_error(400, "invalid_data", "the default namespace is never dropped (reset it)")
+        dropped = mock.namespaces.drop(name)
+        if dropped is None:
+            return _control_error(404, "not_found", f"no namespace named {name[:MAX_NAME]!r}")
+        return JSONResponse(dropped.summary(mock.namespaces.clock()))
 
     return [
-        Route("/reset", reset, methods=["POST"]),
-        Route("/state", state, methods=["GET"]),
-        Route("/load", load, methods=["POST"]),
-        *steering_routes(mock.journal, mock.faults),
+        namespaced("/reset", namespace, POST=(reset, "")),
+        namespaced("/state", namespace, GET=(state, "")),
+        namespaced("/load", namespace, POST=(load, "body")),
+        *steering_routes(namespace),
+        Route("/namespaces", list_namespaces, methods=["GET"]),
+        Route("/namespaces/{name}", drop_namespace, methods=["DELETE"]),
     ]
+
+
+async def namespace_of(mock, request: Request) -> Namespace:
+    """The namespace a control request acts on: the ``/__ns/NAME`` prefix, ``?namespace=``
+    or the ``x-mock-namespace`` header (at most one value, or the same in each), else the
+    default one. ``NamespaceError`` for a bad name, two names or one namespace too many."""
+    given = request.query_params.getlist(NAMESPACE_QUERY) + request.headers.getlist(NAMESPACE_HEADER)
+    prefix = request.scope.get(PREFIX_KEY)
+    if prefix is not None:
+        given.append(prefix)
+    if len(set(given)) > 1:
+        shown = ", ".join(repr(name[:MAX_NAME]) for name in dict.fromkeys(given))
+        raise NamespaceError(400, "invalid_data", f"More than one namespace given: {shown}")
+    return await mock.namespaces.get(given[0] if given else None, count=False)
+
+
+def _control_error(status: int, type_: str, message: str) -> JSONResponse:
+    return JSONResponse({"type": type_, "message": message}, status_code=status)
 
 
 def _parse_and_build(body: bytes):
@@ -130,8 +184,8 @@ async def _read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _counts(mock) -> dict:
-    store = mock.store
+def _counts(ns: Namespace) -> dict:
+    store = ns.store
     return {
         "payments": len(store.payments),
         "refund_reasons": len(store.refund_reasons),

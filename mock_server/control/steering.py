@@ -89,7 +89,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import orjson
 import yaml
@@ -98,8 +98,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, Faults, RuleError, json_depth, as_int
-from .journal import Journal, make_filters
+from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, RuleError, json_depth, as_int
+from .journal import make_filters
+from .namespaces import QUERY as NAMESPACE_QUERY, Namespace, NamespaceError
 from .paths import PathPattern, PatternError
 
 MAX_BODY = 64 * 1024
@@ -151,8 +152,9 @@ def unexpected_input(request: Request, query: bool = False, body: bool = False) 
     would do something else than asked: ``DELETE /__mock/faults?id=fault_1`` would remove
     every rule, ``DELETE /__mock/requests`` with a filter body the whole journal."""
     where = f"{request.method} {request.url.path}"
-    if not query and request.url.query:
-        names = sorted({name[:50] for name, _ in request.query_params.multi_items()}) or ["?"]
+    if not query and request.url.query and set(request.query_params) != {NAMESPACE_QUERY}:
+        names = sorted({name[:50] for name, _ in request.query_params.multi_items()} - {NAMESPACE_QUERY})
+        names = names or ["?"]
         return _error(400, "invalid_data", f"{where} takes no query parameters (given: {', '.join(names)})")
     headers = request.headers
     length = headers.get("content-length")
@@ -211,16 +213,18 @@ def _count(source: dict, name: str, problems: list[str], high: int, text: bool =
     return value
 
 
-def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
+def steering_routes(namespace: Callable[[Request], Awaitable[Namespace]]) -> list[Route]:
+    """The journal and fault routes; each acts on the namespace ``namespace(request)``
+    gives (``?namespace=``, the header or the ``/__ns/`` prefix; ``routes.namespace_of``)."""
+
     def journal_off() -> Response:
         return _error(409, "not_allowed", "the request journal is off (serve --journal-size 0)")
 
-    async def list_requests(request: Request) -> Response:
-        if (refusal := unexpected_input(request, query=True)) is not None:
-            return refusal
+    async def list_requests(request: Request, ns: Namespace) -> Response:
+        journal = ns.journal
         if not journal.enabled:
             return journal_off()
-        items = request.query_params.multi_items()
+        items = [(k, v) for k, v in request.query_params.multi_items() if k != NAMESPACE_QUERY]
         params = dict(items)
         problems = []
         if len(params) != len(items):
@@ -235,16 +239,13 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         entries, count = journal.query(make_filters(**found, since=since), limit=limit)
         return _json({"requests": entries, "count": count})
 
-    async def clear_requests(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
-        if not journal.enabled:
+    async def clear_requests(request: Request, ns: Namespace) -> Response:
+        if not ns.journal.enabled:
             return journal_off()
-        return _json({"deleted": journal.clear()})
+        return _json({"deleted": ns.journal.clear()})
 
-    async def verify(request: Request) -> Response:
-        if (refusal := unexpected_input(request, body=True)) is not None:
-            return refusal
+    async def verify(request: Request, ns: Namespace) -> Response:
+        journal = ns.journal
         if not journal.enabled:
             return journal_off()
         try:
@@ -286,36 +287,28 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
             409,
         )
 
-    async def add_fault(request: Request) -> Response:
-        if (refusal := unexpected_input(request, body=True)) is not None:
-            return refusal
+    async def add_fault(request: Request, ns: Namespace) -> Response:
         try:
             data = await _read_json(request)
-            rule = faults.add(data)
+            rule = ns.faults.add(data)
         except BadInput as exc:
             return _error(exc.status, "invalid_data", exc.message)
         except RuleError as exc:
             return _error(400, "invalid_data", str(exc))
         return _json(rule.to_json(), 201)
 
-    async def list_faults(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
-        return _json({"faults": [r.to_json() for r in faults.list()]})
+    async def list_faults(request: Request, ns: Namespace) -> Response:
+        return _json({"faults": [r.to_json() for r in ns.faults.list()]})
 
-    async def remove_fault(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
+    async def remove_fault(request: Request, ns: Namespace) -> Response:
         rule_id = request.path_params["id"]
-        rule = faults.remove(rule_id)
+        rule = ns.faults.remove(rule_id)
         if rule is None:
             return _error(404, "not_found", f"no fault rule with id {rule_id[:100]!r}")
         return _json(rule.to_json())
 
-    async def clear_faults(request: Request) -> Response:
-        if (refusal := unexpected_input(request)) is not None:
-            return refusal
-        return _json({"deleted": faults.clear()})
+    async def clear_faults(request: Request, ns: Namespace) -> Response:
+        return _json({"deleted": ns.faults.clear()})
 
     async def openapi(request: Request) -> Response:
         if (refusal := unexpected_input(request)) is not None:
@@ -324,25 +317,35 @@ def steering_routes(journal: Journal, faults: Faults) -> list[Route]:
         spec = await run_in_threadpool(openapi_json)
         return Response(spec, media_type="application/json")
 
-    def by_method(**handlers):
-        """One route per path, so a 405 names every method the path has (``Allow``)."""
-
-        async def endpoint(request: Request) -> Response:
-            return await handlers[request.method if request.method != "HEAD" else "GET"](request)
-
-        return endpoint, list(handlers)
-
-    def route(path: str, **handlers) -> Route:
-        endpoint, methods = by_method(**handlers)
-        return Route(path, endpoint, methods=methods)
-
     return [
-        route("/requests", GET=list_requests, DELETE=clear_requests),
-        route("/requests/verify", POST=verify),
-        route("/faults", GET=list_faults, POST=add_fault, DELETE=clear_faults),
-        route("/faults/{id}", DELETE=remove_fault),
-        route("/openapi.json", GET=openapi),
+        namespaced("/requests", namespace, GET=(list_requests, "query"), DELETE=(clear_requests, "")),
+        namespaced("/requests/verify", namespace, POST=(verify, "body")),
+        namespaced(
+            "/faults", namespace, GET=(list_faults, ""), POST=(add_fault, "body"), DELETE=(clear_faults, "")
+        ),
+        namespaced("/faults/{id}", namespace, DELETE=(remove_fault, "")),
+        Route("/openapi.json", openapi, methods=["GET"]),
     ]
+
+
+def namespaced(path: str, namespace, **handlers: tuple[Callable, str]) -> Route:
+    """One route per path, so a 405 names every method the path has (``Allow``). Each
+    handler is ``(handler, takes)``, where ``takes`` names the input it reads ("query",
+    "body" or ""; anything else is refused by ``unexpected_input``); it is called with the
+    request and its namespace (a bad or one-too-many namespace is answered here)."""
+
+    async def endpoint(request: Request) -> Response:
+        handler, takes = handlers[request.method if request.method != "HEAD" else "GET"]
+        refusal = unexpected_input(request, query=takes == "query", body=takes == "body")
+        if refusal is not None:
+            return refusal
+        try:
+            ns = await namespace(request)
+        except NamespaceError as exc:
+            return _error(exc.status, exc.type, exc.message)
+        return await handler(request, ns)
+
+    return Route(path, endpoint, methods=list(handlers))
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,9 @@ skip Starlette's generic middleware, which does nothing for it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
@@ -16,8 +19,10 @@ from .. import control
 from ..backend import fixtures
 from ..backend.fields import Projector
 from ..config import Config
+from ..backend.store import Store
 from ..control.faults import Faults, parse_latency
 from ..control.journal import Journal
+from ..control.namespaces import PREFIX, PREFIX_KEY, Namespace, Namespaces, split_prefix
 from ..control.steering import outcome, quiet_drops
 from . import contract as spec, fastpath, memory
 from .auth import Secrets, Sessions
@@ -26,6 +31,7 @@ from .contract import Contract
 from .cors import Cors
 from .handlers import HANDLERS
 from .pipeline import Pipeline
+from .reload import Watcher
 
 
 class Mock:
@@ -36,35 +42,60 @@ class Mock:
         most of the start-up time; tests load it once and build many mocks from it)."""
         self.config = config
         self.contract: Contract = contract if contract is not None else spec.load(config.spec)
-        missing = [op.operation_id for op in self.contract.operations if op.operation_id not in HANDLERS]
-        if missing:
-            raise spec.SpecError(
-                self.contract.file, "/paths", f"no handler for operationId(s): {', '.join(missing)}"
-            )
-        self.fixture_files = [fixtures.read(p) for p in fixtures.files_in(config.fixtures)]
-        self.store = fixtures.build(self.fixture_files)
+        self.check_handlers(self.contract)
+        files = [fixtures.read(p) for p in fixtures.files_in(config.fixtures)]
+        # Steering (control/): isolated states, what was asked, what to answer instead, how late.
+        self.namespaces = Namespaces(
+            files,
+            config.journal_size,
+            ttl=config.namespace_ttl,
+            limit=config.max_namespaces,
+            on_drop=memory.release_dropped_state_soon,
+        )
         self.secrets = Secrets(config.jwt_secret, config.cookie_secret)
         self.sessions = Sessions(self.secrets)
         self.cors = Cors(config.admin_cors, config.auth_cors)
-        # Steering (control/): what was asked, what to answer instead, how late.
-        self.journal = Journal(config.journal_size)
-        self.faults = Faults()
         self.latency = parse_latency(config.latency) if config.latency else None
         # Caches of work that depends only on its key (all bounded; see each class).
         self.projector = Projector()
         self.bearer_cache = BearerCache()
         self.query_cache = QueryCache()
 
-    def reset(self) -> None:
-        """Back to the fixtures' state (sessions survive: logged-in users stay logged in)."""
-        self.store = fixtures.build(self.fixture_files)
-        memory.release_dropped_state()
+    @staticmethod
+    def check_handlers(contract: Contract) -> None:
+        """``SpecError`` unless every operation of ``contract`` has a handler."""
+        missing = [op.operation_id for op in contract.operations if op.operation_id not in HANDLERS]
+        if missing:
+            raise spec.SpecError(
+                contract.file, "/paths", f"no handler for operationId(s): {', '.join(missing)}"
+            )
 
-    def load(self, files: list[fixtures.FixtureFile], store=None) -> None:
-        """The state of ``files``: ``store`` if given (already built from them, e.g. off the
-        event loop), else built here. The swap is two assignments."""
-        self.store = fixtures.build(files) if store is None else store
-        self.fixture_files = files
+    # The default namespace's parts, as a mock without namespaces has them.
+    @property
+    def store(self) -> Store:
+        return self.namespaces.default.store
+
+    @property
+    def journal(self) -> Journal:
+        return self.namespaces.default.journal
+
+    @property
+    def faults(self) -> Faults:
+        return self.namespaces.default.faults
+
+    @property
+    def fixture_files(self) -> list[fixtures.FixtureFile]:
+        return self.namespaces.default.files
+
+    def reset(self, namespace: Namespace | None = None) -> None:
+        """Back to the fixtures' state (sessions survive: logged-in users stay logged in)."""
+        namespace = namespace or self.namespaces.default
+        self.load(namespace.files, namespace=namespace)
+
+    def load(self, files: list[fixtures.FixtureFile], store=None, namespace: Namespace | None = None) -> None:
+        """The state of ``files`` in ``namespace`` (default: the default one): ``store`` if
+        given (already built from them, e.g. off the event loop), else built here."""
+        (namespace or self.namespaces.default).load(files, fixtures.build(files) if store is None else store)
         memory.release_dropped_state()
 
 
@@ -82,7 +113,7 @@ class MockApp(Starlette):
         routes: list[BaseRoute] = []
         if mock.config.control:
             routes.append(Mount("/__mock", app=control.app(mock)))
-        super().__init__(routes=routes)
+        super().__init__(routes=routes, lifespan=self._watching if mock.config.watch else None)
         self.router.redirect_slashes = False
         self.router.default = self.pipeline
         self.state.mock = mock
@@ -90,11 +121,32 @@ class MockApp(Starlette):
         self.raise_on_drop = raise_on_drop
         quiet_drops()
 
+    @contextlib.asynccontextmanager
+    async def _watching(self, app):
+        """``serve --watch``: the fixture and spec watcher runs while the server does."""
+        watcher = Watcher(self)
+        task = asyncio.create_task(watcher.run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()
         return fastpath.wrap(self, stack) if self.fast else stack
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and (found := split_prefix(scope["path"])) is not None:
+            # /__ns/NAME/rest: the request is /rest in namespace NAME (control/namespaces.py)
+            name, rest = found
+            scope = dict(scope, path=rest)
+            raw = scope.get("raw_path")
+            if raw is not None:  # the same cut on the undecoded path
+                cut = raw.find(b"/", len(PREFIX))
+                scope["raw_path"] = raw[cut:] if cut != -1 else b"/"
+            scope[PREFIX_KEY] = name
         await super().__call__(scope, receive, send)
         return outcome(scope, self.raise_on_drop)
 

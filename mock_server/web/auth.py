@@ -49,9 +49,9 @@ class Secrets:
         self.jwt_secret, self.cookie_secret = jwt_secret, cookie_secret
 
 
-def login(store: Store, body: object, secrets_: Secrets) -> str:
+def login(stores: tuple[Store, ...], body: object, secrets_: Secrets) -> str:
     """``POST /auth/user/emailpass``: a token, or Medusa's 401 (``check_credentials``)."""
-    user = check_credentials(store, body)
+    user = check_credentials(stores, body)
     issued = int(time.time())
     claims = {
         "actor_id": user.id,
@@ -157,7 +157,7 @@ SECRET_KEY_AS_BEARER = object()
 
 
 def authenticate(
-    store: Store,
+    stores: tuple[Store, ...],
     sessions: Sessions,
     secrets_: Secrets,
     *,
@@ -187,9 +187,11 @@ def authenticate(
             return Actor(token["actor_id"], "user", token)
         return None
     if scheme == "basic" and "api-key" in allow:
-        key = store.api_keys.get(_basic_username(credential))
-        if key is not None and key.revoked_at is None:
-            return Actor(key.id, "api-key")
+        username = _basic_username(credential)
+        for store in stores:  # the namespace's state, then the default's
+            key = store.api_keys.get(username)
+            if key is not None:
+                return Actor(key.id, "api-key") if key.revoked_at is None else None
     return None
 
 

@@ -15,6 +15,8 @@ from .auth import Actor
 from ..backend.fields import ENTITIES
 from ..backend.money import to_decimal
 
+from ..backend.store import Store
+
 if TYPE_CHECKING:
     from .app import Mock
     from .contract import Operation
@@ -28,6 +30,8 @@ class Call:
     query: dict
     actor: Actor | None
     operation: Operation | None = None  # what the route's validator takes
+    store: Store = None  # type: ignore[assignment]  # the namespace's state
+    accounts: tuple[Store, ...] = ()  # where logins look users up (pipeline.accounts)
 
 
 @dataclass
@@ -82,15 +86,15 @@ def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=N
 
 
 def list_payments(call: Call) -> Reply:
-    return _list(call, "payments", "payment", call.mock.store.payments.values(), 20)
+    return _list(call, "payments", "payment", call.store.payments.values(), 20)
 
 
 def list_payment_providers(call: Call) -> Reply:
-    return _list(call, "payment_providers", "payment_provider", call.mock.store.providers.values(), 20)
+    return _list(call, "payment_providers", "payment_provider", call.store.providers.values(), 20)
 
 
 def retrieve_payment(call: Call) -> Reply:
-    payment = call.mock.store.payments.get(call.params["id"])
+    payment = call.store.payments.get(call.params["id"])
     if payment is None:
         return Reply(200, {})  # Medusa answers 200 {} for an unknown id
     return Reply(200, {"payment": _project(call, "payment", payment)})
@@ -98,7 +102,7 @@ def retrieve_payment(call: Call) -> Reply:
 
 def capture_payment(call: Call) -> Reply:
     payment = payments.capture(
-        call.mock.store, call.params["id"], amount=_amount(call.body), actor_id=_actor_id(call)
+        call.store, call.params["id"], amount=_amount(call.body), actor_id=_actor_id(call)
     )
     return Reply(200, {"payment": _project(call, "payment", payment)})
 
@@ -106,7 +110,7 @@ def capture_payment(call: Call) -> Reply:
 def refund_payment(call: Call) -> Reply:
     body = call.body
     payment = payments.refund(
-        call.mock.store,
+        call.store,
         call.params["id"],
         amount=_amount(body),
         refund_reason_id=body.get("refund_reason_id"),
@@ -128,7 +132,7 @@ def list_refund_reasons(call: Call) -> Reply:
         call,
         "refund_reasons",
         "refund_reason",
-        call.mock.store.refund_reasons.values(),
+        call.store.refund_reasons.values(),
         15,
         search=_search_reason,
     )
@@ -136,7 +140,7 @@ def list_refund_reasons(call: Call) -> Reply:
 
 def create_refund_reason(call: Call) -> Reply:
     reason = refund_reasons.create(
-        call.mock.store,
+        call.store,
         label=call.body["label"],
         code=call.body["code"],
         description=call.body.get("description"),
@@ -145,26 +149,26 @@ def create_refund_reason(call: Call) -> Reply:
 
 
 def retrieve_refund_reason(call: Call) -> Reply:
-    reason = call.mock.store.live_refund_reason(call.params["id"])
+    reason = call.store.live_refund_reason(call.params["id"])
     if reason is None:
         return Reply(200, {})
     return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
 def update_refund_reason(call: Call) -> Reply:
-    reason = refund_reasons.update(call.mock.store, call.params["id"], call.body)
+    reason = refund_reasons.update(call.store, call.params["id"], call.body)
     return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
 
 
 def delete_refund_reason(call: Call) -> Reply:
-    return Reply(200, refund_reasons.delete(call.mock.store, call.params["id"]))
+    return Reply(200, refund_reasons.delete(call.store, call.params["id"]))
 
 
 # ---- auth ----------------------------------------------------------------------------------
 
 
 def login(call: Call) -> Reply:
-    return Reply(200, {"token": auth.login(call.mock.store, call.body, call.mock.secrets)})
+    return Reply(200, {"token": auth.login(call.accounts, call.body, call.mock.secrets)})
 
 
 def create_session(call: Call) -> Reply:

@@ -10,9 +10,11 @@ what is newer. State that is dropped (``/__mock/reset``, ``/__mock/load``) is fr
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 _active = False
+_scheduled = False
 
 
 def _freeze_survivors(phase: str, info: dict) -> None:
@@ -36,3 +38,26 @@ def release_dropped_state() -> None:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+
+def release_dropped_state_soon(delay: float = 1.0) -> None:
+    """``release_dropped_state`` once, ``delay`` seconds from now on the running event loop
+    (at once without one): namespaces dropped one after the other (a test suite's
+    teardowns, an expiry sweep) cost one full collection, not one each."""
+    global _scheduled
+    if not _active:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        release_dropped_state()
+        return
+    if not _scheduled:
+        _scheduled = True
+        loop.call_later(delay, _release_scheduled)
+
+
+def _release_scheduled() -> None:
+    global _scheduled
+    _scheduled = False
+    release_dropped_state()

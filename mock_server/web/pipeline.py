@@ -36,7 +36,9 @@ from starlette.requests import Request
 
 from ..backend import errors
 from ..backend.errors import MedusaError
+from ..backend.store import Store
 from ..control.faults import FaultRule, error_body, prefer_code
+from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespace, NamespaceError
 from ..control.steering import drop, fault_answer
 from . import body as bodies
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
@@ -59,6 +61,7 @@ class Head:
     authorization: str | None = None
     cookie: bool = False
     prefer: str | None = None
+    namespace: str | None = None
 
     @classmethod
     def of(cls, raw: list[tuple[bytes, bytes]]) -> "Head":
@@ -78,6 +81,9 @@ class Head:
             elif key == b"prefer":
                 if head.prefer is None:
                     head.prefer = value.decode("latin-1")
+            elif key == NAMESPACE_HEADER:
+                if head.namespace is None:
+                    head.namespace = value.decode("latin-1")
         return head
 
 
@@ -129,6 +135,22 @@ class Pipeline:
         mock = self.mock
         method, path = scope["method"], scope["path"]
         head = Head.of(scope["headers"])
+        name = scope.get(PREFIX_KEY)
+        try:
+            if name is None:
+                name = head.namespace
+            elif head.namespace is not None and head.namespace != name:
+                raise NamespaceError(
+                    400,
+                    "invalid_data",
+                    f"Two namespaces: {name[:64]!r} in the path and {head.namespace[:64]!r} in the "
+                    "x-mock-namespace header",
+                )
+            ns = await mock.namespaces.get(name)
+        except NamespaceError as exc:
+            refusal = json_response(exc.status, exc.body(), cors=self.cors(path, head, method))
+            self.record(mock.namespaces.default, scope, None, b"", refusal, start, None)
+            return refusal
         found = self.router.match(path)
         endpoint = found[1] if found else None
         op = endpoint.operations.get(method) if endpoint else None
@@ -145,7 +167,7 @@ class Pipeline:
                     raw = await bodies.read(receive, scope["headers"])
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})
-            rule = mock.faults.match(method, path, "before")
+            rule = ns.faults.match(method, path, "before")
             if rule is not None:
                 fault = rule.id
                 if rule.delay_ms:  # a rule with only a delay goes on to the usual answer
@@ -157,9 +179,9 @@ class Pipeline:
                 response = json_response(code, error_body(code), cors=self.cors(path, head, method))
             elif response is None:
                 params = found[2] if found else {}
-                response = await self.serve(endpoint, op, params, raw, head, scope)
+                response = await self.serve(ns, endpoint, op, params, raw, head, scope)
                 # An "after" rule: the request is applied, then its answer replaced.
-                after = mock.faults.match(method, path, "after")
+                after = ns.faults.match(method, path, "after")
                 if after is not None:
                     fault = after.id
                     if after.delay_ms:
@@ -170,9 +192,14 @@ class Pipeline:
             await asyncio.sleep(mock.latency())
         if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
             response.body = b""
-        mock.journal.record(
-            method,
-            path,
+        self.record(ns, scope, op, raw, response, start, fault)
+        return response
+
+    @staticmethod
+    def record(ns: Namespace, scope, op, raw: bytes, response, start: float, fault) -> None:
+        ns.journal.record(
+            scope["method"],
+            scope["path"],
             scope.get("query_string", b""),
             op.operation_id if op is not None else None,
             scope["headers"],
@@ -182,7 +209,6 @@ class Pipeline:
             time.perf_counter() - start,
             fault,
         )
-        return response
 
     # -- routing -------------------------------------------------------------------------
 
@@ -199,7 +225,7 @@ class Pipeline:
         request_headers = Request(scope).headers.get("access-control-request-headers")
         return preflight_response(self.mock.cors.preflight(endpoint.origins, head.origin, request_headers))
 
-    def unrouted(self, scope, head: Head) -> ExpressResponse:
+    def unrouted(self, ns: Namespace, scope, head: Head) -> ExpressResponse:
         """No operation for this method and path. Medusa's auth middleware guards every
         ``/admin`` path before Express routes it, so without valid credentials that is a
         401 without CORS headers (observed: an OPTIONS that is not a preflight, an unknown
@@ -208,7 +234,7 @@ class Pipeline:
         if path == "/admin" or path.startswith("/admin/"):
             mock = self.mock
             actor = authenticate(
-                mock.store,
+                self.accounts(ns),
                 mock.sessions,
                 mock.secrets,
                 authorization=head.authorization,
@@ -247,6 +273,7 @@ class Pipeline:
 
     async def serve(
         self,
+        ns: Namespace,
         endpoint: Endpoint | None,
         op: Operation | None,
         params: dict,
@@ -256,7 +283,7 @@ class Pipeline:
     ) -> ExpressResponse:
         """Medusa's own answer (stages 4): parse, CORS, auth, validation, handler, encode."""
         if endpoint is None or op is None:
-            return self.unrouted(scope, head)
+            return self.unrouted(ns, scope, head)
         try:
             body = await bodies.parse(raw, head.content_type)
         except BodyError as exc:
@@ -265,12 +292,12 @@ class Pipeline:
         cors = self.cors(scope["path"], head, method)
         actor = None
         if op.security:
-            actor = self.authenticate(endpoint, method, head, scope)
+            actor = self.authenticate(ns, endpoint, method, head, scope)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
                 return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY, cors=cors)
-        reply = self.handle(endpoint, op, method, params, body, actor, scope)
+        reply = self.handle(ns, endpoint, op, method, params, body, actor, scope)
         if reply.text is not None:
             return text_response(reply.status, reply.text)
         if self.mock.config.validate_responses:
@@ -279,7 +306,13 @@ class Pipeline:
             reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie, cookie_first=reply.cookie_first
         )
 
-    def authenticate(self, endpoint: Endpoint, method: str, head: Head, scope):
+    def accounts(self, ns: Namespace) -> tuple[Store, ...]:
+        """Where logins and API keys are looked up: the namespace's state, then the default
+        namespace's (users come from the fixtures and work in every namespace)."""
+        default = self.mock.namespaces.default
+        return (ns.store,) if ns is default else (ns.store, default.store)
+
+    def authenticate(self, ns: Namespace, endpoint: Endpoint, method: str, head: Head, scope):
         """The actor for the credentials the operation accepts (None: a 401). A bearer
         token verified once is remembered until it expires (``caches.BearerCache``)."""
         mock = self.mock
@@ -289,7 +322,7 @@ class Pipeline:
         actor = mock.bearer_cache.get(bearer, mock.secrets) if bearer else None
         if actor is None:
             actor = authenticate(
-                mock.store,
+                self.accounts(ns),
                 mock.sessions,
                 mock.secrets,
                 authorization=head.authorization,
@@ -300,7 +333,9 @@ class Pipeline:
                 mock.bearer_cache.put(bearer, mock.secrets, actor)
         return actor
 
-    def handle(self, endpoint: Endpoint, op: Operation, method: str, params, body, actor, scope) -> Reply:
+    def handle(
+        self, ns: Namespace, endpoint: Endpoint, op: Operation, method: str, params, body, actor, scope
+    ) -> Reply:
         """Validate the body, then the query, then run the handler; Medusa's error
         envelope for a ``MedusaError``, and its 500 for a bug in the mock (logged)."""
         mock = self.mock
@@ -308,7 +343,8 @@ class Pipeline:
             if op.body is not None:
                 op.body.check(body)
             query = mock.query_cache.get(op, scope)  # coerced and checked, ``fields`` included
-            return endpoint.handlers[method](Call(mock, params, body, query, actor, op))
+            call = Call(mock, params, body, query, actor, op, ns.store, self.accounts(ns))
+            return endpoint.handlers[method](call)
         except MedusaError as exc:
             return Reply(*errors.render(exc))
         except Exception:
