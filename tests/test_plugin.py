@@ -123,6 +123,27 @@ def test_under_xdist_without_a_url_the_workers_share_one_server_stopped_at_the_e
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
+def test_without_xdist_the_server_runs_in_process_and_its_jwt_warning_stays_out(pytester, monkeypatch):
+    monkeypatch.delenv("MEDUSA_MOCK_URL", raising=False)
+    monkeypatch.delenv("MOCK_CONTROL_TOKEN", raising=False)
+    pytester.makepyfile(
+        test_one=f"""
+import threading
+
+def test_refund(medusa_mock, medusa_mock_server):
+    assert medusa_mock.request("POST", "{REFUND}", json={{"amount": 1}}).status == 200
+    assert medusa_mock.verify(path="{REFUND}", times=1) == 1
+    port = medusa_mock_server.rsplit(":", 1)[1]
+    assert f"mock-server:{{port}}" in [thread.name for thread in threading.enumerate()]
+
+def test_another_login(medusa_mock):
+    assert medusa_mock.token
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:schemathesis", "-p", "no:xdist", timeout=120)
+    assert result.parseoutcomes() == {"passed": 2}, result.outlines  # and no warnings
+
+
 def test_the_fixture_in_this_suite_is_logged_in_in_a_namespace_of_its_own(medusa_mock, medusa_mock_server):
     assert medusa_mock.token
     assert medusa_mock.base_url == f"{medusa_mock_server}/__ns/{medusa_mock.namespace}"
