@@ -28,6 +28,7 @@ def refund_order_link_not_found(collection_id: str) -> str:
 
 
 EMPTY_REFUND_REASON_ID = "empty refund_reason_id"
+NUL_IN_TEXT = "a NUL character in a text column"
 
 
 def refund_reason_id_not_found(reason_id: str) -> str:
@@ -84,12 +85,40 @@ def js_string(value: Any) -> str:
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        return js_number(value)
     if isinstance(value, list):
         return _js_join(value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def js_number(value: float) -> str:
+    """A finite number as JavaScript's ``Number.prototype.toString`` writes it: the same
+    shortest round-trip digits as Python's ``repr``, but in plain notation from 1e-6 up
+    to 1e21 and ``e-8`` rather than ``e-08`` beyond (ECMA-262 Number::toString)."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        n = len(whole) + int(exponent or 0)
+    else:
+        n = int(exponent or 0) - (len(fraction) - len(fraction.lstrip("0")))
+    digits = (whole + fraction).lstrip("0").rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        text = (digits[0] + ("." + digits[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
+    return sign + text
 
 
 def _js_join(value: list) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import orjson
 import qs_codec
 
+from ..backend.errors import INVALID_ARGUMENT, MedusaError
 from ..backend.messages import strict_violation, unexpected_token, v8_translate
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
@@ -193,3 +194,50 @@ def parse_query(query_string: str) -> dict:
     if not query_string:
         return {}
     return qs_codec.decode(query_string, _QS)
+
+
+def normalize_query(query: dict) -> dict:
+    """Medusa's ``normalizeQuery`` (its query validation middleware) over what ``qs`` gave:
+    a one-string list is split at commas (``fields[]=a,b``); a key with a dot is a parent
+    and a child (``a.b=1`` is ``{"a": {"b": "1"}}``, merged into what ``a`` already holds as
+    JavaScript's object spread does), and one with two dots a 500 ``invalid_argument``. The
+    result's keys are in JavaScript's order: integer-like keys first, ascending."""
+    out: dict = {}
+    for key, value in query.items():
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+            value = value[0].split(",")
+        if "." in key:
+            parent, child, *others = key.split(".")
+            if others:
+                raise MedusaError(INVALID_ARGUMENT, f"Key accessor more than 2 levels deep: {key}")
+            merged = _spread(out.get(parent))
+            merged[child] = value
+            out[parent] = js_ordered(merged)
+        else:
+            out[key] = value
+    return js_ordered(out)
+
+
+def _spread(value: Any) -> dict:
+    """``{...value}`` in JavaScript: a string's characters and a list's items by index, an
+    object's entries; nothing for anything else (and for a falsy value, ``{}`` anyway)."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (str, list)):
+        return {str(i): item for i, item in enumerate(value)}
+    return {}
+
+
+def _array_index(key: str) -> bool:
+    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) < 2**32 - 1
+
+
+def js_ordered(obj: dict) -> dict:
+    """``obj`` with its keys in the order a JavaScript object lists them: array-index keys
+    ascending, then the others in insertion order."""
+    indexes = [k for k in obj if isinstance(k, str) and _array_index(k)]
+    if not indexes:
+        return obj
+    ordered = {k: obj[k] for k in sorted(indexes, key=int)}
+    ordered.update((k, v) for k, v in obj.items() if k not in ordered)
+    return ordered
