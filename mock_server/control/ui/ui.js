@@ -304,11 +304,11 @@ function renderDetail() {
   $("detail-summary").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]))
   replaceRows($("captures").tBodies[0], payment.captures.map((c) => el("tr", {},
     el("td", { class: "id", text: c.id }), el("td", { class: "num", text: formatMoney(money(c.amount), currency) }),
-    el("td", { text: userName(c.created_by) }), el("td", { text: when(c.created_at) }))))
+    el("td", { text: userName(c.created_by) }), el("td", { class: "time", text: when(c.created_at) }))))
   replaceRows($("refunds").tBodies[0], payment.refunds.map((r) => el("tr", { dataset: { refund: r.id } },
     el("td", { class: "id", text: r.id }), el("td", { class: "num", text: formatMoney(money(r.amount), currency) }),
     el("td", { text: reasonLabel(r.refund_reason) }), el("td", { text: r.note ?? "" }),
-    el("td", { text: userName(r.created_by) }), el("td", { text: when(r.created_at) }))))
+    el("td", { text: userName(r.created_by) }), el("td", { class: "time", text: when(r.created_at) }))))
   $("refund-target").textContent = payment.id
 }
 
@@ -549,7 +549,7 @@ function journalRow(entry) {
   })
   return el("tr", { dataset: { seq: String(entry.seq), status: String(status) }, hidden: !entryMatches(entry) },
     el("td", { class: "num", text: String(entry.seq) }),
-    el("td", { text: when(entry.time).slice(11) }),
+    el("td", { class: "time", text: when(entry.time).slice(11) }),
     el("td", {}, open, entry.fault ? el("span", { class: "badge fault", text: `fault ${entry.fault}` }) : null),
     el("td", {}, el("span", { class: `status ${statusClass(status)}`, text: status === null ? "dropped" : String(status) })),
     el("td", { class: "num", text: String(entry.duration_ms) }))
