@@ -11,7 +11,9 @@
 
 const POLL_MS = 400
 const REFRESH_MS = 3000
-const JOURNAL_KEEP = 500
+const HIDDEN_POLL_MS = 2000 // while the tab is in the background
+const JOURNAL_KEEP = 500 // rows kept on the page
+const JOURNAL_FETCH = 50 // entries per poll: each may carry two 16 KiB bodies (50: ~1 MB, ~10 ms)
 const TOKEN_KEY = "mock-dashboard.control-token"
 const BEARER_KEY = "mock-dashboard.bearer"
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
@@ -31,6 +33,7 @@ const view = {
   openEntry: null,
   refreshDue: true,
   lastRefresh: 0,
+  skipped: 0,
   stopped: false,
 }
 
@@ -564,7 +567,8 @@ function addJournal(entries) {
   view.journal = [...fresh, ...view.journal].slice(0, JOURNAL_KEEP)
   tbody.prepend(...fresh.map(journalRow))
   while (tbody.rows.length > JOURNAL_KEEP) tbody.lastElementChild.remove()
-  $("journal-count").textContent = `(${view.journal.length})`
+  $("journal-count").textContent = view.skipped
+    ? `(${view.journal.length}; ${view.skipped} older not fetched)` : `(${view.journal.length})`
 }
 
 function filterJournal() {
@@ -598,6 +602,7 @@ function openEntry(seq) {
 function resetJournal() {
   view.since = 0
   view.journal = []
+  view.skipped = 0
   view.openEntry = null
   $("entry").hidden = true
   $("journal").tBodies[0].replaceChildren()
@@ -643,10 +648,12 @@ async function refresh() {
 
 async function pollJournal() {
   if (view.journalOff) return
-  const query = view.since ? `?since=${view.since}&limit=${JOURNAL_KEEP}` : `?limit=${JOURNAL_KEEP}`
+  const query = view.since ? `?since=${view.since}&limit=${JOURNAL_FETCH}` : `?limit=${JOURNAL_FETCH}`
   try {
-    const { requests } = await control("GET", `/requests${query}`)
+    const { requests, count } = await control("GET", `/requests${query}`)
     if (requests.some((e) => e.seq > view.since && (!READ_ONLY.has(e.method) || e.fault))) view.refreshDue = true
+    if (view.since && count > requests.length) view.refreshDue = true // more came than one poll takes
+    view.skipped += Math.max(0, count - requests.length)
     addJournal(requests)
   } catch (error) {
     if (error instanceof HttpError && error.status === 409) {
@@ -660,10 +667,11 @@ async function pollJournal() {
 
 async function tick() {
   if (view.stopped) return
-  let delay = POLL_MS
+  let delay = document.hidden ? HIDDEN_POLL_MS : POLL_MS
   try {
     await pollJournal()
-    const due = performance.now() - view.lastRefresh > (view.journalOff ? 1000 : REFRESH_MS)
+    const every = document.hidden ? 4 * REFRESH_MS : view.journalOff ? 1000 : REFRESH_MS
+    const due = performance.now() - view.lastRefresh > every
     if (view.refreshDue || due) await refresh()
     setLive("live", `live · ${view.namespace}`)
   } catch (error) {
