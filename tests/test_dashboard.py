@@ -249,6 +249,17 @@ def test_the_dashboard_in_chromium(browser_ready, live_server, tmp_path):  # noq
     # Another namespace shows its own state (and the URL says which); back to the default.
     assert report["otherNamespace"]["state"] == "captured"
     assert report["otherNamespace"]["url"].endswith("/__mock/ui?namespace=demo-1")
+    story = report["storyLoaded"]
+    assert story["result"] == (
+        "Loaded: 1 payments, 2 refund reasons, 0 users, 0 API keys. Reset now returns to this document."
+    )
+    assert story["errorHidden"] is True
+    assert story["payments"] == [["pay_story_1", "20.00 EUR", "", "partially refunded"]]
+    assert story["reasons"] == [
+        {"label": "Damaged", "badge": None, "deleted": False, "struck": "none"},
+        {"label": "Old reason", "badge": "deleted", "deleted": True, "struck": "line-through"},
+    ]
+    assert story["reasonOptions"] == ["none", "Damaged"]
     assert report["backToDefault"] == {"url": live_server.url + "/__mock/ui", "state": "partially-refunded"}
 
     # Reset from the page: the fixtures' state again.

@@ -31,6 +31,24 @@ const ADMIN = { email: "admin@example.com", password: "supersecret" }
 const STEP_TIMEOUT = 10_000
 const LIVE_WITHIN_MS = 1000
 
+// A fixture document picked as a file on the page (in another namespace).
+const STORY = `refund_reasons:
+  - label: Damaged
+    code: damaged
+  - label: Old reason
+    code: old_reason
+    deleted: true
+payments:
+  - id: pay_story_1
+    amount: 20
+    currency_code: eur
+    captured: true
+    refunds:
+      - amount: 5
+        refund_reason: damaged
+        note: Box crushed
+`
+
 const log = (...args) => console.error("[dashboard-driver]", ...args)
 const report = { scenario: SCENARIO, console: [], failedRequests: [], screenshots: {} }
 
@@ -213,6 +231,24 @@ async function tour(page) {
   await page.waitForFunction(() => document.getElementById("live").textContent.includes("demo-1"))
   await waitForRowState(page, payment, "captured")
   report.otherNamespace = { url: page.url(), state: await rowState(page, payment), journal: await rows(page, "#journal tbody tr") }
+  // ... where a fixture picked as a file loads (the default namespace keeps its state),
+  // with a deleted refund reason, marked so and not offered by the refund form.
+  await page.setInputFiles("#load-file", { name: "story.yaml", mimeType: "text/yaml", buffer: Buffer.from(STORY) })
+  await page.waitForFunction(() => document.getElementById("load-text").value.includes("Old reason"))
+  await page.click("#load")
+  await page.waitForFunction(() => document.getElementById("load-result").dataset.kind === "ok")
+  await page.waitForFunction(() => document.querySelectorAll("#payments tbody tr").length === 1)
+  report.storyLoaded = {
+    result: await page.textContent("#load-result"),
+    errorHidden: await page.isHidden("#load-error"),
+    payments: await rows(page, "#payments tbody tr"),
+    reasons: await page.$$eval("#reasons tbody tr", (trs) => trs.map((tr) => ({
+      label: tr.querySelector(".label").textContent, badge: tr.querySelector(".badge")?.textContent ?? null,
+      deleted: tr.classList.contains("deleted"),
+      struck: getComputedStyle(tr.querySelector(".label")).textDecorationLine,
+    }))),
+    reasonOptions: await page.$$eval("#refund-reason option", (options) => options.map((o) => o.textContent)),
+  }
   await page.selectOption("#namespace", "default")
   await waitForRowState(page, payment, "partially-refunded")
   report.backToDefault = { url: page.url(), state: await rowState(page, payment) }
