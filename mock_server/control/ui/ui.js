@@ -323,6 +323,8 @@ async function openPayment(id) {
   if (view.openPayment) {
     $("detail").focus()
     await loadRaw()
+  } else {
+    $("payments").querySelector(`[data-focus-key="${CSS.escape(id)}"]`)?.focus()
   }
 }
 
@@ -632,7 +634,13 @@ function setLive(state, text) {
 async function refresh() {
   view.refreshDue = false
   view.lastRefresh = performance.now()
-  const [state, faults] = await Promise.all([control("GET", "/state", { raw: true }), control("GET", "/faults", { raw: true })])
+  const [state, faults, newest] = await Promise.all([
+    control("GET", "/state", { raw: true }),
+    control("GET", "/faults", { raw: true }),
+    view.journalOff ? null : control("GET", "/requests?limit=1"),
+    loadNamespaces(),
+  ])
+  if (newest?.requests.length && newest.requests[0].seq < view.since) resetJournal() // a restarted mock
   if (state.text !== view.stateText) {
     view.stateText = state.text
     view.state = state.data
@@ -690,7 +698,10 @@ async function loadNamespaces() {
     const { namespaces } = await control("GET", "/namespaces")
     names = [...new Set([...namespaces.map((n) => n.name), view.namespace])]
   } catch { /* shown by the poll */ }
-  select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })))
+  const shown = [...select.options].map((o) => o.value)
+  if (shown.join("\n") !== names.join("\n")) {
+    select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })))
+  }
   select.value = view.namespace
 }
 
