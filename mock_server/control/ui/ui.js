@@ -34,6 +34,7 @@ const view = {
   refreshDue: true,
   lastRefresh: 0,
   skipped: 0,
+  generation: 0, // bumped on a namespace switch: answers for the previous one are dropped
   stopped: false,
 }
 
@@ -378,7 +379,7 @@ async function refund(event) {
   } finally {
     button.disabled = false
   }
-  await Promise.all([refresh(), loadRaw()])
+  await Promise.all([refreshNow(), loadRaw()])
 }
 
 // --- controls ------------------------------------------------------------------------------------
@@ -427,7 +428,7 @@ async function reset() {
   } catch (error) {
     show(result, `Reset failed: ${errorText(error)}`, "error")
   }
-  await refresh()
+  await refreshNow()
 }
 
 async function pickFile() {
@@ -457,7 +458,7 @@ async function load(event) {
     if (error instanceof HttpError && error.body && typeof error.body === "object") showLoadError(error.body)
     else showLoadError({ message: errorText(error), path: "" })
   }
-  await refresh()
+  await refreshNow()
 }
 
 function describeMatch(rule) {
@@ -507,7 +508,7 @@ async function addFault(event) {
   } catch (failure) {
     show(error, `Not added: ${errorText(failure)}`)
   }
-  await refresh()
+  await refreshNow()
 }
 
 async function removeFault(id) {
@@ -517,7 +518,7 @@ async function removeFault(id) {
   } catch (error) {
     show($("fault-error"), `Not removed: ${errorText(error)}`)
   }
-  await refresh()
+  await refreshNow()
 }
 
 async function clearFaults() {
@@ -527,7 +528,7 @@ async function clearFaults() {
   } catch (error) {
     show($("fault-error"), `Not removed: ${errorText(error)}`)
   }
-  await refresh()
+  await refreshNow()
 }
 
 // --- the journal -----------------------------------------------------------------------------
@@ -623,6 +624,13 @@ async function clearJournal() {
   view.since = since // sequence numbers go on counting
 }
 
+/** After an action: read the state again now (a failure is the poll's to show). */
+async function refreshNow() {
+  try {
+    await refresh()
+  } catch { /* the next poll shows it */ }
+}
+
 // --- polling -------------------------------------------------------------------------------------
 
 function setLive(state, text) {
@@ -634,12 +642,14 @@ function setLive(state, text) {
 async function refresh() {
   view.refreshDue = false
   view.lastRefresh = performance.now()
+  const generation = view.generation
   const [state, faults, newest] = await Promise.all([
     control("GET", "/state", { raw: true }),
     control("GET", "/faults", { raw: true }),
     view.journalOff ? null : control("GET", "/requests?limit=1"),
     loadNamespaces(),
   ])
+  if (generation !== view.generation) return
   if (newest?.requests.length && newest.requests[0].seq < view.since) resetJournal() // a restarted mock
   if (state.text !== view.stateText) {
     view.stateText = state.text
@@ -657,8 +667,10 @@ async function refresh() {
 async function pollJournal() {
   if (view.journalOff) return
   const query = view.since ? `?since=${view.since}&limit=${JOURNAL_FETCH}` : `?limit=${JOURNAL_FETCH}`
+  const generation = view.generation
   try {
     const { requests, count } = await control("GET", `/requests${query}`)
+    if (generation !== view.generation) return
     if (requests.some((e) => e.seq > view.since && (!READ_ONLY.has(e.method) || e.fault))) view.refreshDue = true
     if (view.since && count > requests.length) view.refreshDue = true // more came than one poll takes
     view.skipped += Math.max(0, count - requests.length)
@@ -666,7 +678,7 @@ async function pollJournal() {
   } catch (error) {
     if (error instanceof HttpError && error.status === 409) {
       view.journalOff = true
-      show($("journal-off"), `${error.message}; the state is refreshed every ${REFRESH_MS / 1000} s instead.`)
+      show($("journal-off"), `${error.message}; the state is read again every second instead.`)
       return
     }
     throw error
@@ -711,6 +723,7 @@ function switchNamespace(name) {
     return
   }
   view.namespace = name
+  view.generation += 1
   const url = new URL(location.href)
   if (name === "default") url.searchParams.delete("namespace")
   else url.searchParams.set("namespace", name)
