@@ -68,12 +68,22 @@ def main() -> int:
         server = run.start_mock(f"profile-{name}", run.FIXTURES)
         try:
             auth = "Bearer " + run.login(server.port)
-            run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=2)  # warm-up
+            run.wrk(
+                server.port, s.method, s.path, body=s.body, auth=auth, seconds=2, namespaces=s.namespaces
+            )  # warm-up
             result = {}
             load = threading.Thread(  # joined below
                 target=lambda result=result, server=server, s=s, auth=auth: result.setdefault(
                     "run",
-                    run.wrk(server.port, s.method, s.path, body=s.body, auth=auth, seconds=args.seconds + 2),
+                    run.wrk(
+                        server.port,
+                        s.method,
+                        s.path,
+                        body=s.body,
+                        auth=auth,
+                        seconds=args.seconds + 2,
+                        namespaces=s.namespaces,
+                    ),
                 )
             )
             load.start()

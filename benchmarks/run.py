@@ -13,7 +13,11 @@ What runs (all on 127.0.0.1, every load run bounded by wrk's -d):
   the contenders interleaved (the order rotates each round);
 - start-up (process start to the first 200 on /health, median of 5), idle RSS, RSS after the
   load, RSS after the first 100,000 and after 1,000,000 requests, and the refund on a payment
-  with 100,000 refunds against one with none.
+  with 100,000 refunds against one with none;
+- namespaces (``x-mock-namespace``): the refund spread over 100 namespaces against the same
+  refund in one (same server, same rounds), the first request in a fresh namespace against the
+  next one (200 fresh namespaces), and RSS before and after touching 1,000 namespaces
+  (``--no-namespaces`` skips all three).
 The server runs on CPU 1 and wrk on CPU 0 (``taskset``), so neither starves the other.
 Results go to ``benchmarks/RESULTS.md`` (and ``benchmarks/.work/results.json``); the targets
 are printed as PASS/FAIL lines but never fail the process.
@@ -66,6 +70,48 @@ class Scenario:
     method: str
     path: str
     body: str = ""
+    # > 0: each request in one of the namespaces ns-0 .. ns-(N-1) (x-mock-namespace), cycling
+    namespaces: int = 0
+    # the contenders that run it (empty: all)
+    contenders: tuple[str, ...] = ()
+
+    def runs_on(self, contender: str) -> bool:
+        return not self.contenders or contender in self.contenders
+
+    def headers(self, auth: str) -> dict:
+        """The headers of a single request of this scenario (namespace ``ns-0`` if spread)."""
+        headers = {"Authorization": auth}
+        if self.body:
+            headers["Content-Type"] = "application/json"
+        if self.namespaces:
+            headers[NAMESPACE_HEADER] = namespace_name(0)
+        return headers
+
+
+NAMESPACE_HEADER = "x-mock-namespace"
+NS_SCENARIO = "refund-ns"
+DEFAULT_NAMESPACES = 100
+
+
+def namespace_name(i: int) -> str:
+    return f"ns-{i}"  # as benchmarks/wrk/request.lua names them
+
+
+def ns_scenario(n: int) -> Scenario:
+    """The refund scenario with its requests spread over ``n`` namespaces. Only the mock (the
+    figure), the mock without journal (the price of ``n`` journals) and the floor (what wrk's
+    per-request Lua call leaves of the ceiling) run it: Prism, or a baseline checkout from
+    before namespaces, would ignore the header and measure the plain refund again."""
+    return Scenario(
+        NS_SCENARIO,
+        f"POST /admin/payments/{{id}}/refund?fields=id (amount 1, succeeds) spread over {n} "
+        f"namespaces (`x-mock-namespace: ns-0` .. `ns-{n - 1}`, the next one each request)",
+        "POST",
+        f"/admin/payments/{REFUND_ID}/refund?fields=id",
+        '{"amount":1}',
+        namespaces=n,
+        contenders=("mock", "mock-nojournal", "floor"),
+    )
 
 
 SCENARIOS = [
@@ -86,6 +132,8 @@ SCENARIOS = [
         '{"amount":"abc"}',
     ),
 ]
+# right after the single-namespace refund, so the two run back to back in every round
+SCENARIOS.insert(1, ns_scenario(DEFAULT_NAMESPACES))
 
 
 # ---- tools ---------------------------------------------------------------------------------
@@ -311,9 +359,24 @@ def parse_wrk(out: str) -> Run:
 
 
 def wrk(
-    port: int, method: str, path: str, *, body: str = "", auth: str = "", seconds: float, limit: int = 0
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: str = "",
+    auth: str = "",
+    seconds: float,
+    limit: int = 0,
+    namespaces: int = 0,
 ) -> Run:
-    env = {**os.environ, "WRK_METHOD": method, "WRK_BODY": body, "WRK_AUTH": auth, "WRK_LIMIT": str(limit)}
+    env = {
+        **os.environ,
+        "WRK_METHOD": method,
+        "WRK_BODY": body,
+        "WRK_AUTH": auth,
+        "WRK_LIMIT": str(limit),
+        "WRK_NAMESPACES": str(namespaces),
+    }
     argv = [
         "taskset",
         "-c",
@@ -351,10 +414,7 @@ def capture_floor_responses(mock: Server, auth: str) -> dict[str, Path]:
     """The mock's real answer for each scenario, to be replayed byte for byte by the floor."""
     files = {}
     for s in SCENARIOS:
-        headers = {"Authorization": auth}
-        if s.body:
-            headers["Content-Type"] = "application/json"
-        status, raw_headers, body = request(mock.port, s.method, s.path, headers, s.body or None)
+        status, raw_headers, body = request(mock.port, s.method, s.path, s.headers(auth), s.body or None)
         # The date uvicorn adds is added by the floor's uvicorn too.
         kept = [(k, v) for k, v in raw_headers if k.lower() != "date"]
         path = WORK / f"floor-{s.name}.json"
@@ -367,10 +427,7 @@ def capture_floor_responses(mock: Server, auth: str) -> dict[str, Path]:
 
 def probe(contender: Contender, s: Scenario) -> tuple[int, int]:
     server = contender.servers[s.name]
-    headers = {"Authorization": contender.auth}
-    if s.body:
-        headers["Content-Type"] = "application/json"
-    status, _, body = request(server.port, s.method, s.path, headers, s.body or None)
+    status, _, body = request(server.port, s.method, s.path, s.headers(contender.auth), s.body or None)
     return status, len(body)
 
 
@@ -379,17 +436,37 @@ def run_rounds(
 ) -> None:
     for s in scenarios:
         for c in contenders:
+            if s.name not in c.servers:
+                continue
             c.statuses[s.name] = probe(c, s)
             if warmup:
                 server = c.servers[s.name]
-                wrk(server.port, s.method, s.path, body=s.body, auth=c.auth, seconds=warmup)
+                wrk(
+                    server.port,
+                    s.method,
+                    s.path,
+                    body=s.body,
+                    auth=c.auth,
+                    seconds=warmup,
+                    namespaces=s.namespaces,
+                )
     for r in range(rounds):
         for s in scenarios:
             order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
             for c in order:
+                if s.name not in c.servers:
+                    continue
                 server = c.servers[s.name]
                 cpu0 = server.cpu_seconds()
-                run = wrk(server.port, s.method, s.path, body=s.body, auth=c.auth, seconds=seconds)
+                run = wrk(
+                    server.port,
+                    s.method,
+                    s.path,
+                    body=s.body,
+                    auth=c.auth,
+                    seconds=seconds,
+                    namespaces=s.namespaces,
+                )
                 run.cpu = (server.cpu_seconds() - cpu0) / run.seconds
                 c.runs.setdefault(s.name, []).append(run)
                 print(
@@ -525,6 +602,177 @@ def measure_many_refunds(refunds: int, rounds: int, seconds: float) -> dict:
         server.stop()
 
 
+# ---- namespaces ----------------------------------------------------------------------------
+
+DEFAULT_FIXTURES = ROOT / "fixtures"  # what `mock-server serve` loads without --fixtures
+NS_PROBE_PATH = "/admin/payments?limit=1"  # any Medusa route builds the namespace it names
+
+
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection to a server, timed client side."""
+
+    def __init__(self, port: int, auth: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.auth = auth
+
+    def get(self, path: str, namespace: str | None = None) -> float:
+        """Seconds from sending ``GET path`` to the end of its body; raises unless 200."""
+        headers = {"Authorization": self.auth}
+        if namespace is not None:
+            headers[NAMESPACE_HEADER] = namespace
+        t = time.perf_counter()
+        self.conn.request("GET", path, headers=headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        took = time.perf_counter() - t
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} in namespace {namespace}: {response.status} {body[:300]!r}")
+        return took
+
+    def delete(self, path: str) -> None:
+        self.conn.request("DELETE", path)
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"DELETE {path}: {response.status} {body[:300]!r}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class on_cpu:
+    """Runs this (client) process on ``cpu`` meanwhile, away from the server's core."""
+
+    def __init__(self, cpu: str) -> None:
+        self.cpu = {int(cpu)}
+
+    def __enter__(self) -> None:
+        self.before = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, self.cpu)
+
+    def __exit__(self, *exc) -> None:
+        os.sched_setaffinity(0, self.before)
+
+
+def touch_namespaces(port: int, auth: str, names: list[str]) -> float:
+    """One request in each namespace (building those that do not exist yet); seconds taken."""
+    client = KeepAlive(port, auth)
+    try:
+        started = time.perf_counter()
+        for name in names:
+            client.get(f"/admin/payments/{REFUND_ID}?fields=id", name)
+        return time.perf_counter() - started
+    finally:
+        client.close()
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure_namespace_first_request(n: int, warm: int = 5) -> dict:
+    """The price of isolation for one test: on a fresh mock with the default fixtures, the
+    first request in each of ``n`` new namespaces (which builds its state) against the same
+    request right after it (sequential, one keep-alive connection, timed client side with
+    ``time.perf_counter`` around ``http.client``). ``warm`` namespaces first, not counted."""
+    server = start_mock("mock-ns-first", DEFAULT_FIXTURES, "--max-namespaces", str(n + warm))
+    try:
+        auth = "Bearer " + login(server.port)
+        client = KeepAlive(server.port, auth)
+        try:
+            with on_cpu(WRK_CPU):
+                for _ in range(20):
+                    client.get(NS_PROBE_PATH)
+                default = [client.get(NS_PROBE_PATH) for _ in range(n)]
+                for i in range(warm):
+                    client.get(NS_PROBE_PATH, f"warm-{i}")
+                    client.get(NS_PROBE_PATH, f"warm-{i}")
+                first, second = [], []
+                for i in range(n):
+                    first.append(client.get(NS_PROBE_PATH, f"fresh-{i}"))
+                    second.append(client.get(NS_PROBE_PATH, f"fresh-{i}"))
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    extra = [a - b for a, b in zip(first, second, strict=True)]
+    out = {
+        "namespaces": n,
+        "path": NS_PROBE_PATH,
+        "first_ms": median(first) * 1000,
+        "second_ms": median(second) * 1000,
+        "default_ms": median(default) * 1000,
+        "extra_ms": median(extra) * 1000,
+        "extra_p90_ms": quantile(extra, 0.9) * 1000,
+        "extra_max_ms": max(extra) * 1000,
+        "first_all_ms": [x * 1000 for x in first],
+        "second_all_ms": [x * 1000 for x in second],
+    }
+    print(
+        f"  first request in {n} fresh namespaces: median {out['first_ms']:.2f} ms, the next one "
+        f"{out['second_ms']:.2f} ms (default namespace {out['default_ms']:.2f} ms); extra median "
+        f"{out['extra_ms']:.2f} ms, p90 {out['extra_p90_ms']:.2f} ms, max {out['extra_max_ms']:.2f} ms",
+        flush=True,
+    )
+    return out
+
+
+def measure_namespace_memory(n: int, settle: float = 2.0) -> dict:
+    """RSS of a fresh mock with the default fixtures (after a login and a few requests in
+    the default namespace) before and after one request in each of ``n`` new namespaces,
+    after dropping them all again (``DELETE /__mock/namespaces/NAME``), and after ``n``
+    other new namespaces in their place (whether the freed memory serves again)."""
+    server = start_mock("mock-ns-memory", DEFAULT_FIXTURES, "--max-namespaces", str(n))
+    try:
+        auth = "Bearer " + login(server.port)
+        client = KeepAlive(server.port, auth)
+        try:
+            with on_cpu(WRK_CPU):
+                for _ in range(20):
+                    client.get(NS_PROBE_PATH)
+                time.sleep(settle)
+                before = server.rss()
+                started = time.perf_counter()
+                for i in range(n):
+                    client.get(NS_PROBE_PATH, f"mem-{i}")
+                touch_s = time.perf_counter() - started
+                time.sleep(settle)
+                after = server.rss()
+                status, _, body = request(server.port, "GET", "/__mock/namespaces")
+                count = json.loads(body)["count"] if status == 200 else None
+                if count != n + 1:
+                    raise RuntimeError(f"expected {n + 1} namespaces, the mock lists {count}")
+                for i in range(n):
+                    client.delete(f"/__mock/namespaces/mem-{i}")
+                time.sleep(settle)  # the mock frees dropped state a second after a drop
+                dropped = server.rss()
+                for i in range(n):
+                    client.get(NS_PROBE_PATH, f"again-{i}")
+                time.sleep(settle)
+                again = server.rss()
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    out = {
+        "namespaces": n,
+        "before_mb": before,
+        "after_mb": after,
+        "dropped_mb": dropped,
+        "again_mb": again,
+        "per_namespace_kb": (after - before) * 1024 / n,
+        "touch_s": touch_s,
+    }
+    print(
+        f"  RSS with {n} namespaces: {before:.1f} MB before, {after:.1f} MB after "
+        f"({out['per_namespace_kb']:.0f} KB each; touched in {touch_s:.1f} s), "
+        f"{dropped:.1f} MB once all were dropped, {again:.1f} MB with {n} others in their place",
+        flush=True,
+    )
+    return out
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -628,6 +876,25 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         base = row.get("baseline")
         if on and base:
             checks.append((True, f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"))
+    spread = namespace_spread(table)
+    if spread:
+        checks.append(
+            (
+                spread["ratio"] >= 0.9,
+                f"refund spread over {spread['namespaces']} namespaces at {spread['ratio']:.2f}x the "
+                f"same refund in one namespace, same server (target >= 0.9x; per CPU-second "
+                f"{spread['per_cpu_ratio']:.2f}x)",
+            )
+        )
+    first = extra.get("ns_first")
+    if first:
+        checks.append(
+            (
+                first["extra_ms"] < 5,
+                f"first request in a new namespace {first['extra_ms']:.2f} ms slower than the next "
+                f"one (median over {first['namespaces']} fresh namespaces; target < 5 ms)",
+            )
+        )
     many = extra.get("many_refunds")
     if many:
         a = median([r["p50"] for r in many["runs"]["many"]])
@@ -661,6 +928,21 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
             )
         )
     return checks
+
+
+def namespace_spread(table: dict) -> dict | None:
+    """The mock's refund spread over namespaces against the single-namespace refund of the
+    same run and server: the ratio of the medians, and the ratio within each round (the two
+    run back to back)."""
+    spread, single = table.get(NS_SCENARIO, {}).get("mock"), table.get("refund", {}).get("mock")
+    if not spread or not single:
+        return None
+    return {
+        "namespaces": next(s.namespaces for s in SCENARIOS if s.name == NS_SCENARIO),
+        "ratio": spread["rps"] / single["rps"],
+        "per_cpu_ratio": spread["per_cpu_s"] / single["per_cpu_s"],
+        "round_ratios": [a["rps"] / b["rps"] for a, b in zip(spread["runs"], single["runs"], strict=True)],
+    }
 
 
 def fmt_ratio(a: float | None, b: float | None) -> str:
@@ -750,7 +1032,13 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         )
         lines.append(
             "  (the mock's growth after load is state, not a leak: every successful "
-            "refund above is kept on the refund payment, as Medusa keeps its rows)"
+            "refund above is kept on the refund payment, as Medusa keeps its rows"
+            + (
+                ", and the namespaces of the spread refund hold their states"
+                if namespace_spread(table)
+                else ""
+            )
+            + ")"
         )
     long = extra.get("long_run")
     if long:
@@ -775,6 +1063,45 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
             f"{median([r['p99'] for r in b]):.2f} ms. Loading that fixture took "
             f"{many['startup_s']:.1f} s; RSS with it {many['rss_mb']:.0f} MB."
         )
+    ns_lines = []
+    spread = namespace_spread(table)
+    if spread:
+        pre = extra.get("ns_spread", {}).get("precreate_s")
+        ns_lines.append(
+            f"- Refund spread over {spread['namespaces']} namespaces (each request in the next "
+            f"one, `x-mock-namespace: ns-I`; all {spread['namespaces']} created before the runs, "
+            + (f"in {pre:.2f} s, " if pre is not None else "")
+            + "one request each) against the same refund in the default namespace, same server, "
+            f"back to back in each round: {spread['ratio']:.2f}x the req/s "
+            f"(per round {', '.join(f'{r:.2f}' for r in spread['round_ratios'])}; "
+            f"per CPU-second {spread['per_cpu_ratio']:.2f}x). The table above has the figures."
+        )
+    first = extra.get("ns_first")
+    if first:
+        ns_lines.append(
+            f"- The first request in a new namespace (it builds the namespace's state from the "
+            f"default `fixtures/`) against the same request right after it, on a fresh mock: "
+            f"`GET {first['path']}`, {first['namespaces']} fresh namespaces one after the other "
+            f"on one keep-alive connection, timed in the client (`time.perf_counter` around "
+            f"`http.client`): median {first['first_ms']:.2f} vs {first['second_ms']:.2f} ms "
+            f"(the default namespace: {first['default_ms']:.2f} ms); the first costs "
+            f"{first['extra_ms']:.2f} ms more (median of the differences; p90 "
+            f"{first['extra_p90_ms']:.2f} ms, max {first['extra_max_ms']:.2f} ms)."
+        )
+    mem = extra.get("ns_memory")
+    if mem:
+        ns_lines.append(
+            f"- Memory for {mem['namespaces']:,} namespaces of the default `fixtures/` (RSS of a "
+            f"fresh mock after a login and 20 requests, then one `GET` in each of "
+            f"{mem['namespaces']:,} new namespaces, {mem['touch_s']:.1f} s in all): "
+            f"{mem['before_mb']:.1f} → {mem['after_mb']:.1f} MB, "
+            f"{mem['per_namespace_kb']:.0f} KB per namespace; "
+            f"{mem['dropped_mb']:.1f} MB after all of them were dropped "
+            f"(`DELETE /__mock/namespaces/NAME`), {mem['again_mb']:.1f} MB with "
+            f"{mem['namespaces']:,} other new namespaces in their place."
+        )
+    if ns_lines:
+        lines += ["", "## Namespaces", "", *ns_lines]
     lines += ["", "## Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for ok, text in checks]
     lines += [
@@ -815,6 +1142,27 @@ def main() -> int:
     parser.add_argument("--many-rounds", type=int, default=3)
     parser.add_argument("--many-duration", type=float, default=5.0)
     parser.add_argument("--startup-runs", type=int, default=5, help="0: skip")
+    parser.add_argument(
+        "--namespaces",
+        type=int,
+        default=DEFAULT_NAMESPACES,
+        help="with the refund scenario, also run it spread over this many namespaces "
+        f"(scenario {NS_SCENARIO}; 0: skip)",
+    )
+    parser.add_argument(
+        "--ns-fresh",
+        type=int,
+        default=200,
+        help="fresh namespaces for the price of a namespace's first request (0: skip)",
+    )
+    parser.add_argument(
+        "--ns-memory", type=int, default=1000, help="namespaces for the memory figure (0: skip)"
+    )
+    parser.add_argument(
+        "--no-namespaces",
+        action="store_true",
+        help="skip the three namespace figures (as --namespaces 0 --ns-fresh 0 --ns-memory 0)",
+    )
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=WORK / "results.json")
     parser.add_argument(
@@ -839,6 +1187,7 @@ def main() -> int:
         args.scenarios = "refund,get"
         args.duration, args.warmup = 3.0, 1.0
         args.long_requests = args.refunds = args.startup_runs = 0
+        args.no_namespaces = True
         if args.results == HERE / "RESULTS.md":
             args.results = WORK / "quick.md"
         if args.json == WORK / "results.json":
@@ -848,7 +1197,18 @@ def main() -> int:
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     names = args.contenders.split(",")
-    scenarios = [s for s in SCENARIOS if s.name in args.scenarios.split(",")]
+    if args.no_namespaces:
+        args.namespaces = args.ns_fresh = args.ns_memory = 0
+    if args.namespaces < 0 or args.ns_fresh < 0 or args.ns_memory < 0:
+        parser.error("--namespaces, --ns-fresh and --ns-memory are counts (0: skip)")
+    chosen = set(args.scenarios.split(","))
+    if args.namespaces and "refund" in chosen:
+        chosen.add(NS_SCENARIO)  # the spread refund is measured against the single one
+    if not args.namespaces:
+        chosen.discard(NS_SCENARIO)
+    else:
+        SCENARIOS[:] = [ns_scenario(args.namespaces) if s.name == NS_SCENARIO else s for s in SCENARIOS]
+    scenarios = [s for s in SCENARIOS if s.name in chosen]
     ensure_wrk()
     if "prism" in names:
         ensure_prism()
@@ -867,25 +1227,42 @@ def main() -> int:
         if "mock-nojournal" in names:
             nojournal = start_mock("mock-nojournal", FIXTURES, "--journal-size", "0")
             servers.append(nojournal)
-            contenders.append(Contender("mock-nojournal", {s.name: nojournal for s in scenarios}, auth))
+            contenders.append(
+                Contender(
+                    "mock-nojournal",
+                    {s.name: nojournal for s in scenarios if s.runs_on("mock-nojournal")},
+                    auth,
+                )
+            )
         if "baseline" in names:
             if args.baseline is None:
                 parser.error("the baseline contender needs --baseline CHECKOUT")
             baseline = start_mock("baseline", FIXTURES, root=args.baseline.resolve())
             servers.append(baseline)
-            contenders.append(Contender("baseline", {s.name: baseline for s in scenarios}, auth))
+            contenders.append(
+                Contender("baseline", {s.name: baseline for s in scenarios if s.runs_on("baseline")}, auth)
+            )
         if "floor" in names:
             floors = {}
             for s in scenarios:
-                floors[s.name] = start_floor(f"floor-{s.name}", floor_files[s.name])
-                servers.append(floors[s.name])
+                if s.runs_on("floor"):
+                    floors[s.name] = start_floor(f"floor-{s.name}", floor_files[s.name])
+                    servers.append(floors[s.name])
             rss["floor"] = {"idle": floors[scenarios[0].name].rss()}
             contenders.append(Contender("floor", floors, auth))
         if "prism" in names:
             prism = start_prism()
             servers.append(prism)
             rss["prism"] = {"idle": prism.rss()}
-            contenders.append(Contender("prism", {s.name: prism for s in scenarios}, auth))
+            contenders.append(
+                Contender("prism", {s.name: prism for s in scenarios if s.runs_on("prism")}, auth)
+            )
+        spread = next((s for s in scenarios if s.namespaces), None)
+        if spread and "mock" in names:
+            # steady state: every namespace exists (built from the fixtures) before the runs
+            took = touch_namespaces(mock.port, auth, [namespace_name(i) for i in range(spread.namespaces)])
+            extra["ns_spread"] = {"namespaces": spread.namespaces, "precreate_s": took}
+            print(f"  {spread.namespaces} namespaces created in {took:.2f} s", flush=True)
         contenders.sort(key=lambda c: names.index(c.name))
         print(
             f"load: {args.rounds} rounds x {args.duration:g} s, {THREADS} threads, {CONNECTIONS} connections",
@@ -911,6 +1288,12 @@ def main() -> int:
     if args.long_requests:
         print(f"memory over {args.long_requests:,} requests ...", flush=True)
         extra["long_run"] = measure_long_run(args.long_requests)
+    if args.ns_fresh:
+        print(f"the first request in {args.ns_fresh} fresh namespaces ...", flush=True)
+        extra["ns_first"] = measure_namespace_first_request(args.ns_fresh)
+    if args.ns_memory:
+        print(f"RSS for {args.ns_memory:,} namespaces ...", flush=True)
+        extra["ns_memory"] = measure_namespace_memory(args.ns_memory)
     extra["duration_s"] = time.perf_counter() - t0
     checks = targets(table, extra)
     write_results(args.results, args, table, extra, checks, started)

@@ -7,6 +7,8 @@ import pytest
 
 from helpers import SharedServer, login, make_client
 
+pytest_plugins = ["pytester"]  # tests/test_plugin.py runs pytest sessions of its own
+
 
 @pytest.fixture
 def client():

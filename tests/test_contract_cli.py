@@ -91,8 +91,11 @@ def broken_app():
             {"payment_providers": "pp_system_default", "count": "1", "offset": 0, "limit": 20}
         )
 
-    async def delete_reason(request):  # a 500, which the spec does not document for this route
-        return JSONResponse({"message": "boom"}, status_code=500)
+    async def delete_reason(request):  # a 500 in Medusa's shape: a server error, whatever it says
+        return JSONResponse(
+            {"code": "unknown_error", "type": "unknown_error", "message": "An unknown error occurred."},
+            status_code=500,
+        )
 
     app = Starlette()
     app.add_route("/admin/payments/payment-providers", providers, methods=["GET"])

@@ -64,7 +64,9 @@ def ensure_node_modules() -> None:
         stamp.touch()  # npm may keep the old mtime when nothing changed
 
 
-def run_node(args: list[str], *, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_node(
+    args: list[str], *, env: dict, timeout: int = 300, input: str | None = None
+) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(
             [_tool("node"), *args],
@@ -73,6 +75,7 @@ def run_node(args: list[str], *, env: dict, timeout: int = 300) -> subprocess.Co
             text=True,
             timeout=timeout,
             env={**os.environ, **env},
+            input=input,
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(

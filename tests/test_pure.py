@@ -190,3 +190,26 @@ def test_the_router_order_does_not_depend_on_the_order_given():
     reversed_ = Router(dict(reversed(list({"/a/{id}": 1, "/a/b": 2, "/a/{x}": 3}.items()))))
     assert reversed_.match("/a/b")[1] == 2
     assert reversed_.match("/a/c")[1:] == (1, {"id": "c"})  # {id} sorts before {x}
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (-5.960464477539063e-8, "-5.960464477539063e-8"),  # observed in a 2.21.2 message
+        (0.000123, "0.000123"),
+        (1.23e-5, "0.0000123"),
+        (1e-7, "1e-7"),
+        (123.5, "123.5"),
+        (123.0, "123"),
+        (1e20, "100000000000000000000"),
+        (1e21, "1e+21"),
+        (1.5e300, "1.5e+300"),
+        (5e-324, "5e-324"),
+        (1e16, "10000000000000000"),
+    ],
+)
+def test_numbers_are_written_as_javascript_writes_them(value, text):
+    from mock_server.backend.messages import js_number, js_string
+
+    assert js_number(value) == text
+    assert js_string(value) == text

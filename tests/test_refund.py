@@ -289,6 +289,32 @@ def test_empty_refund_reason_id_is_a_server_error_and_refunds_nothing(client, au
     assert state(client, auth, CAPTURED)["refunds"] == []
 
 
+def test_an_empty_refund_reason_id_comes_after_the_amount_check(client, auth):
+    # observed on 2.21.2: on a fully refunded payment, no amount (the whole payment) with an
+    # empty reason id is the over-refund 400, not the 500 of the write
+    response = refund(client, auth, REFUNDED, {"refund_reason_id": ""})
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": "You cannot refund more than what is captured on the payment.",
+    }
+    assert len(state(client, auth, REFUNDED)["refunds"]) == 1  # what the fixture had
+
+
+def test_a_nul_character_in_the_note_fails_at_the_write(client, auth):
+    # PostgreSQL refuses NUL in text: after the amount check (a 400 first), a 500 and no refund
+    error(
+        refund(client, auth, REFUNDED, {"amount": 1, "note": "a\u0000"}),
+        400,
+        "invalid_data",
+        OVER_WITH_AMOUNT,
+    )
+    response = refund(client, auth, CAPTURED, {"amount": 1, "note": "a\u0000b"})
+    assert response.status_code == 500
+    assert response.json()["type"] == "unknown_error"
+    assert state(client, auth, CAPTURED)["refunds"] == []
+
+
 def test_a_tiny_refund_does_not_move_the_collection_total(client, auth):
     # observed: 1e-7 after 10 leaves refunded_amount at 10 (raw "10"); the refund keeps "1e-7"
     refund(client, auth, CAPTURED, {"amount": 10})

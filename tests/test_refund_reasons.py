@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 FRESH_INSTALL = [
     ("Shipping Issue", "shipping_issue", "Refund due to lost, delayed, or misdelivered shipment"),
     (
@@ -104,3 +106,38 @@ def test_q_searches_label_code_and_description(client, auth):
 def test_retrieve_unknown_reason_is_200_empty(client, auth):
     response = client.get("/admin/refund-reasons/refr_nope", headers=auth)
     assert (response.status_code, response.content) == (200, b"{}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"label": "a\u0000b", "code": "nul_label"},
+        {"label": "ab", "code": "nul\u0000code"},
+        {"label": "ab", "code": "nul_description", "description": "d\u0000"},
+    ],
+)
+def test_a_nul_character_is_a_server_error_and_creates_nothing(client, auth, body):
+    # observed on 2.21.2: PostgreSQL refuses NUL in a text column, and Medusa answers 500
+    before = client.get("/admin/refund-reasons?limit=1000", headers=auth).json()["count"]
+    response = client.post("/admin/refund-reasons", json=body, headers=auth)
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": "unknown_error",
+        "type": "unknown_error",
+        "message": "An unknown error occurred.",
+    }
+    assert client.get("/admin/refund-reasons?limit=1000", headers=auth).json()["count"] == before
+
+
+def test_an_update_with_a_nul_character_changes_nothing(client, auth):
+    reason = client.post("/admin/refund-reasons", json={"label": "x", "code": "nul_up"}, headers=auth).json()
+    rid = reason["refund_reason"]["id"]
+    response = client.post(
+        f"/admin/refund-reasons/{rid}", json={"label": "y", "description": "\u0000"}, headers=auth
+    )
+    assert response.status_code == 500
+    after = client.get(f"/admin/refund-reasons/{rid}", headers=auth).json()["refund_reason"]
+    assert (after["label"], after["updated_at"]) == ("x", reason["refund_reason"]["updated_at"])
+    # an unknown id is still the 404 first (observed)
+    missing = client.post("/admin/refund-reasons/refr_nope", json={"label": "a\u0000"}, headers=auth)
+    assert missing.json() == {"type": "not_found", "message": 'RefundReason with id "refr_nope" not found'}

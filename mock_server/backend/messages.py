@@ -28,6 +28,7 @@ def refund_order_link_not_found(collection_id: str) -> str:
 
 
 EMPTY_REFUND_REASON_ID = "empty refund_reason_id"
+NUL_IN_TEXT = "a NUL character in a text column"
 
 
 def refund_reason_id_not_found(reason_id: str) -> str:
@@ -84,12 +85,40 @@ def js_string(value: Any) -> str:
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        return js_number(value)
     if isinstance(value, list):
         return _js_join(value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def js_number(value: float) -> str:
+    """A finite number as JavaScript's ``Number.prototype.toString`` writes it: the same
+    shortest round-trip digits as Python's ``repr``, but in plain notation from 1e-6 up
+    to 1e21 and ``e-8`` rather than ``e-08`` beyond (ECMA-262 Number::toString)."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        n = len(whole) + int(exponent or 0)
+    else:
+        n = int(exponent or 0) - (len(fraction) - len(fraction.lstrip("0")))
+    digits = (whole + fraction).lstrip("0").rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        text = (digits[0] + ("." + digits[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
+    return sign + text
 
 
 def _js_join(value: list) -> str:
@@ -234,67 +263,22 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
 # ---- Node's JSON.parse, as body-parser reports it --------------------------------------------
 
 
-def v8_translate(text: str, msg: str, pos: int) -> str:
-    """V8's wording for the standard library's ``json.JSONDecodeError`` ``msg`` at ``pos``."""
-    at = f"in JSON at position {pos}"
-    if msg.startswith("Expecting property name"):
-        before = text[:pos].rstrip()
-        if before.endswith(","):
-            return f"Expected double-quoted property name {at}"
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        return f"Expected property name or '}}' {at}"
-    if msg == "Expecting ',' delimiter":
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        closer = "}' after property value" if _innermost(text, pos) == "{" else "]' after array element"
-        return f"Expected ',' or '{closer} {at}"
-    if msg == "Expecting ':' delimiter":
-        if pos >= len(text):
-            return "Unexpected end of JSON input"
-        return f"Expected ':' after property name {at}"
-    if msg.startswith("Unterminated string"):
-        return f"Unterminated string in JSON at position {len(text)}"
-    if msg.startswith("Invalid control character"):
-        return f"Bad control character in string literal {at}"
-    if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
-        return f"Bad escaped character {at}"
-    if msg == "Extra data":
-        return f"Unexpected non-whitespace character after JSON at position {pos}"
-    if pos >= len(text):
-        return "Unexpected end of JSON input"
-    return unexpected_token(text, pos)
-
-
-def _innermost(text: str, pos: int) -> str:
-    stack: list[str] = []
-    in_string = escaped = False
-    for char in text[:pos]:
-        if in_string:
-            escaped = not escaped and char == "\\"
-            if char == '"' and not escaped:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append(char)
-        elif char in "}]" and stack:
-            stack.pop()
-    return stack[-1] if stack else "{"
-
-
 def unexpected_token(text: str, pos: int) -> str:
     """V8's ``Unexpected token`` message, with its 10-character context on long texts."""
     token = text[pos] if pos < len(text) else ""
     if len(text) < 21:
         return f"Unexpected token '{token}', \"{text}\" is not valid JSON"
     start, end = max(0, pos - 10), min(len(text), pos + 10)
-    context = ("..." if start else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
+    # "..." before from position 10 on (so also when nothing was cut), after when cut
+    context = ("..." if pos >= 10 else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
     return f"Unexpected token '{token}', {context} is not valid JSON"
 
 
 def strict_violation(text: str, first: str) -> str:
+    """body-parser's strict-mode error: ``JSON.parse`` of the text up to its first
+    character, that character stood for by ``#`` (none: ``JSON.parse("")``)."""
+    if not first:
+        return "Unexpected end of JSON input"
     index = text.index(first) if first else 0
     placeholder = "#" * (len(text) - index)
     message = unexpected_token(text[:index] + placeholder, index)

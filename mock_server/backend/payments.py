@@ -15,6 +15,7 @@ from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
 from .money import currency_digits, epsilon
 from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
+from .refund_reasons import storable
 from .store import Store
 
 
@@ -42,12 +43,9 @@ def refund(
     if collection.order_id is None:
         raise MedusaError(NOT_FOUND, messages.refund_order_link_not_found(collection.id))
 
-    # #8 The reason must exist. An empty string makes Medusa's lookup fail with a 500
-    # (observed on 2.21.2; its code suggested the check was skipped).
+    # #8 The reason must exist, when one is named: an empty string skips the lookup.
     reason = None
-    if refund_reason_id == "":
-        raise MedusaError(UNKNOWN_ERROR, messages.EMPTY_REFUND_REASON_ID)
-    if refund_reason_id is not None:
+    if refund_reason_id:
         reason = store.live_refund_reason(refund_reason_id)
         if reason is None:
             raise MedusaError(NOT_FOUND, messages.refund_reason_id_not_found(refund_reason_id))
@@ -57,6 +55,11 @@ def refund(
         to_refund = payment.amount if amount is None else amount
         if refund_exceeds(payment, to_refund, tolerance):
             raise MedusaError(INVALID_DATA, OVER_REFUND)
+        # #10 The refund row's write: an empty reason id is a foreign key to nothing, and
+        # PostgreSQL refuses it (a 500 on 2.21.2, after the amount check above).
+        if refund_reason_id == "":
+            raise MedusaError(UNKNOWN_ERROR, messages.EMPTY_REFUND_REASON_ID)
+        storable(note)
         store.add_refund(payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso())
     return payment
 

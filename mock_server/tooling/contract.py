@@ -123,7 +123,20 @@ def register_hooks() -> None:
     def before_load_schema(context, raw_schema: dict) -> None:  # noqa: ARG001
         conformance_view(raw_schema)
 
+    @schemathesis.hook
+    def filter_query(context, query) -> bool:  # noqa: ARG001
+        return accessible_query(query)
+
     _REGISTERED = True
+
+
+def accessible_query(query: Any) -> bool:
+    """No query key with two dots: Medusa's query middleware splits a key at its dots and
+    answers one with more than one ``Key accessor more than 2 levels deep`` with a 500
+    (observed on 2.21.2; the mock copies it, and ``make diff`` sends it to both). A quirk of
+    the middleware the contract cannot express, like the NUL ``allow-x00 = false`` keeps
+    out; the fuzzer's unexpected keys (``0..0``) would otherwise make a run fail by chance."""
+    return not isinstance(query, dict) or not any(str(key).count(".") > 1 for key in query)
 
 
 # Loaded as Schemathesis' hooks module (schemathesis.toml: hooks = "mock_server.tooling.contract"):

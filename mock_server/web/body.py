@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect
 
-from .parsing import BODY_LIMIT, BodyError, SlowParse, is_json, parse_body
+from .parsing import BODY_LIMIT, PARSED_TYPES, BodyError, SlowParse, media_type, parse_body
 
 _INFLATE = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -31,10 +31,7 @@ def too_large() -> BodyError:
 
 
 def _is_read_by_body_parser(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return is_json(content_type) or media in ("text/plain", "application/x-www-form-urlencoded")
+    return media_type(content_type) in PARSED_TYPES
 
 
 def plan(headers) -> tuple[int | None, str | None]:
@@ -115,11 +112,11 @@ def _inflate(decoder, data: bytes, chunks: list[bytes], size: int) -> int:
     return size
 
 
-async def parse(raw: bytes, content_type: str | None) -> Any:
+async def parse(raw: bytes, content_type: str | None, has_body: bool = True) -> Any:
     """``parsing.parse_body``, with the rare large body orjson refuses (nesting deeper than
     1024, numbers beyond a double, malformed JSON whose V8 message is worked out) parsed in
     a worker thread, so the event loop keeps serving meanwhile."""
     try:
-        return parse_body(raw, content_type, quick=True)
+        return parse_body(raw, content_type, quick=True, has_body=has_body)
     except SlowParse:
         return await asyncio.to_thread(parse_body, raw, content_type)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from ..backend.fields import check as check_fields
 from .auth import Actor, Secrets
 from .contract import Operation
-from .parsing import parse_query
+from .parsing import normalize_query, parse_query
 
 
 class BearerCache:
@@ -73,7 +73,7 @@ class QueryCache:
             if not entry[2]:
                 check(op, query)
             return query
-        query = op.coerce_query(parse_query(Request(scope).url.query))
+        query = op.coerce_query(normalize_query(parse_query(Request(scope).url.query)))
         if len(self.entries) >= self.SIZE:
             self.entries.clear()
         self.entries[key] = entry = [op, dict(query), False]

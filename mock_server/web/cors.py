@@ -54,9 +54,12 @@ class Cors:
         self.admin, self.auth = Origins(admin), Origins(auth)
 
     def origins_for(self, path: str) -> Origins | None:
-        if path.startswith("/admin"):
+        """The origins of the CORS middleware Medusa mounts on ``/admin`` or ``/auth``
+        (``app.use``: that prefix or below it, letter case aside)."""
+        lowered = path[:6].lower()
+        if lowered == "/admin" and (len(path) == 6 or path[6] == "/"):
             return self.admin
-        if path.startswith("/auth"):
+        if lowered[:5] == "/auth" and (len(path) == 5 or path[5] == "/"):
             return self.auth
         return None
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import json.decoder
 import json.scanner
@@ -13,7 +14,9 @@ from typing import Any, Callable
 import orjson
 import qs_codec
 
-from ..backend.messages import strict_violation, unexpected_token, v8_translate
+from ..backend.errors import INVALID_ARGUMENT, MedusaError
+from ..backend.jsonparse import v8_error
+from ..backend.messages import strict_violation, unexpected_token
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
 
@@ -29,11 +32,111 @@ class BodyError(Exception):
 _NOT_PARSED = object()
 
 
-def is_json(content_type: str | None) -> bool:
+# media-typer 0.3 (type-is: which parser reads a body) and content-type 1.0 (body-parser:
+# the charset) parse a Content-Type header each in its own way; a header either refuses
+# is "no type" (no parser reads the body) or "no charset" (the parser's default).
+_MT_TYPE = re.compile(r" *([A-Za-z0-9][A-Za-z0-9!#$&^_-]{0,126})/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}) *")
+_MT_PARAM = re.compile(
+    r'; *([!#$%&\'*+\-.0-9A-Z^_`a-z|~]+) *= *("(?:[ !\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\x20-\x7e])*"'
+    r"|[!#$%&'*+\-.0-9A-Z^_`a-z|~]+) *"
+)
+_CT_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CT_PARAM = re.compile(
+    r'; *([!#$%&\'*+.^_`|~0-9A-Za-z-]+) *= *("(?:[\x0b\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\x0b\x20-\xff])*"'
+    r"|[!#$%&'*+.^_`|~0-9A-Za-z-]+) *"
+)
+_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
+def _params(header: str, index: int, pattern: re.Pattern) -> dict[str, str] | None:
+    """The ``; name=value`` parameters from ``index`` on, or None if they do not parse."""
+    params: dict[str, str] = {}
+    if index == -1:
+        return params
+    while (match := pattern.match(header, index)) is not None and match.end() > index:
+        index = match.end()
+        value = match.group(2)
+        if value.startswith('"'):
+            value = _QUOTED_PAIR.sub(r"\1", value[1:-1])
+        params[match.group(1).lower()] = value
+    return params if index == len(header) else None
+
+
+def media_type(content_type: str | None) -> str | None:
+    """``type/subtype`` in lower case as type-is sees the header (media-typer), or None."""
     if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+        return None
+    index = content_type.find(";")
+    match = _MT_TYPE.fullmatch(content_type if index == -1 else content_type[:index])
+    if match is None or _params(content_type, index, _MT_PARAM) is None:
+        return None
+    return f"{match.group(1)}/{match.group(2)}".lower()
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter in lower case as body-parser reads it (content-type), or
+    None (absent, empty, or a header that does not parse)."""
+    if not content_type:
+        return None
+    index = content_type.find(";")
+    if not _CT_TYPE.fullmatch((content_type if index == -1 else content_type[:index]).strip(" \t")):
+        return None
+    params = _params(content_type, index, _CT_PARAM)
+    return (params or {}).get("charset", "").lower() or None
+
+
+def is_json(content_type: str | None) -> bool:
+    return media_type(content_type) == "application/json"
+
+
+# The body parsers Medusa installs, in its order, by the media type each reads.
+_PARSERS = {
+    "application/json": "json",
+    "text/plain": "text",
+    "application/x-www-form-urlencoded": "urlencoded",
+}
+PARSED_TYPES = frozenset(_PARSERS)
+
+# iconv-lite 0.4.24's Unicode decoders (what body-parser decodes with), by its canonical
+# name (lower case, letters and digits only). UTF-32 is not among them.
+_UNICODE = {
+    "utf8": "utf-8",
+    "utf16le": "utf-16-le",
+    "utf16be": "utf-16-be",
+    "utf16": "utf-16",
+    "utf7": "utf-7",
+}
+
+
+def _codec(charset: str) -> str | None:
+    """The Python codec for what iconv-lite decodes ``charset`` with, or None (a 415)."""
+    canonical = re.sub(r"[^0-9a-z]", "", charset)
+    if canonical in _UNICODE:
+        return _UNICODE[canonical]
+    if canonical.startswith("utf") or canonical == "utf7imap":
+        return None
+    try:
+        return codecs.lookup(charset).name  # the single- and double-byte sets: Python's
+    except LookupError:
+        return None
+
+
+def _decode(raw: bytes, codec: str) -> str:
+    """iconv-lite's decoding: invalid UTF-8 becomes U+FFFD, UTF-16 without a byte-order
+    mark is guessed from its first two bytes (else little-endian), an odd last byte is
+    dropped, and one leading U+FEFF (a byte-order mark) is stripped."""
+    if codec == "utf-16":
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            codec = "utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be"
+        elif len(raw) >= 2 and raw[0] == 0 and raw[1] != 0:
+            codec = "utf-16-be"
+        else:
+            codec = "utf-16-le"
+    if codec.startswith("utf-16"):
+        text = raw[: len(raw) & ~1].decode(codec, "surrogatepass")
+    else:
+        text = raw.decode(codec, "replace")
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 class SlowParse(Exception):
@@ -42,50 +145,73 @@ class SlowParse(Exception):
 
 # Bodies up to this size may take the pure-Python parser inline (well under a millisecond).
 QUICK_LIMIT = 2048
+URLENCODED_PARAMETERS = 1000  # body-parser's parameterLimit
+URLENCODED_DEPTH = 32  # body-parser 1.20.3+'s depth
 
 
-def parse_body(raw: bytes, content_type: str | None, quick: bool = False) -> Any:
-    """The request body as Medusa's validators see it: ``{}`` when empty, the parsed JSON
-    for a JSON content type, the raw text otherwise (which then fails validation).
-    With ``quick``, a body over ``QUICK_LIMIT`` bytes that orjson refuses raises
-    ``SlowParse`` instead of being parsed here (the caller parses it off the event loop)."""
+def parse_body(raw: bytes, content_type: str | None, quick: bool = False, has_body: bool = True) -> Any:
+    """The request body as Medusa's validators see it, read as body-parser's json, text and
+    urlencoded parsers read it: ``{}`` for a request without a body (no Content-Length,
+    no Transfer-Encoding) or of a type none of them reads; the charset checked (415) and
+    decoded; then JSON (strict: an object or an array; an empty body is ``{}``), the text
+    as it is, or the form's fields (``qs``). With ``quick``, a JSON body over
+    ``QUICK_LIMIT`` bytes that orjson refuses raises ``SlowParse`` instead of being parsed
+    here (the caller parses it off the event loop)."""
     if len(raw) > BODY_LIMIT:  # a fresh error each time: a shared one keeps every traceback
         raise BodyError(413, "request entity too large", "unknown_error")
-    if not raw.strip():
+    parser = _PARSERS.get(media_type(content_type) or "") if has_body else None
+    if parser is None:
         return {}
-    if not is_json(content_type):
-        return raw.decode("utf-8", "replace")
-    text = raw.decode("utf-8", "replace")
+    charset = charset_of(content_type) or "utf-8"
+    if (parser == "json" and not charset.startswith("utf-")) or (
+        parser == "urlencoded" and charset != "utf-8"
+    ):
+        raise BodyError(415, f'unsupported charset "{charset.upper()}"', "unknown_error")
+    codec = _codec(charset)
+    if codec is None:
+        raise BodyError(415, f'unsupported charset "{charset.upper()}"', "unknown_error")
+    if parser == "json" and codec == "utf-8" and raw.lstrip(b" \t\n\r")[:1] in (b"{", b"["):
+        try:
+            return orjson.loads(raw)  # the common case, without decoding first
+        except orjson.JSONDecodeError:
+            pass
+    text = _decode(raw, codec)
+    if parser == "text":
+        return text
+    if parser == "urlencoded":
+        return _form(text)
+    if not text:
+        return {}
     first = text.lstrip(" \t\n\r")[:1]
     if first not in ("{", "["):  # body-parser's strict mode
         raise BodyError(400, strict_violation(text, first), "invalid_data")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        reason = str(exc)
     if quick and len(raw) > QUICK_LIMIT:
         raise SlowParse()
+    error = v8_error(text)
+    if error is not None:
+        raise BodyError(400, error, "invalid_data")
+    return loads(text)  # valid JSON orjson would not take: deep, huge numbers, bad UTF-8
+
+
+def _form(text: str) -> dict:
+    """body-parser's extended urlencoded parser: ``qs`` with its limits."""
+    if text.count("&") >= URLENCODED_PARAMETERS:
+        raise BodyError(413, "too many parameters", "unknown_error")
+    options = qs_codec.DecodeOptions(
+        depth=URLENCODED_DEPTH,
+        strict_depth=True,
+        list_limit=max(100, text.count("&")),
+        parameter_limit=URLENCODED_PARAMETERS,
+    )
     try:
-        value = loads(text)
-    except json.JSONDecodeError as exc:
-        raise BodyError(400, v8_translate(text, exc.msg, exc.pos), "invalid_data") from None
-    if reason.startswith(_JS_ACCEPTS):  # valid JSON orjson will not take; JSON.parse does
-        return value
-    raise BodyError(400, unexpected_token(text, 0), "invalid_data")
-
-
-# orjson's refusals of JSON that V8's JSON.parse takes: nesting deeper than 1024 and
-# numbers beyond a double (JSON.parse: Infinity).
-_JS_ACCEPTS = ("depth limit exceeded", "number is infinity when parsed as double")
+        return qs_codec.decode(text, options)
+    except IndexError:  # qs's RangeError
+        raise BodyError(400, "The input exceeded the depth", "invalid_data") from None
 
 
 def v8_message(text: str) -> str:
-    """Node 20's ``JSON.parse`` error message for ``text`` (the common cases)."""
-    try:
-        loads(text)
-    except json.JSONDecodeError as exc:
-        return v8_translate(text, exc.msg, exc.pos)
-    return unexpected_token(text, 0)
+    """Node 20's ``JSON.parse`` error message for ``text`` (``backend/jsonparse.py``)."""
+    return v8_error(text) or unexpected_token(text, 0)
 
 
 _NUMBER = json.scanner.NUMBER_RE
@@ -103,7 +229,7 @@ def loads(text: str) -> Any:
     """``JSON.parse`` without recursion: any depth in linear time (V8's parser is not
     recursive either), numbers as doubles where they leave 64-bit integers (a 5,000-digit
     number is ``inf``, as JSON.parse gives Infinity). Errors are ``json.JSONDecodeError``
-    with the standard library's wording and positions (``messages.v8_translate`` words them as V8)."""
+    with the standard library's wording (a caller words them as V8 with ``v8_error``)."""
     end = len(text)
     stack: list[list] = []  # [container, key] of each open object or array
     value: Any
@@ -193,3 +319,50 @@ def parse_query(query_string: str) -> dict:
     if not query_string:
         return {}
     return qs_codec.decode(query_string, _QS)
+
+
+def normalize_query(query: dict) -> dict:
+    """Medusa's ``normalizeQuery`` (its query validation middleware) over what ``qs`` gave:
+    a one-string list is split at commas (``fields[]=a,b``); a key with a dot is a parent
+    and a child (``a.b=1`` is ``{"a": {"b": "1"}}``, merged into what ``a`` already holds as
+    JavaScript's object spread does), and one with two dots a 500 ``invalid_argument``. The
+    result's keys are in JavaScript's order: integer-like keys first, ascending."""
+    out: dict = {}
+    for key, value in query.items():
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+            value = value[0].split(",")
+        if "." in key:
+            parent, child, *others = key.split(".")
+            if others:
+                raise MedusaError(INVALID_ARGUMENT, f"Key accessor more than 2 levels deep: {key}")
+            merged = _spread(out.get(parent))
+            merged[child] = value
+            out[parent] = js_ordered(merged)
+        else:
+            out[key] = value
+    return js_ordered(out)
+
+
+def _spread(value: Any) -> dict:
+    """``{...value}`` in JavaScript: a string's characters and a list's items by index, an
+    object's entries; nothing for anything else (and for a falsy value, ``{}`` anyway)."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (str, list)):
+        return {str(i): item for i, item in enumerate(value)}
+    return {}
+
+
+def _array_index(key: str) -> bool:
+    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) < 2**32 - 1
+
+
+def js_ordered(obj: dict) -> dict:
+    """``obj`` with its keys in the order a JavaScript object lists them: array-index keys
+    ascending, then the others in insertion order."""
+    indexes = [k for k in obj if isinstance(k, str) and _array_index(k)]
+    if not indexes:
+        return obj
+    ordered = {k: obj[k] for k in sorted(indexes, key=int)}
+    ordered.update((k, v) for k, v in obj.items() if k not in ordered)
+    return ordered

@@ -45,8 +45,15 @@ from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
 from .contract import Operation
 from .handlers import HANDLERS, Call, Reply
 from .parsing import BodyError
-from .responses import ExpressResponse, json_response, not_found_html, preflight_response, text_response
-from .router import Router
+from .responses import (
+    ExpressResponse,
+    allow_response,
+    json_response,
+    not_found_html,
+    preflight_response,
+    text_response,
+)
+from .router import ParamError, Router, decode_params
 
 log = logging.getLogger("mock_server")
 
@@ -62,6 +69,7 @@ class Head:
     cookie: bool = False
     prefer: str | None = None
     namespace: str | None = None
+    has_body: bool = False  # a Content-Length or a Transfer-Encoding (type-is's hasBody)
 
     @classmethod
     def of(cls, raw: list[tuple[bytes, bytes]]) -> "Head":
@@ -81,6 +89,8 @@ class Head:
             elif key == b"prefer":
                 if head.prefer is None:
                     head.prefer = value.decode("latin-1")
+            elif key == b"content-length" or key == b"transfer-encoding":
+                head.has_body = True
             elif key == NAMESPACE_HEADER:
                 if head.namespace is None:
                     head.namespace = value.decode("latin-1")
@@ -102,6 +112,7 @@ class Endpoint:
             for method, op in self.operations.items()
         }
         self.origins = mock.cors.origins_for(template)
+        self.allow = allow_header(template, list(self.operations))
         self.response_checks = {}
         if mock.config.validate_responses:
             for op in operations:
@@ -109,6 +120,26 @@ class Endpoint:
                     self.response_checks[(op.method, int(status))] = mock.contract.response_check(
                         op, int(status)
                     )
+
+
+# Express answers an OPTIONS that no route takes with the methods the path's routes have,
+# in the order they were registered: Medusa registers each route file's handlers in the
+# order the file exports them. Where that is not the contract's order (observed on 2.21.2):
+ALLOW_ORDER = {
+    "/admin/refund-reasons/{id}": ("POST", "GET", "DELETE"),
+    "/auth/user/emailpass": ("POST", "GET"),  # its GET is the OAuth-style callback
+}
+
+
+def allow_header(template: str, methods: list[str]) -> str:
+    """Express's ``Allow`` for a route: each method in registration order, HEAD after GET."""
+    order = [m for m in ALLOW_ORDER.get(template, methods) if m != "HEAD"]
+    out: list[str] = []
+    for method in order:
+        out.append(method)
+        if method == "GET":
+            out.append("HEAD")
+    return ",".join(out)
 
 
 def endpoints(mock) -> dict[str, Endpoint]:
@@ -151,7 +182,7 @@ class Pipeline:
             refusal = json_response(exc.status, exc.body(), cors=self.cors(path, head, method))
             self.record(mock.namespaces.default, scope, None, b"", refusal, start, None)
             return refusal
-        found = self.router.match(path)
+        found = self.router.match(route_path(scope))
         endpoint = found[1] if found else None
         op = endpoint.operations.get(method) if endpoint else None
         raw = b""
@@ -214,24 +245,27 @@ class Pipeline:
 
     @staticmethod
     def is_preflight(endpoint: Endpoint, method: str, scope) -> bool:
-        return (
-            method == "OPTIONS"
-            and endpoint.origins is not None
-            and any(k == b"access-control-request-method" for k, _ in scope["headers"])
-        )
+        """A CORS preflight Medusa's cors middleware answers: on a path it covers, for a
+        method the route has (``Access-Control-Request-Method`` as sent, letter case
+        included: ``post`` is no route's). Any other OPTIONS is ``unrouted`` (observed)."""
+        if method != "OPTIONS" or endpoint.origins is None:
+            return False
+        requested = next((v for k, v in scope["headers"] if k == b"access-control-request-method"), None)
+        return requested is not None and requested.decode("latin-1") in endpoint.operations
 
     def preflight(self, endpoint: Endpoint, head: Head, scope) -> ExpressResponse:
         assert endpoint.origins is not None
         request_headers = Request(scope).headers.get("access-control-request-headers")
         return preflight_response(self.mock.cors.preflight(endpoint.origins, head.origin, request_headers))
 
-    def unrouted(self, ns: Namespace, scope, head: Head) -> ExpressResponse:
+    def unrouted(self, ns: Namespace, endpoint: Endpoint | None, scope, head: Head) -> ExpressResponse:
         """No operation for this method and path. Medusa's auth middleware guards every
         ``/admin`` path before Express routes it, so without valid credentials that is a
         401 without CORS headers (observed: an OPTIONS that is not a preflight, an unknown
-        path, a wrong method); with them, Express's HTML 404."""
+        path, a wrong method); with them, Express's own answer: for an OPTIONS on a path
+        that has routes, the methods it has (``Allow``), else the HTML 404."""
         path = scope["path"]
-        if path == "/admin" or path.startswith("/admin/"):
+        if under(path, "/admin"):
             mock = self.mock
             actor = authenticate(
                 self.accounts(ns),
@@ -244,7 +278,9 @@ class Pipeline:
                 return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY)
-        return not_found_html(scope["method"], path)
+        if scope["method"] == "OPTIONS" and endpoint is not None:
+            return allow_response(endpoint.allow)
+        return not_found_html(scope["method"], route_path(scope))
 
     # -- steering (control/faults.py) ----------------------------------------------------
 
@@ -283,9 +319,9 @@ class Pipeline:
     ) -> ExpressResponse:
         """Medusa's own answer (stages 4): parse, CORS, auth, validation, handler, encode."""
         if endpoint is None or op is None:
-            return self.unrouted(ns, scope, head)
+            return self.unrouted(ns, endpoint, scope, head)
         try:
-            body = await bodies.parse(raw, head.content_type)
+            body = await bodies.parse(raw, head.content_type, head.has_body)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
         method = scope["method"]
@@ -340,6 +376,7 @@ class Pipeline:
         envelope for a ``MedusaError``, and its 500 for a bug in the mock (logged)."""
         mock = self.mock
         try:
+            params = decode_params(params)  # Express decodes them after auth, before validation
             if op.body is not None:
                 op.body.check(body)
             query = mock.query_cache.get(op, scope)  # coerced and checked, ``fields`` included
@@ -347,6 +384,8 @@ class Pipeline:
             return endpoint.handlers[method](call)
         except MedusaError as exc:
             return Reply(*errors.render(exc))
+        except ParamError:  # Express's URIError reaches Medusa's error handler: a plain 500
+            return Reply(*errors.status_and_body(errors.UNKNOWN_ERROR, ""))
         except Exception:
             log.error("unhandled error on %s %s\n%s", method, scope["path"], traceback.format_exc())
             return Reply(*errors.status_and_body(errors.UNKNOWN_ERROR, ""))
@@ -375,3 +414,16 @@ class Pipeline:
 def session_cookie(scope, head: Head) -> str | None:
     """The ``connect.sid`` cookie, parsed only when the request has a Cookie header."""
     return Request(scope).cookies.get("connect.sid") if head.cookie else None
+
+
+def route_path(scope) -> str:
+    """The path as Express matches it: as it came, percent-encoded (the ASGI ``raw_path``),
+    else the decoded ``path``."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1") if raw else scope["path"]
+
+
+def under(path: str, prefix: str) -> bool:
+    """``path`` is ``prefix`` or below it, letter case aside (Express's ``app.use(prefix)``)."""
+    head = path[: len(prefix)]
+    return head.lower() == prefix and (len(path) == len(prefix) or path[len(prefix)] == "/")

@@ -4,10 +4,11 @@ headers in Express's order, a weak ETag, and Express's HTML 404 (docs/medusa-beh
 
 from __future__ import annotations
 
-import html
+import re
 from binascii import b2a_base64
 from hashlib import sha1
 from typing import Iterable
+from urllib.parse import quote
 
 import orjson
 from starlette.responses import Response
@@ -85,12 +86,26 @@ def json_response(
     return ExpressResponse(status, encode(data), before=before, after=after)
 
 
-def not_found_html(method: str, path: str) -> ExpressResponse:
-    """Express's default 404 page for an unknown route or method."""
+# encodeurl: what it percent-encodes (anything outside the URL characters, and a "%" that
+# does not start an escape), and escape-html's five characters.
+_ENCODE = re.compile(
+    r"(?:[^\x21\x25\x26-\x3B\x3D\x3F-\x5B\x5D\x5F\x61-\x7A\x7E]|%(?:[^0-9A-Fa-f]|[0-9A-Fa-f][^0-9A-Fa-f]|$))+"
+)
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
+def _encode_url(text: str) -> str:
+    return _ENCODE.sub(lambda m: quote(m.group(), safe="#$&+,/:;=?@!'()*~-_.[]"), text)
+
+
+def not_found_html(method: str, raw_path: str) -> ExpressResponse:
+    """Express's default 404 page for an unknown route or method (finalhandler): the path as
+    it came (percent-encoded; ``encodeurl`` escapes what is left), HTML-escaped."""
+    message = f"Cannot {method} {_encode_url(raw_path)}".translate(_HTML)
     body = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>Error</title>\n</head>\n<body>\n"
-        f"<pre>Cannot {html.escape(method)} {html.escape(path)}</pre>\n</body>\n</html>\n"
+        f"<pre>{message}</pre>\n</body>\n</html>\n"
     ).encode()
     return ExpressResponse(
         404,
@@ -99,6 +114,11 @@ def not_found_html(method: str, path: str) -> ExpressResponse:
         with_etag=False,
         before=[("Content-Security-Policy", "default-src 'none'"), ("X-Content-Type-Options", "nosniff")],
     )
+
+
+def allow_response(allow: str) -> ExpressResponse:
+    """Express's automatic answer to an OPTIONS no route takes: the path's methods."""
+    return ExpressResponse(200, allow.encode(), content_type=HTML_TYPE, before=[("Allow", allow)])
 
 
 def text_response(status: int, text: str) -> ExpressResponse:

@@ -9,17 +9,22 @@ Medusa registers (docs/medusa-behaviour.md §8.4):
    the answer never depends on the order of the spec's ``paths``);
 3. one trailing slash is accepted (Express's non-strict routing): ``/admin/payments/`` is
    ``/admin/payments``; two are not;
-4. a parameter is one non-empty path segment (``[^/]+`` on the decoded path, as Starlette's
-   and Express's ``:id``).
+4. letter case does not matter (Express's routes are case-insensitive): ``/ADMIN/Payments``
+   is ``/admin/payments``;
+5. paths are matched as they came, percent-encoded (Express matches the raw path): a
+   parameter is one non-empty segment of it, so ``%2F`` never splits one, and
+   ``/admin/payment%73`` is not ``/admin/payments``. ``decode_params`` then decodes the
+   parameters as ``decodeURIComponent`` does (``ParamError`` where it would throw).
 
-No HTTP in here: ``Router(targets).match(path)`` takes the decoded ASGI path and returns the
-target registered for the template and the parameters, or None.
+No HTTP in here: ``Router(targets).match(raw_path)`` returns the target registered for the
+template and the still-encoded parameters, or None.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Generic, Iterable, TypeVar
+from urllib.parse import unquote_to_bytes
 
 T = TypeVar("T")
 
@@ -27,12 +32,13 @@ _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def template_regex(template: str) -> re.Pattern[str]:
-    """``/admin/payments/{id}/refund`` → ``^/admin/payments/(?P<id>[^/]+)/refund/?$``."""
+    """``/admin/payments/{id}/refund`` → ``^/admin/payments/(?P<id>[^/]+)/refund/?``, to be
+    matched whole and without regard to case."""
     pattern, position = "^", 0
     for param in _PARAM.finditer(template):
         pattern += re.escape(template[position : param.start()]) + f"(?P<{param[1]}>[^/]+)"
         position = param.end()
-    return re.compile(pattern + re.escape(template[position:]) + "/?$")
+    return re.compile(pattern + re.escape(template[position:]) + "/?", re.IGNORECASE)
 
 
 def precedence(template: str) -> tuple[int, str]:
@@ -53,19 +59,43 @@ class Router(Generic[T]):
                 self.templated.append((template_regex(template), template, target))
             else:
                 for path in (template, template + "/"):
-                    self.fixed.setdefault(path, (template, target))
+                    self.fixed.setdefault(path.lower(), (template, target))
 
     @property
     def templates(self) -> Iterable[str]:
         return [t for t, _ in dict.fromkeys(self.fixed.values())] + [t for _, t, _ in self.templated]
 
     def match(self, path: str) -> tuple[str, T, dict[str, str]] | None:
-        """The template, its target and the path parameters, or None."""
-        found = self.fixed.get(path)
+        """The template, its target and the (percent-encoded) path parameters, or None."""
+        found = self.fixed.get(path.lower())
         if found is not None:
             return found[0], found[1], {}
         for regex, template, target in self.templated:
-            m = regex.match(path)
+            m = regex.fullmatch(path)
             if m is not None:
                 return template, target, m.groupdict()
         return None
+
+
+class ParamError(ValueError):
+    """A path parameter ``decodeURIComponent`` refuses (a URIError in Express: Medusa's 500)."""
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def decode_params(params: dict[str, str]) -> dict[str, str]:
+    """Each parameter as ``decodeURIComponent`` gives it: a ``%`` not followed by two hex
+    digits, or escapes that are not UTF-8, raise ``ParamError``."""
+    out = {}
+    for name, value in params.items():
+        if "%" not in value:
+            out[name] = value
+            continue
+        if _BAD_ESCAPE.search(value):
+            raise ParamError(f"Failed to decode param '{value}'")
+        try:
+            out[name] = unquote_to_bytes(value.encode("latin-1")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParamError(f"Failed to decode param '{value}'") from None
+    return out

@@ -1,0 +1,224 @@
+"""Express's routing and body-parser's reading as a real Medusa 2.21.2 applies them (every
+answer here was observed on one): letter case, percent-encoded paths, the 404 page,
+automatic OPTIONS answers and preflights; which bodies are read, in which charset, and how."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import CAPTURED
+
+UNKNOWN = {"code": "unknown_error", "type": "unknown_error", "message": "An unknown error occurred."}
+NOT_FOUND_PAY_X = {"type": "not_found", "message": "Payment id not found: pay_x"}
+ORIGIN = "http://localhost:5173"
+
+
+def page(method: str, shown: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
+        f"</head>\n<body>\n<pre>Cannot {method} {shown}</pre>\n</body>\n</html>\n"
+    )
+
+
+# ---- routing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ADMIN/payments", "/Admin/Payments", "/admin/payments/PAYMENT-PROVIDERS"])
+def test_routes_ignore_letter_case(client, auth, path):
+    response = client.get(path, headers=auth)
+    assert response.status_code == 200
+    assert "count" in response.json()
+
+
+def test_a_route_is_matched_on_the_encoded_path(client, auth):
+    unknown = client.get("/admin/payment%73", headers=auth)
+    assert (unknown.status_code, unknown.text) == (404, page("GET", "/admin/payment%73"))
+    # %2F does not split a parameter: the id is "a/b" (unknown: Medusa's 200 {})
+    slashed = client.get("/admin/payments/a%2Fb", headers=auth)
+    assert (slashed.status_code, slashed.json()) == (200, {})
+    assert client.get(f"/admin/payments/{CAPTURED.upper()}", headers=auth).json() == {}  # ids keep case
+
+
+def test_a_parameter_decodeuricomponent_refuses_is_a_500_after_auth(client, auth):
+    assert client.get("/admin/payments/%zz").status_code == 401
+    for path in ("/admin/payments/%zz", "/admin/payments/%C3%28"):
+        response = client.get(path, headers=auth)
+        assert (response.status_code, response.json()) == (500, UNKNOWN)
+    # before the body's validation
+    refund = client.post("/admin/payments/%zz/refund", json={"amount": "x"}, headers=auth)
+    assert (refund.status_code, refund.json()) == (500, UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    "path, shown",
+    [
+        ("/foo%20bar%2x", "/foo%20bar%252x"),
+        ("/foo%3Cb%3E", "/foo%3Cb%3E"),
+        ("/a'b", "/a&#39;b"),
+        ("/a%2fb", "/a%2fb"),
+    ],
+)
+def test_the_404_page_shows_the_path_as_it_came(client, path, shown):
+    response = client.get(path)
+    assert (response.status_code, response.text) == (404, page("GET", shown))
+
+
+@pytest.mark.parametrize(
+    "path, allow",
+    [
+        ("/admin/refund-reasons", "GET,HEAD,POST"),
+        ("/admin/refund-reasons/x", "POST,GET,HEAD,DELETE"),
+        ("/admin/payments/x/capture", "POST"),
+        ("/auth/session", "POST,DELETE"),
+        ("/auth/user/emailpass", "POST,GET,HEAD"),
+        ("/health", "GET,HEAD"),
+    ],
+)
+def test_an_options_no_route_takes_lists_the_methods(client, auth, path, allow):
+    response = client.options(path, headers=auth)
+    assert response.status_code == 200
+    assert response.headers["allow"] == allow
+    assert response.text == allow
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_an_options_needs_credentials_under_admin_and_an_unknown_path_is_a_404(client, auth):
+    assert client.options("/admin/refund-reasons").json() == {"message": "Unauthorized"}
+    assert client.options("/auth/session").headers["allow"] == "POST,DELETE"
+    assert client.options("/admin/nothing", headers=auth).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, requested, status",
+    [
+        ("/admin/payments", "GET", 204),
+        ("/ADMIN/payments", "GET", 204),
+        ("/admin/payments", "POST", 401),  # no POST route: not a preflight the cors middleware sees
+        (f"/admin/payments/{CAPTURED}/refund", "POST", 204),
+        (f"/admin/payments/{CAPTURED}/refund", "post", 401),
+        (f"/admin/payments/{CAPTURED}/refund", "GET", 401),
+    ],
+)
+def test_a_preflight_is_answered_for_a_method_the_route_has(client, path, requested, status):
+    response = client.options(path, headers={"origin": ORIGIN, "access-control-request-method": requested})
+    assert response.status_code == status
+    assert ("access-control-allow-origin" in response.headers) == (status == 204)
+
+
+# ---- body-parser --------------------------------------------------------------------------
+
+
+def post(client, auth, body: bytes, content_type: str | None, path: str = "/admin/payments/pay_x/refund"):
+    headers = dict(auth)
+    if content_type is not None:
+        headers["content-type"] = content_type
+    return client.post(path, content=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "content_type, charset",
+    [
+        ("application/json; charset=latin1", "LATIN1"),
+        ("application/json ; CHARSET=latin1", "LATIN1"),
+        ("application/json; charset=utf8", "UTF8"),
+        ("application/json; charset=utf-32", "UTF-32"),
+        ("application/json; charset=utf-99", "UTF-99"),
+        ("application/json; charset=utf-8; charset=latin1", "LATIN1"),
+        ("text/plain; charset=foo", "FOO"),
+        ("application/x-www-form-urlencoded; charset=latin1", "LATIN1"),
+        ("application/x-www-form-urlencoded; charset=utf8", "UTF8"),
+    ],
+)
+def test_an_unsupported_charset_is_a_415(client, auth, content_type, charset):
+    response = post(client, auth, b'{"amount": 1}', content_type)
+    assert response.status_code == 415
+    assert response.text == f'{{"message":"unsupported charset \\"{charset}\\"","type":"unknown_error"}}'
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b'{"amount": 1}', None),  # no type: no parser reads it
+        (b"hello", "text/html"),
+        (b"hello", "application/octet-stream"),
+        (b'{"amount":"x"}', "application/vnd.api+json"),  # not application/json
+        (b'{"amount":"x"}', "application/json;charset=utf-8;"),  # a type media-typer refuses
+        (b'{"amount":"x"}', "application/json; x"),
+        (b'\xef\xbb\xbf{"amount": 1}', "application/json"),  # the byte-order mark is dropped
+        (b"\xef\xbb\xbf", "application/json"),
+        (b"\xff\xfe{\x00}\x00", "application/json; charset=utf-16"),
+        (b"\x00{\x00}", "application/json; charset=utf-16be"),
+        (b'{"note":"\xe9"}', "application/json"),  # not UTF-8: U+FFFD, then valid JSON
+        (b"note=x", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_bodies_read_as_an_empty_or_valid_refund(client, auth, body, content_type):
+    response = post(client, auth, body, content_type)
+    assert (response.status_code, response.json()) == (404, NOT_FOUND_PAY_X)
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status, message",
+    [
+        (
+            b"amount=1",
+            "application/x-www-form-urlencoded",
+            400,
+            "Invalid request: Expected type: 'number' for field 'amount', got: '1'",
+        ),
+        (
+            b"amount[]=1",
+            "application/x-www-form-urlencoded",
+            400,
+            "Invalid request: Expected type: 'number' for field 'amount', got: '1'",
+        ),
+        (
+            b'{"amount": 1}',
+            "application/x-www-form-urlencoded",
+            400,
+            "Invalid request: Unrecognized fields: '{\"amount\": 1}'",
+        ),
+        (b"", "text/plain", 400, "Invalid request: Field '' is required"),
+        (b"hello", "text/plain; charset=latin1", 400, "Invalid request: Field '' is required"),
+    ],
+)
+def test_forms_and_text_are_read_and_then_validated(client, auth, body, content_type, status, message):
+    response = post(client, auth, body, content_type)
+    assert (response.status_code, response.json()) == (status, {"type": "invalid_data", "message": message})
+
+
+def test_a_form_creates_a_refund_reason(client, auth):
+    response = post(
+        client, auth, b"label=x&code=form", "application/x-www-form-urlencoded", "/admin/refund-reasons"
+    )
+    assert response.status_code == 200
+    assert (response.json()["refund_reason"]["label"], response.json()["refund_reason"]["code"]) == (
+        "x",
+        "form",
+    )
+
+
+def test_form_limits(client, auth):
+    many = post(client, auth, b"a=1&" * 1001, "application/x-www-form-urlencoded")
+    assert many.status_code == 413
+    assert many.text == '{"message":"too many parameters","type":"unknown_error"}'
+    deep = post(client, auth, b"a" + b"[b]" * 33 + b"=1", "application/x-www-form-urlencoded")
+    assert deep.text == '{"message":"The input exceeded the depth","type":"invalid_data"}'
+    deep_enough = post(client, auth, b"a" + b"[b]" * 32 + b"=1", "application/x-www-form-urlencoded")
+    assert deep_enough.json()["message"] == "Invalid request: Unrecognized fields: 'a'"
+
+
+@pytest.mark.parametrize(
+    "body, content_type, message",
+    [
+        (b"\t\n", "application/json", "Unexpected end of JSON input"),
+        (
+            b'{"amount":1}',
+            "application/json; charset=utf-16le",
+            "Unexpected token '≻', \"≻浡畯瑮㨢紱\" is not valid JSON",
+        ),
+    ],
+)
+def test_json_bodies_that_do_not_parse(client, auth, body, content_type, message):
+    response = post(client, auth, body, content_type)
+    assert (response.status_code, response.json()) == (400, {"message": message, "type": "invalid_data"})

@@ -1,0 +1,76 @@
+"""Query keys as Medusa's query validation sees them (web/parsing.py ``normalize_query``):
+a dot splits a key into a parent and a child, two dots are a 500, and keys come in
+JavaScript's object order. Every answer here was observed on a real 2.21.2."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_server.web.parsing import js_ordered, normalize_query
+
+UNRECOGNIZED = "Invalid request: Unrecognized fields: '{}'"
+
+
+@pytest.mark.parametrize(
+    "query, status, type_, message",
+    [
+        ("a.b=1", 400, "invalid_data", UNRECOGNIZED.format("a")),
+        ("a=1&a.b=2", 400, "invalid_data", UNRECOGNIZED.format("a")),
+        ("a.=1", 400, "invalid_data", UNRECOGNIZED.format("a")),
+        (".a=1", 400, "invalid_data", UNRECOGNIZED.format("")),
+        ("zz=1&10=2&a=3", 400, "invalid_data", UNRECOGNIZED.format("10, zz, a")),
+        ("b=1&2=1&1=1&a=1", 400, "invalid_data", UNRECOGNIZED.format("1, 2, b, a")),
+        ("a.b.c=1&d=2", 500, "invalid_argument", "Key accessor more than 2 levels deep: a.b.c"),
+        (
+            "fields.x=1",
+            400,
+            "invalid_data",
+            "Invalid request: Expected type: 'string' for field 'fields', got: '[object Object]'",
+        ),
+        (
+            "limit=5&limit.x=2",
+            400,
+            "invalid_data",
+            "Invalid request: Expected type: 'number' for field 'limit', got: '[object Object]'",
+        ),
+        (
+            "id.x=2&id.y=3",
+            400,
+            "invalid_data",
+            "Invalid request: Expected type: 'string, array' for field 'id', got: '[object Object]'",
+        ),
+        (
+            "fields%5B%5D=id,amount",
+            400,
+            "invalid_data",
+            "Invalid request: Expected type: 'string' for field 'fields', got: 'id,amount'",
+        ),
+    ],
+)
+def test_query_keys_as_medusa_reads_them(client, auth, query, status, type_, message):
+    response = client.get(f"/admin/payments?{query}", headers=auth)
+    assert response.status_code == status
+    assert response.json()["type"] == type_
+    assert response.json()["message"] == message
+
+
+def test_two_dots_on_a_write_route_change_nothing(client, auth):
+    from helpers import CAPTURED
+
+    before = client.get(f"/admin/payments/{CAPTURED}", headers=auth).json()
+    response = client.post(f"/admin/payments/{CAPTURED}/refund?x.y.z=1", json={"amount": 1}, headers=auth)
+    assert (response.status_code, response.json()["type"]) == (500, "invalid_argument")
+    assert client.get(f"/admin/payments/{CAPTURED}", headers=auth).json() == before
+
+
+def test_normalize_query_merges_as_object_spread_does():
+    assert normalize_query({"a": "xy", "a.b": "1"}) == {"a": {"0": "x", "1": "y", "b": "1"}}
+    assert normalize_query({"a.b": "1", "a.c": "2"}) == {"a": {"b": "1", "c": "2"}}
+    assert normalize_query({"f": ["a,b"]}) == {"f": ["a", "b"]}
+    assert list(js_ordered({"b": 1, "10": 2, "2": 3, "01": 4, "4294967295": 5})) == [
+        "2",
+        "10",
+        "b",
+        "01",
+        "4294967295",
+    ]
