@@ -197,6 +197,16 @@ def test_serves_from_any_folder_logs_in_and_refunds(installed, tmp_path):
         payment = refund.json()["payment"]
         assert payment["id"] == CAPTURED
         assert [r["amount"] for r in payment["refunds"]] == [10]
+        # the dashboard's files travel inside the package
+        ui = ROOT / "mock_server" / "control" / "ui"
+        for path, name in [
+            ("/__mock/ui", "index.html"),
+            ("/__mock/ui/ui.js", "ui.js"),
+            ("/__mock/ui/ui.css", "ui.css"),
+            ("/__mock/ui/favicon.svg", "favicon.svg"),
+        ]:
+            served = client.get(path)
+            assert (served.status_code, served.content) == (200, (ui / name).read_bytes()), path
 
 
 @pytest.mark.parametrize(

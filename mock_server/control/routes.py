@@ -21,7 +21,13 @@ so a client that sends Medusa's ``Authorization`` everywhere is not mistaken for
 with a wrong token); without it or with another value: 401, with the CORS headers an
 allowed origin gets, so a browser test sees the 401 and not a CORS failure. Preflights
 carry no credentials and are answered without it; a preflight's requested headers are
-allowed as asked, this one included."""
+allowed as asked, this one included.
+
+The dashboard (``GET /__mock/ui`` and its files, dashboard.py) is read without the token,
+which a browser navigation cannot send; the page asks for it and sends it on its calls.
+Those calls come from the mock's own origin: a browser sends ``Origin`` on a same-origin
+POST or DELETE, so an ``Origin`` that is this server's own (the scheme and the ``Host``
+the request was checked with) is accepted like a listed one."""
 
 from __future__ import annotations
 
@@ -49,6 +55,7 @@ from .namespaces import (
     Namespace,
     NamespaceError,
 )
+from .dashboard import dashboard_routes, is_public
 from .steering import namespaced, steering_routes, unexpected_input
 
 NAMESPACE_HEADER = HEADER.decode("ascii")
@@ -136,6 +143,7 @@ def routes(mock) -> list[Route]:
         *steering_routes(namespace),
         Route("/namespaces", list_namespaces, methods=["GET"]),
         Route("/namespaces/{name}", drop_namespace, methods=["DELETE"]),
+        *dashboard_routes(),
     ]
 
 
@@ -294,7 +302,10 @@ class Guard:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        refusal = self.refusal(headers.get("host"), origin, headers.get("sec-fetch-site"))
+        host = headers.get("host")
+        if origin is not None and _same_origin(scope, origin, host):
+            origin = None  # the dashboard's own calls: no CORS involved
+        refusal = self.refusal(host, origin, headers.get("sec-fetch-site"))
         if refusal is not None:
             response = JSONResponse(
                 {"type": "forbidden", "message": refusal}, status_code=403, headers={"Vary": "Origin"}
@@ -306,7 +317,7 @@ class Guard:
                 Cors.preflight(self.origins, origin, headers.get("access-control-request-headers"))
             )(scope, receive, send)
             return
-        if self.token is not None:
+        if self.token is not None and not is_public(scope["method"], _route_path(scope)):
             problem = self.token_problem(scope)
             if problem is not None:
                 allowed = Cors.headers(self.origins, origin) if origin is not None else []
@@ -363,6 +374,19 @@ class Guard:
                 "from another site needs an Origin in ADMIN_CORS or AUTH_CORS"
             )
         return None
+
+
+def _same_origin(scope, origin: str, host: str | None) -> bool:
+    """Whether ``origin`` is this server's own: the request's scheme and its ``Host``."""
+    if host is None:
+        return False
+    return origin.lower() == f"{scope.get('scheme', 'http')}://{host.strip().lower()}"
+
+
+def _route_path(scope) -> str:
+    """The path below the ``/__mock`` mount (``/ui`` for ``/__mock/ui``)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _quoted(value: str | None, limit: int = 100) -> str:
