@@ -21,6 +21,10 @@ UNRECOGNIZED = "Invalid request: Unrecognized fields: '{}'"
         ("zz=1&10=2&a=3", 400, "invalid_data", UNRECOGNIZED.format("10, zz, a")),
         ("b=1&2=1&1=1&a=1", 400, "invalid_data", UNRECOGNIZED.format("1, 2, b, a")),
         ("a.b.c=1&d=2", 500, "invalid_argument", "Key accessor more than 2 levels deep: a.b.c"),
+        # qs keeps what decodeURIComponent refuses as it came
+        ("%E9=1", 400, "invalid_data", UNRECOGNIZED.format("%E9")),
+        ("a%zz=1", 400, "invalid_data", UNRECOGNIZED.format("a%zz")),
+        ("a+b=1", 400, "invalid_data", UNRECOGNIZED.format("a b")),
         (
             "fields.x=1",
             400,

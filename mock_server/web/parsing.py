@@ -10,6 +10,7 @@ import json.decoder
 import json.scanner
 import re
 from typing import Any, Callable
+from urllib.parse import unquote_to_bytes
 
 import orjson
 import qs_codec
@@ -198,6 +199,7 @@ def _form(text: str) -> dict:
     if text.count("&") >= URLENCODED_PARAMETERS:
         raise BodyError(413, "too many parameters", "unknown_error")
     options = qs_codec.DecodeOptions(
+        decoder=qs_decode,
         depth=URLENCODED_DEPTH,
         strict_depth=True,
         list_limit=max(100, text.count("&")),
@@ -309,9 +311,26 @@ def _key(text: str, pos: int) -> tuple[str, int]:
     return key, _skip(text, pos + 1)
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def qs_decode(text: str | None, charset: Any = None, kind: Any = None) -> str | None:
+    """qs's decoder: ``+`` is a space, then ``decodeURIComponent``; where that throws (a
+    ``%`` without two hex digits, escapes that are not UTF-8) the text stays as it is."""
+    if text is None:
+        return None
+    text = text.replace("+", " ")
+    if "%" not in text or _BAD_ESCAPE.search(text):
+        return text
+    try:
+        return unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
 # at qs's default of 20 here.
-_QS = qs_codec.DecodeOptions(depth=5, list_limit=1000, parameter_limit=1000)
+_QS = qs_codec.DecodeOptions(depth=5, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
 
 
 def parse_query(query_string: str) -> dict:
