@@ -6,8 +6,11 @@ column order and relations per entity are declared here and nowhere else.
 
 Rules (observed on a running 2.21.2, docs/real-backend-observations.md): a bare item
 replaces the defaults, ``+x`` adds, ``-x`` removes ``x`` and all under ``x.``; ``rel.*``
-(or a bare relation name) selects every column of ``rel``; a root ``*`` changes nothing;
-unknown columns and relations are ignored; ``id`` is always present. Without ``*``, an
+selects every column of ``rel`` and adds (with or without ``+``), as does ``*rel``; a root
+``*`` changes nothing; a bare relation name selects nothing of a one-to-many relation and
+only ``{"id": <foreign key>}`` of a many-to-one one (where a column would stand); ``col.*``
+on a column drops that column; unknown columns and relations are ignored; ``id`` is always
+present. Without ``*``, an
 object's scalars come first in the order asked, then ``id`` if not asked, then the foreign
 keys of selected many-to-one relations, then the relations; with ``*``, the model's column
 order (``amount`` last), where a many-to-one relation not otherwise selected shows as
@@ -236,7 +239,8 @@ ENTITIES: dict[str, Entity] = {
 @dataclass
 class _Node:
     star: bool = False
-    keys: dict[str, "_Node | str | None"] = field(default_factory=dict)  # str: _FOREIGN_KEY_ONLY
+    keys: dict[str, "_Node | str | None"] = field(default_factory=dict)  # str: the markers below
+    dropped: set[str] = field(default_factory=set)  # columns asked as `col.*`
 
 
 # A plan row: (key, getter, sub-plan or None, many)
@@ -287,13 +291,15 @@ def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
     for item in fields.split(","):
         if item.strip(" +-") == "*":
             continue  # a root `*` selects nothing more than the defaults
-        if item[:1] in ("+", " "):  # an unencoded '+' arrives as a space
+        if item[:1] == "*":  # `*rel` is `rel.*`, and adds (observed)
+            added.append(item[1:].strip() + ".*")
+        elif item[:1] in ("+", " "):  # an unencoded '+' arrives as a space
             added.append(item[1:].strip())
         elif item[:1] == "-":
             removed.add(item[1:].strip())
         elif item.strip().endswith(".*"):  # `rel.*` adds, with or without `+` (observed)
             added.append(item.strip())
-        elif item.strip():
+        elif item:  # `\t` too: an item that is not a modifier replaces the defaults
             replace = True
             plain.append(item.strip())
     paths = plain + added if replace else list(defaults) + added
@@ -330,6 +336,8 @@ def compile_fields(entity_name: str, fields: str | None) -> Plan:
 # (``refunds.payment.id``, ``refunds.payment.*``), only its foreign key shows
 # (``refunds: [{id, payment_id}]``); in a ``*`` expansion its slot is left out.
 _FOREIGN_KEY_ONLY = "foreign key only"
+# A many-to-one relation asked by name alone: ``{"id": <foreign key>}`` where a column would be.
+_ID_OBJECT = "id object"
 
 
 def _add(node: _Node, entity_name: str, segments: list[str], path: tuple[str, ...]) -> None:
@@ -341,13 +349,16 @@ def _add(node: _Node, entity_name: str, segments: list[str], path: tuple[str, ..
             if rest and relation.foreign_key:
                 node.keys.setdefault(head, _FOREIGN_KEY_ONLY)
             return
+        if not rest:  # by name alone
+            if not relation.many:
+                node.keys.setdefault(head, _ID_OBJECT)
+            return
         child = node.keys.get(head)
         if not isinstance(child, _Node):  # never _FOREIGN_KEY_ONLY: that key's target is on the path
             child = node.keys[head] = _Node()
-        if rest:
-            _add(child, relation.target, rest, (*path, relation.target))
-        else:
-            child.star = True
+        _add(child, relation.target, rest, (*path, relation.target))
+    elif head in entity.columns and rest == ["*"]:
+        node.dropped.add(head)  # the column becomes a relation that is none: dropped (observed)
     elif not rest:
         if head == "*":
             node.star = True
@@ -366,10 +377,10 @@ def _plan(node: _Node, entity_name: str, path: tuple[str, ...]) -> Plan:
             for k in entity.layout
             if k in entity.columns or (k in relations and relations[k].target not in path)
         ]
-        order += [k for k in node.keys if k not in order and node.keys[k] is not _FOREIGN_KEY_ONLY]
+        order += [k for k in node.keys if k not in order and isinstance(node.keys[k], _Node)]
     else:
-        scalars = [k for k in node.keys if k not in relations]
-        linked = [k for k in node.keys if k in relations]
+        scalars = [k for k in node.keys if k not in relations or node.keys[k] is _ID_OBJECT]
+        linked = [k for k in node.keys if k in relations and node.keys[k] is not _ID_OBJECT]
         keys = [
             *scalars,
             "id",
@@ -377,6 +388,8 @@ def _plan(node: _Node, entity_name: str, path: tuple[str, ...]) -> Plan:
             *(k for k in linked if node.keys[k] is not _FOREIGN_KEY_ONLY),
         ]
         order = list(dict.fromkeys(k for k in keys if k))  # first occurrence wins
+    if node.dropped:
+        order = [k for k in order if k not in node.dropped]
     rows: list[tuple[str, Getter, Plan | None, bool]] = []
     for key in order:
         relation = relations.get(key)

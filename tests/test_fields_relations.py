@@ -1,0 +1,80 @@
+"""``fields`` naming relations, as a running 2.21.2 answers (shapes observed on a payment with
+a capture and a refund): ``*rel`` adds ``rel.*`` and keeps the defaults; a bare one-to-many
+relation name selects nothing, a bare many-to-one one ``{"id": …}``; ``col.*`` on a column
+drops the column; a whitespace-only item replaces the defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import PARTIALLY_REFUNDED
+
+DEFAULT_KEYS = [
+    "id",
+    "currency_code",
+    "amount",
+    "captured_at",
+    "payment_collection_id",
+    "payment_session_id",
+    "captures",
+    "refunds",
+]
+DEFAULT_REFUND_KEYS = ["id", "amount", "note", "payment_id", "refund_reason_id", "refund_reason"]
+FULL_REFUND_KEYS = [
+    "id",
+    "payment_id",
+    "refund_reason_id",
+    "refund_reason",
+    "note",
+    "created_by",
+    "metadata",
+    "raw_amount",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "amount",
+]
+
+
+def keys(client, auth, fields: str) -> tuple[list[str], list[str] | None]:
+    payment = client.get(
+        f"/admin/payments/{PARTIALLY_REFUNDED}", params={"fields": fields}, headers=auth
+    ).json()["payment"]
+    refunds = payment.get("refunds")
+    return list(payment), (list(refunds[0]) if refunds else None)
+
+
+@pytest.mark.parametrize(
+    "fields, root, refund",
+    [
+        ("*refunds", DEFAULT_KEYS, FULL_REFUND_KEYS),
+        ("*refunds,+amount", DEFAULT_KEYS, FULL_REFUND_KEYS),
+        ("*refunds,-refunds", DEFAULT_KEYS[:-1], None),
+        ("*refunds,-refunds.note", DEFAULT_KEYS, FULL_REFUND_KEYS),  # the star still has it
+        ("*refunds,refunds.id", ["id", "refunds"], FULL_REFUND_KEYS),
+        ("refunds", ["id"], None),
+        ("id,refunds", ["id"], None),
+        ("+refunds", DEFAULT_KEYS, DEFAULT_REFUND_KEYS),
+        ("payment_collection", ["payment_collection", "id"], None),
+        ("*amount", [k for k in DEFAULT_KEYS if k != "amount"], DEFAULT_REFUND_KEYS),
+        ("amount.*", [k for k in DEFAULT_KEYS if k != "amount"], DEFAULT_REFUND_KEYS),
+        ("id,amount,amount.*", ["id"], None),
+        ("refunds.amount.*", DEFAULT_KEYS, [k for k in DEFAULT_REFUND_KEYS if k != "amount"]),
+        ("\t", ["id"], None),
+    ],
+)
+def test_fields_naming_relations(client, auth, fields, root, refund):
+    assert keys(client, auth, fields) == (root, refund)
+
+
+def test_a_bare_many_to_one_relation_is_its_id(client, auth):
+    payment = client.get(
+        f"/admin/payments/{PARTIALLY_REFUNDED}", params={"fields": "payment_collection"}, headers=auth
+    ).json()["payment"]
+    assert payment["payment_collection"] == {"id": payment_collection_id(client, auth)}
+
+
+def payment_collection_id(client, auth) -> str:
+    return client.get(f"/admin/payments/{PARTIALLY_REFUNDED}", headers=auth).json()["payment"][
+        "payment_collection_id"
+    ]
