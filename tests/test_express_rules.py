@@ -222,3 +222,44 @@ def test_form_limits(client, auth):
 def test_json_bodies_that_do_not_parse(client, auth, body, content_type, message):
     response = post(client, auth, body, content_type)
     assert (response.status_code, response.json()) == (400, {"message": message, "type": "invalid_data"})
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        # body-parser's strict mode: V8's message on the text with '#' from the first
+        # character on, each run of '#' then given back the text from that character
+        (b"9.4915920712345678901234567", "Unexpected token '9', \"9.49159207\"... is not valid JSON"),
+        (
+            b'   "abcdefghijklmnopqrstuvwxyz0123456789"',
+            'Unexpected token \'"\', "   "abcdefghi"... is not valid JSON',
+        ),
+        (b'"#abcdefghijklmnopqrstuvwxyz"', 'Unexpected token \'"\', ""#abcdefgh"... is not valid JSON'),
+    ],
+)
+def test_a_body_that_is_no_object_nor_array(client, auth, body, message):
+    response = post(client, auth, body, "application/json")
+    assert (response.status_code, response.json()) == (400, {"message": message, "type": "invalid_data"})
+
+
+def test_body_keys_are_listed_in_javascript_order_and_big_integers_as_doubles(client, auth):
+    keys = post(client, auth, b'{"zz":1,"10":2,"a":3}', "application/json")
+    assert keys.json()["message"] == "Invalid request: Unrecognized fields: '10, zz, a'"
+    big = post(client, auth, b'{"amount":"x","note":2780539066271687680}', "application/json")
+    assert big.json()["message"] == (
+        "Invalid request: Expected type: 'number' for field 'amount', got: 'x'; "
+        "Expected type: 'string' for field 'note', got: '2780539066271687700'"
+    )
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"email": "", "password": ""}, "Password should be a string"),
+        ({"email": "a@b.c", "password": ""}, "Password should be a string"),
+        ({"email": "", "password": "x"}, "Email should be a string"),
+    ],
+)
+def test_an_empty_email_or_password_is_not_a_string(client, body, message):
+    response = client.post("/auth/user/emailpass", json=body)
+    assert (response.status_code, response.json()) == (401, {"type": "unauthorized", "message": message})

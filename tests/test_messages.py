@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.backend.messages import invalid_request, js_string, strict_violation
+from mock_server.backend.jsonparse import strict_violation
+from mock_server.backend.messages import invalid_request, js_string
 from mock_server.web.parsing import v8_message
 
 

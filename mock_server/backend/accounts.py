@@ -23,9 +23,10 @@ def check_credentials(stores: tuple[Store, ...], body: object) -> User:
     """The user whose email and password ``body`` carries, else ``MedusaError`` (401). The
     email is looked up in ``stores`` in turn (a namespace's state, then the default's)."""
     body = body if isinstance(body, dict) else {}
-    if not isinstance(body.get("password"), str):
+    # an empty string is "not a string" too (observed: the check is `!value || typeof …`)
+    if not isinstance(body.get("password"), str) or not body["password"]:
         raise MedusaError(UNAUTHORIZED, messages.PASSWORD_NOT_STRING)
-    if not isinstance(body.get("email"), str):
+    if not isinstance(body.get("email"), str) or not body["email"]:
         raise MedusaError(UNAUTHORIZED, messages.EMAIL_NOT_STRING)
     user = next(filter(None, (store.user_by_email(body["email"]) for store in stores)), None)
     # Bytes, not str: compare_digest raises TypeError on non-ASCII str (a 500 that told

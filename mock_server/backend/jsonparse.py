@@ -181,3 +181,15 @@ def v8_error(s: str) -> str | None:
 
 def _ws(s: str, k: int) -> int:
     return _WS.match(s, k).end()  # type: ignore[union-attr]
+
+
+def strict_violation(text: str, first: str) -> str:
+    """body-parser's strict-mode error: ``JSON.parse`` of the text up to its first
+    character, that character stood for by ``#`` (none: ``JSON.parse("")``)."""
+    if not first:
+        return "Unexpected end of JSON input"
+    index = text.index(first)
+    message = v8_error(text[:index] + "#" * (len(text) - index)) or ""
+    # body-parser then puts text back for each run of '#' in the message: always the text
+    # from the first character on, as long as the run (also where V8 cut the context)
+    return re.sub(r"#+", lambda run: text[index : index + len(run.group())], message)

@@ -86,11 +86,34 @@ def js_string(value: Any) -> str:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return js_number(value)
+    if isinstance(value, int) and abs(value) >= 2**53:  # JSON.parse made it a double
+        return js_number(float(value))
     if isinstance(value, list):
         return _js_join(value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def _array_index(key: object) -> bool:
+    return (
+        isinstance(key, str)
+        and key.isascii()
+        and key.isdigit()
+        and (key == "0" or key[0] != "0")
+        and int(key) < 2**32 - 1
+    )
+
+
+def js_key_order(keys: Iterable) -> list:
+    """Keys in the order a JavaScript object lists them (``JSON.parse`` and ``qs`` build
+    objects): array-index keys (``"10"``, not ``"01"``) ascending, then the others in
+    insertion order."""
+    keys = list(keys)
+    indexes = sorted((k for k in keys if _array_index(k)), key=int)
+    if not indexes:
+        return keys
+    return indexes + [k for k in keys if not _array_index(k)]
 
 
 def js_number(value: float) -> str:
@@ -225,7 +248,7 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
                     )
         elif kind == "additionalProperties":
             allowed = set((error.schema.get("properties") or {}).keys())
-            extra = [k for k in error.instance if k not in allowed]
+            extra = js_key_order(k for k in error.instance if k not in allowed)
             add((1, 0), f"Unrecognized fields: '{', '.join(extra)}'")
         elif kind == "type":
             expected = error.validator_value
@@ -272,15 +295,3 @@ def unexpected_token(text: str, pos: int) -> str:
     # "..." before from position 10 on (so also when nothing was cut), after when cut
     context = ("..." if pos >= 10 else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
     return f"Unexpected token '{token}', {context} is not valid JSON"
-
-
-def strict_violation(text: str, first: str) -> str:
-    """body-parser's strict-mode error: ``JSON.parse`` of the text up to its first
-    character, that character stood for by ``#`` (none: ``JSON.parse("")``)."""
-    if not first:
-        return "Unexpected end of JSON input"
-    index = text.index(first) if first else 0
-    placeholder = "#" * (len(text) - index)
-    message = unexpected_token(text[:index] + placeholder, index)
-    # body-parser puts the real characters back where its placeholder stood
-    return message.replace(placeholder, text[index:]).replace("'#'", f"'{first}'")

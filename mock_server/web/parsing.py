@@ -16,8 +16,8 @@ import orjson
 import qs_codec
 
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
-from ..backend.jsonparse import v8_error
-from ..backend.messages import strict_violation, unexpected_token
+from ..backend.jsonparse import strict_violation, v8_error
+from ..backend.messages import js_key_order, unexpected_token
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
 
@@ -372,16 +372,8 @@ def _spread(value: Any) -> dict:
     return {}
 
 
-def _array_index(key: str) -> bool:
-    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) < 2**32 - 1
-
-
 def js_ordered(obj: dict) -> dict:
-    """``obj`` with its keys in the order a JavaScript object lists them: array-index keys
-    ascending, then the others in insertion order."""
-    indexes = [k for k in obj if isinstance(k, str) and _array_index(k)]
-    if not indexes:
-        return obj
-    ordered = {k: obj[k] for k in sorted(indexes, key=int)}
-    ordered.update((k, v) for k, v in obj.items() if k not in ordered)
-    return ordered
+    """``obj`` with its keys in the order a JavaScript object lists them
+    (``messages.js_key_order``)."""
+    order = js_key_order(obj)
+    return obj if order == list(obj) else {k: obj[k] for k in order}
