@@ -35,12 +35,14 @@ Where the scripted diff (``diff.py``) replays hand-written steps, this one gener
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
 import sys
 import zlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -160,21 +162,122 @@ def _examples(operation: Any, mode: str, n: int, seed: int) -> list[Any]:
         if len(found) < n:
             found.append(case)
 
-    try:
-        draw()
-    except HypothesisException:
-        pass  # e.g. nothing negative can be drawn for an operation without inputs
+    with _no_local_constants():
+        try:
+            draw()
+        except HypothesisException:
+            pass  # e.g. nothing negative can be drawn for an operation without inputs
     return found
 
 
+@contextmanager
+def _no_local_constants():
+    """Hypothesis also draws the literals of "local" modules (any module outside
+    site-packages already imported: this package, the tests), so what it generates would
+    depend on which modules a process has loaded and on every string edited in this
+    repository. The plan must not: while drawing, that pool is empty (an internal of
+    Hypothesis; where it is missing, generation still works, only less reproducibly)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - another Hypothesis layout
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        if cache is not None:
+            cache.cache.clear()
+
+
 def make_plan(
+    seed: int, count: int, sources: list[tuple[str, Path]] | None = None, *, progress: bool = False
+) -> list[Planned]:
+    """``count`` requests for ``seed``: the same list every time (see the module's doc).
+
+    Drawn in a child process (``plan_here`` there): the first cases a process draws through
+    Schemathesis differ from those it draws later with the same seed (state its generation sets
+    up on first use; seen with Schemathesis 4.32 and Hypothesis 6.170), so only a fresh process
+    gives the same plan whoever asks (the CLI, a test after other tests). ``progress``: the
+    child reports on this process' stderr."""
+    import subprocess
+
+    sources = sources if sources is not None else default_sources()
+    command = [
+        sys.executable,
+        "-m",
+        __name__,
+        json.dumps(
+            {"seed": seed, "count": count, "sources": [[n, str(p)] for n, p in sources], "progress": progress}
+        ),
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE
+    )
+    if done.returncode != 0:
+        raise GenDiffError(
+            f"generating the requests failed: {(done.stderr or b'').decode('utf-8', 'replace')[-2000:]}"
+        )
+    return [
+        Planned(
+            e["index"],
+            e["source"],
+            e["mode"],
+            e["method"],
+            e["route"],
+            e["path"],
+            tuple((k, v) for k, v in e["headers"]),
+            None if e["body"] is None else base64.b64decode(e["body"]),
+            e["auth"],
+        )
+        for e in json.loads(done.stdout)
+    ]
+
+
+def _child(argument: str) -> int:
+    """``python -m mock_server.tooling.gendiff JSON``: the plan, as JSON on stdout."""
+    task = json.loads(argument)
+    progress = Progress("gendiff", 0) if task["progress"] else None
+    plan = plan_here(
+        task["seed"], task["count"], [(n, Path(p)) for n, p in task["sources"]], progress=progress
+    )
+    if progress:
+        progress.finish()
+    out = [
+        {
+            "index": p.index,
+            "source": p.source,
+            "mode": p.mode,
+            "method": p.method,
+            "route": p.route,
+            "path": p.path,
+            "headers": [list(h) for h in p.headers],
+            "body": None if p.body is None else base64.b64encode(p.body).decode(),
+            "auth": p.auth,
+        }
+        for p in plan
+    ]
+    sys.stdout.write(json.dumps(out))
+    return 0
+
+
+def plan_here(
     seed: int,
     count: int,
     sources: list[tuple[str, Path]] | None = None,
     *,
     progress: Progress | None = None,
 ) -> list[Planned]:
-    """``count`` requests for ``seed``: the same list every time (see the module's doc)."""
+    """``make_plan`` in this process (see there why it is not called directly)."""
     operations = load_operations(sources if sources is not None else default_sources())
     if not operations:
         raise GenDiffError("the specs hold no operation")
@@ -411,9 +514,13 @@ class Tracker:
             out.add(("payment", self._key(segments[3])))
         if planned.route.startswith("/admin/refund-reasons/{id}") and len(segments) > 3:
             out.add(("reason", self._key(segments[3])))
-        for match in REF.finditer((planned.body or b"").decode("utf-8", "replace")):
-            if match.group(1) != "payment":
-                out.add(("reason", self._key(match.group(0))))
+        if planned.body and planned.route.endswith("/refund"):
+            try:
+                reason = json.loads(planned.body).get("refund_reason_id")
+            except (ValueError, AttributeError):
+                reason = None
+            if isinstance(reason, str):
+                out.add(("reason", self._key(reason)))
         if planned.method == "GET" and planned.route == "/admin/payments":
             out.add(("payments", "*"))
         if planned.method == "GET" and planned.route == "/admin/refund-reasons":
@@ -471,7 +578,10 @@ def _created_id(answer: Answer) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def send_both(rig_sides: tuple[Side, Side], tracker: Tracker, planned: Planned) -> Result:
+def send_both(rig_sides: tuple[Side, Side], tracker: Tracker, planned: Planned) -> Result | None:
+    """Both answers to ``planned``, compared; None when the client cannot send it at all."""
+    import httpx
+
     answers, paths, bodies = [], [], []
     for n, side in enumerate(rig_sides):
         path = tracker.resolve(planned.path, n)
@@ -482,8 +592,10 @@ def send_both(rig_sides: tuple[Side, Side], tracker: Tracker, planned: Planned) 
         side.client.cookies.clear()  # no session cookie but the ones a request was generated with
         try:
             answer = side.send_raw(planned.method, path, headers, content)
+        except (httpx.LocalProtocolError, httpx.InvalidURL, UnicodeError):
+            return None  # the client refuses to send it (a header or URL HTTP cannot carry)
         except Exception as exc:  # noqa: BLE001 - a connection the server dropped is an answer too
-            answer = Answer(0, [], f"no answer: {type(exc).__name__}".encode())
+            answer = Answer(0, [], f"no answer: {type(exc).__name__}: {exc}".encode())
         answers.append(answer)
         paths.append(path)
         bodies.append(content)
@@ -545,6 +657,9 @@ def execute(
             continue
         knock_on = tracker.is_knock_on(planned)
         result = send_both(sides, tracker, planned)
+        if result is None:
+            outcome.skipped += 1
+            continue
         result.knock_on = knock_on
         tracker.after(planned, result.mock, result.real)
         outcome.results.append(result)
@@ -600,6 +715,12 @@ def report(outcome: GenOutcome) -> str:
         f"({outcome.share:.2%}), {differing} different ({knock} knock-on); "
         f"{len(outcome.groups)} group(s), {len(outcome.failing)} not allowed",
     ]
+    statuses: dict[str, Counter] = {}
+    for r in outcome.results:
+        statuses.setdefault(r.planned.operation, Counter())[r.real.status] += 1
+    lines.append("real answers by route (status x count):")
+    for route, counter in sorted(statuses.items()):
+        lines.append(f"  {route}: " + ", ".join(f"{s}x{n}" for s, n in sorted(counter.items())))
     if outcome.groups:
         lines.append("")
         lines.append("differences (by route, real status, mock status):")
@@ -641,17 +762,17 @@ def run(
     email: str = ADMIN["email"],
     password: str = ADMIN["password"],
     sources: list[tuple[str, Path]] | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     progress_stream: TextIO | None = None,
     keep_fixture: Path | None = None,
     report_path: Path | None = None,
 ) -> GenOutcome:
+    out = out if out is not None else sys.stdout
     allow = load_allow_generated(allow_path)
     login(real_url, email, password)  # before the generation: a backend down is told at once
     progress = Progress("gendiff", 0, stream=progress_stream)
     progress.stage(f"generating {count} requests (seed {seed})")
-    plan = make_plan(seed, count, sources, progress=progress)
-    progress.finish()
+    plan = make_plan(seed, count, sources, progress=progress_stream is None)
     progress.stage(f"snapshot of {real_url}")
     document, notes = snapshot.take_as(real_url, email, password)
     rig: Rig = open_rig(real_url, document, notes, email=email, password=password, keep_fixture=keep_fixture)
@@ -689,3 +810,7 @@ def run(
         Path(report_path).write_text(text + "\n")
     print(text, file=out)
     return outcome
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1]))
