@@ -700,7 +700,7 @@ def describe(g: Group) -> list[str]:
     lines.append(f"    real {r.real.status}: {_show(r.real.body)}")
     lines.append(f"    mock {r.mock.status}: {_show(r.mock.body)}")
     for d in r.differences[:8]:
-        lines.append("  " + str(d).strip())
+        lines.append("  " + str(d).strip().replace("\r", "\\r").replace("\n", "\\n"))
     if len(r.differences) > 8:
         lines.append(f"    … {len(r.differences) - 8} more")
     return lines
