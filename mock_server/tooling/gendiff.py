@@ -217,7 +217,12 @@ def make_plan(
         "-m",
         __name__,
         json.dumps(
-            {"seed": seed, "count": count, "sources": [[n, str(p)] for n, p in sources], "progress": progress}
+            {
+                "seed": seed,
+                "count": count,
+                "sources": [[n, str(Path(p).resolve())] for n, p in sources],
+                "progress": progress,
+            }
         ),
     ]
     done = subprocess.run(
