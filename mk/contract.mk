@@ -6,15 +6,18 @@
 #   make contract-real   Schemathesis (specs/ + schemathesis.toml, the same conformance as the
 #                        in-process run) against the real backend; JUnit report in
 #                        $(CONTRACT_REPORTS)/contract-real.xml; fails on any failed check.
-#   make diff            one scenario against the mock (started from a snapshot of the real
-#                        backend) and the real backend; prints every difference; fails on any
-#                        difference not in mock_server/tooling/diff_allowlist.yaml (the steps:
-#                        diff_scenario.yaml beside it). Seeds fresh payments first (the
-#                        scenario uses them up).
+#   make diff            the mock (started from a snapshot of the real backend) against the
+#                        real backend, in two passes, each on freshly seeded payments (both use
+#                        them up): the scripted scenario (mock_server/tooling/diff_scenario.yaml),
+#                        then DIFF_COUNT requests generated from the specs with DIFF_SEED
+#                        (`mock-server diff --generated`; its grouped report in
+#                        $(CONTRACT_REPORTS)/diff-generated.txt). Fails on any difference not in
+#                        mock_server/tooling/diff_allowlist.yaml. JUnit reports in
+#                        $(CONTRACT_REPORTS)/diff-*.xml.
 #   make drift           the published Medusa spec (2.0.0) against the real backend: the
 #                        evidence behind docs/drift.md. Informational, never fails.
 #
-# Knobs: REAL_URL, CONTRACT_ARGS (e.g. "--max-examples 50 --verbose"), CONTRACT_REPORTS,
+# Knobs: REAL_URL, DIFF_SEED, DIFF_COUNT, DIFF_SEED_FILE, CONTRACT_ARGS (e.g. "--max-examples 50 --verbose"), CONTRACT_REPORTS,
 # MEDUSA_OAS (the published Medusa admin spec folder; default: the copy in vendor/medusa-oas).
 
 REAL_URL ?= http://127.0.0.1:9001
@@ -23,6 +26,10 @@ CONTRACT_LOGIN ?= --email admin@example.com --password supersecret
 CONTRACT_ARGS ?=
 CONTRACT_REPORTS ?= reports
 MEDUSA_OAS ?= vendor/medusa-oas
+DIFF_SEED ?= 20261130
+DIFF_COUNT ?= 500
+# where $(REAL_BACKEND_SH) seed writes the seeded payments the scripted pass needs
+DIFF_SEED_FILE ?= $(dir $(REAL_BACKEND_SH))../realbackend/.state/seed.json
 
 .PHONY: contract-real diff drift
 
@@ -33,8 +40,14 @@ contract-real: $(STAMP) real-backend
 
 diff: $(STAMP)
 	$(REAL_BACKEND_SH) up --no-seed
+	@mkdir -p $(CONTRACT_REPORTS)
 	$(REAL_BACKEND_SH) seed
-	$(BIN)/python -m mock_server.tooling.diff --real $(REAL_URL)
+	$(BIN)/mock-server diff --scripted --real $(REAL_URL) $(CONTRACT_LOGIN) \
+	    --seed-file $(DIFF_SEED_FILE) --junit-xml $(CONTRACT_REPORTS)/diff-scripted.xml
+	$(REAL_BACKEND_SH) seed
+	$(BIN)/mock-server diff --generated --real $(REAL_URL) $(CONTRACT_LOGIN) \
+	    --seed $(DIFF_SEED) --count $(DIFF_COUNT) \
+	    --junit-xml $(CONTRACT_REPORTS)/diff-generated.xml --report $(CONTRACT_REPORTS)/diff-generated.txt
 
 drift: $(STAMP)
 	$(REAL_BACKEND_SH) up --no-seed

@@ -162,8 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     _lazy("snapshot").add_arguments(snapshot)
 
+    diff = commands.add_parser(
+        "diff",
+        help="send the same requests (generated from the specs with a seed, or the scripted "
+        "scenario) to a real backend and to the mock started from a snapshot of it; "
+        "differences grouped by route and statuses; exit 0 none / 1 some / 2 error. "
+        "Needs the contract extra",
+        description="Send the same requests to a real Medusa and to the mock started from a "
+        "snapshot of it, and report where they answer differently.",
+    )
+    _lazy("diff").add_arguments(diff)
+
     args = parser.parse_args(argv)
-    if args.command in ("contract", "snapshot"):
+    if args.command in ("contract", "snapshot", "diff"):
         return _lazy(args.command).main(args)
     if args.command == "serve":
         return _serve(args)
@@ -218,7 +229,8 @@ def _lazy(name: str):
     """The module behind a subcommand, imported only when needed (Schemathesis is heavy)."""
     import importlib
 
-    return importlib.import_module(f"{__package__}.tooling.{name}")
+    module = {"diff": "diffcmd"}.get(name, name)
+    return importlib.import_module(f"{__package__}.tooling.{module}")
 
 
 def _serve(args) -> int:

@@ -14,7 +14,7 @@ DISTRIBUTION = "medusa-payments-mock"
 NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "contract": ("contract", ("httpx", "schemathesis")),
     "snapshot": ("contract", ("httpx",)),
-    "diff": ("contract", ("httpx",)),
+    "diff": ("contract", ("httpx", "schemathesis")),  # the generated run draws with Schemathesis
 }
 
 

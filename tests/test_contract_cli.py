@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -58,6 +59,13 @@ def test_contract_passes_against_the_mock(live_server, tmp_path):
     cases = [case.get("name") for case in suite.iter("testcase")]
     assert "POST /admin/payments/{id}/refund" in cases and "Stateful tests" in cases
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    # where the run is, on stderr: not a terminal, so plain lines per phase and operations
+    progress = done.stderr.splitlines()
+    assert "contract: phase examples" in progress and "contract: phase fuzzing" in progress
+    assert any(
+        re.fullmatch(r"contract: \d+/\d+ fuzzing: (GET|POST|DELETE) /\S*  \(0 failed so far\)", line)
+        for line in progress
+    ), done.stderr
 
 
 def test_contract_with_an_api_key_and_a_token(live_server):
@@ -155,6 +163,7 @@ def test_contract_fails_against_a_broken_backend(broken_backend, tmp_path):
         if case.find("failure") is not None
     }
     assert failed == {"GET /admin/payments/payment-providers", "DELETE /admin/refund-reasons/{id}"}
+    assert re.search(r"^contract: \d+/\d+ \w+: .*\([1-9]\d* failed so far\)$", done.stderr, re.M), done.stderr
 
 
 def _groups(summary: str) -> dict[str, list[str]]:

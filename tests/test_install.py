@@ -216,8 +216,9 @@ def test_serves_from_any_folder_logs_in_and_refunds(installed, tmp_path):
         ("mock-server", "snapshot", "--help"),
         ("mock-server", "contract", "--base-url", "http://127.0.0.1:9"),
         ("python", "-m", "mock_server.tooling.diff"),
+        ("mock-server", "diff", "--real", "http://127.0.0.1:9"),
     ],
-    ids=["snapshot", "snapshot-help", "contract", "diff"],
+    ids=["snapshot", "snapshot-help", "contract", "diff", "mock-server-diff"],
 )
 def test_contract_commands_without_the_extra_name_it_in_one_line(installed, args):
     done = installed.run(*args)

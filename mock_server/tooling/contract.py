@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 from ..config import default_path
@@ -261,8 +261,10 @@ def run(
     test_data: bool = True,
     echo: bool = False,
     timeout: float | None = None,
+    progress_stream: TextIO | None = None,
 ) -> Result:
-    """Run the conformance checks against ``base_url``; never raises for check failures."""
+    """Run the conformance checks against ``base_url``; never raises for check failures.
+    With ``progress_stream``, where the run is goes there (``_run_watched``)."""
     auth = auth or Auth()
     base_url = base_url.rstrip("/")
     own_tmp = None
@@ -320,24 +322,109 @@ def run(
             **auth_env(auth),
             "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
         }
-        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=not echo, text=True, timeout=timeout)
-        log = "" if echo else (proc.stdout + proc.stderr)
-        result = read_reports(junit if junit.exists() else None, report_json, ndjson, proc.returncode)
+        if progress_stream is not None and not echo:
+            returncode, log = _run_watched(command, cwd, env, ndjson, spec_file, progress_stream, timeout)
+        else:
+            proc = subprocess.run(
+                command, cwd=cwd, env=env, capture_output=not echo, text=True, timeout=timeout
+            )
+            returncode, log = proc.returncode, "" if echo else (proc.stdout + proc.stderr)
+        result = read_reports(junit if junit.exists() else None, report_json, ndjson, returncode)
         result.log = log
-        if proc.returncode not in (0, 1) or (
-            proc.returncode == 1 and not result.failures and not report_json.exists()
-        ):
+        if returncode not in (0, 1) or (returncode == 1 and not result.failures and not report_json.exists()):
             result.exit_code = 2
             tail = "\n".join(log.strip().splitlines()[-15:])
-            result.errors.append(
-                f"schemathesis exited with {proc.returncode}" + (f":\n{tail}" if tail else "")
-            )
+            result.errors.append(f"schemathesis exited with {returncode}" + (f":\n{tail}" if tail else ""))
         return result
     except ContractError as exc:
         return Result(exit_code=2, errors=[str(exc)])
     finally:
         if own_tmp is not None:
             own_tmp.cleanup()
+
+
+def operation_count(spec_file: Path) -> int:
+    """How many operations the spec that Schemathesis runs holds (0 if it cannot be read)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(Path(spec_file).read_text())
+        return sum(
+            1
+            for item in (document.get("paths") or {}).values()
+            for method in (item or {})
+            if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+        )
+    except (OSError, yaml.YAMLError, AttributeError):
+        return 0
+
+
+def _run_watched(
+    command: list[str],
+    cwd: Path,
+    env: dict,
+    ndjson: Path,
+    spec_file: Path,
+    stream: TextIO,
+    timeout: float | None,
+) -> tuple[int, str]:
+    """Schemathesis in a child process while its event stream (the NDJSON report, written
+    and flushed event by event) is read as it grows: each phase (examples, coverage, fuzzing,
+    stateful) is a stage, each operation it finishes a step, with the failed ones so far."""
+    import time
+
+    from .progress import Progress
+
+    progress = Progress("contract", operation_count(spec_file), stream=stream, every=5)
+    failures = done = 0
+    position = 0
+    pending = b""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with tempfile.TemporaryFile() as output:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                finished = proc.poll() is not None
+                if ndjson.exists():
+                    with open(ndjson, "rb") as handle:
+                        handle.seek(position)
+                        chunk = handle.read()
+                    position += len(chunk)
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        kind, _, rest = line.partition(b":")
+                        if kind == b'{"PhaseStarted"':
+                            try:
+                                phase = json.loads(line)["PhaseStarted"]["phase"]["name"]
+                            except (ValueError, KeyError, TypeError):
+                                continue
+                            if phase in ("examples", "coverage", "fuzzing", "stateful"):
+                                done = 0
+                                progress.stage(f"phase {phase}")
+                        elif kind == b'{"ScenarioFinished"':
+                            try:
+                                event = json.loads(line)["ScenarioFinished"]
+                            except (ValueError, KeyError):
+                                continue
+                            done += 1
+                            failures += event.get("status") == "failure"
+                            label = (event.get("recorder") or {}).get("label") or "…"
+                            progress.total = max(progress.total, done)
+                            progress.update(done, f"{event.get('phase')}: {label}", failures, noun="failed")
+                if finished:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(command, timeout or 0)
+                time.sleep(0.2)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            progress.finish()
+        output.seek(0)
+        return proc.returncode, output.read().decode("utf-8", "replace")
 
 
 # ---- the CLI: `mock-server contract` ------------------------------------------------------
@@ -394,6 +481,7 @@ def main(args) -> int:
         phases=args.phases,
         test_data=not args.no_test_data,
         echo=args.verbose,
+        progress_stream=None if args.verbose else sys.stderr,
     )
     if result.exit_code == 2 and result.log and not args.verbose:
         print(result.log, file=sys.stderr)

@@ -199,6 +199,8 @@ class Answer:
 
 
 class Side:
+    """One of the two backends: its client, its normaliser, its login and what a run saved."""
+
     def __init__(self, name: str, base_url: str, known: set[str]) -> None:
         import httpx
 
@@ -210,11 +212,22 @@ class Side:
         self.token = ""
         self.cookie = ""
 
-    def login(self) -> None:
+    def login(self, email: str = ADMIN["email"], password: str = ADMIN["password"]) -> None:
         try:
-            self.token = login(self.base_url, ADMIN["email"], ADMIN["password"])
+            self.token = login(self.base_url, email, password)
         except ContractError as exc:
             raise DiffError(f"{self.name}: {exc}") from None
+
+    def send_raw(self, method: str, path: str, headers: dict, content: bytes | None) -> Answer:
+        """``path`` (query included) as it is, once more on a connection the server closed."""
+        import httpx
+
+        try:
+            response = self.client.request(method, path, content=content, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            # a server that closed the kept-alive connection after a crash: once more, afresh
+            response = self.client.request(method, path, content=content, headers=headers)
+        return Answer(response.status_code, list(response.headers.multi_items()), response.content)
 
     def send(self, step: Step, path: str, body: Any) -> Answer:
         headers = dict(step.headers)
@@ -236,14 +249,7 @@ class Side:
             headers.setdefault("Content-Type", "application/json")
         if step.content_type:
             headers["Content-Type"] = step.content_type
-        import httpx
-
-        try:
-            response = self.client.request(step.method, path, content=content, headers=headers)
-        except (httpx.ReadError, httpx.RemoteProtocolError):
-            # a server that closed the kept-alive connection after a crash: once more, afresh
-            response = self.client.request(step.method, path, content=content, headers=headers)
-        answer = Answer(response.status_code, list(response.headers.multi_items()), response.content)
+        answer = self.send_raw(step.method, path, headers, content)
         cookie = answer.header("set-cookie")
         if cookie and cookie.startswith("connect.sid="):
             self.cookie = cookie.split(";")[0].split("=", 1)[1]
@@ -449,6 +455,92 @@ def check_seed(seed: dict, document: dict, expected: dict[str, tuple[float, floa
     return stale
 
 
+@dataclass
+class Rig:
+    """Both sides of a run: the real backend, and the mock started (on a free loopback port)
+    from a snapshot of it, both logged in. Shared by the scripted and the generated diff."""
+
+    real_url: str
+    document: dict
+    dropped: list[tuple[str, str]]
+    known: set[str]
+    fixture: Path
+    mock: MockProcess
+    mside: Side
+    rside: Side
+    keep_fixture: bool = False
+
+    def payments_now(self) -> Any:
+        """How many payments the real backend holds now."""
+        return (
+            self.rside.client.get(
+                "/admin/payments",
+                params={"fields": "id", "limit": 1},
+                headers={"Authorization": f"Bearer {self.rside.token}"},
+            )
+            .json()
+            .get("count")
+        )
+
+    def check_unchanged(self) -> None:
+        """Raise when the real backend gained or lost payments since the snapshot: some other
+        client wrote to it during the run, so its answers are not comparable."""
+        after = self.payments_now()
+        if after != len(self.document["payments"]) + len(self.dropped):
+            raise DiffError(
+                f"the real backend changed during the run ({len(self.document['payments'])} payments "
+                f"in the snapshot, {after} now): another client is writing to it; run again"
+            )
+
+    def close(self, out=sys.stdout) -> None:
+        for side in (self.mside, self.rside):
+            side.client.close()
+        self.mock.stop()
+        if "Traceback" in self.mock.output() or "ERROR" in self.mock.output():
+            print("--- mock log ---\n" + self.mock.output()[-3000:], file=out)
+        if not self.keep_fixture:
+            self.fixture.unlink(missing_ok=True)
+
+
+def open_rig(
+    real_url: str,
+    document: dict,
+    notes: list[str],
+    *,
+    email: str = ADMIN["email"],
+    password: str = ADMIN["password"],
+    keep_fixture: Path | None = None,
+) -> Rig:
+    """The mock from ``document`` (a snapshot of ``real_url``, ``snapshot.take_as``), both sides
+    logged in as ``email``."""
+    document, dropped = snapshot.loadable(document)
+    notes = list(notes)
+    for payment_id, reason in dropped:
+        notes.append(f"left out {payment_id}: the mock's fixture loader refuses it ({reason})")
+    fixture = keep_fixture or Path(tempfile.mkstemp(prefix="diff-fixture-", suffix=".yaml")[1])
+    fixture.write_text(snapshot.render(document, real_url, notes))
+    known = {p["id"] for p in document["payments"]} | {r["id"] for r in document["refund_reasons"]}
+    for p in document["payments"]:
+        known |= {p["payment_collection_id"], p["payment_session_id"], p.get("order_id") or ""}
+        known |= {c["id"] for c in p["captures"]} | {r["id"] for r in p["refunds"]}
+    known |= {u.get("id", "") for u in document.get("users", [])}
+    try:
+        mock = start_mock(fixture)
+    except DiffError:
+        if keep_fixture is None:
+            fixture.unlink(missing_ok=True)
+        raise
+    mside, rside = Side("mock", mock.url, known), Side("real", real_url, known)
+    rig = Rig(real_url, document, dropped, known, fixture, mock, mside, rside, keep_fixture is not None)
+    try:
+        mside.login(email, password)
+        rside.login(email, password)
+    except DiffError:
+        rig.close()
+        raise
+    return rig
+
+
 def run(
     real_url: str,
     seed_path: Path,
@@ -457,11 +549,13 @@ def run(
     scenario_path: Path = SCENARIO_FILE,
     out=sys.stdout,
     keep_fixture: Path | None = None,
+    email: str = ADMIN["email"],
+    password: str = ADMIN["password"],
 ) -> Outcome:
     scenario: Scenario = load_scenario(scenario_path)
     allow = load_allow(allow_path)
     seed = json.loads(seed_path.read_text())
-    document, notes = snapshot.take_as(real_url, ADMIN["email"], ADMIN["password"])
+    document, notes = snapshot.take_as(real_url, email, password)
     stale = check_seed(seed, document, scenario.seed)
     if stale:
         raise DiffError(
@@ -474,26 +568,13 @@ def run(
         if isinstance(entry, dict) and entry.get("payment_id") in created:
             entry["created_at"] = created[entry["payment_id"]]
     seed["_reason"] = next(r["id"] for r in document["refund_reasons"] if not r.get("deleted"))
-    document, dropped = snapshot.loadable(document)
-    for payment_id, reason in dropped:
-        notes.append(f"left out {payment_id}: the mock's fixture loader refuses it ({reason})")
-    fixture = keep_fixture or Path(tempfile.mkstemp(prefix="diff-fixture-", suffix=".yaml")[1])
-    fixture.write_text(snapshot.render(document, real_url, notes))
-    known = {p["id"] for p in document["payments"]} | {r["id"] for r in document["refund_reasons"]}
-    for p in document["payments"]:
-        known |= {p["payment_collection_id"], p["payment_session_id"], p.get("order_id") or ""}
-        known |= {c["id"] for c in p["captures"]} | {r["id"] for r in p["refunds"]}
-    known |= {u.get("id", "") for u in document.get("users", [])}
-
-    mock = start_mock(fixture)
+    rig = open_rig(real_url, document, notes, email=email, password=password, keep_fixture=keep_fixture)
+    mside, rside, dropped = rig.mside, rig.rside, rig.dropped
     outcome = Outcome()
     try:
-        mside, rside = Side("mock", mock.url, known), Side("real", real_url, known)
-        mside.login()
-        rside.login()
         print(
-            f"diff: mock {mock.url} (fixtures: snapshot of {real_url}, "
-            f"{len(document['payments'])} payments) vs real {real_url}; {len(scenario.steps)} steps",
+            f"diff: mock {rig.mock.url} (fixtures: snapshot of {real_url}, "
+            f"{len(rig.document['payments'])} payments) vs real {real_url}; {len(scenario.steps)} steps",
             file=out,
         )
         if dropped:
@@ -533,26 +614,9 @@ def run(
             print(f"{mark} {step.method:7} {step.name}  [{manswer.status}/{ranswer.status}]", file=out)
             for d in diffs:
                 print(str(d), file=out)
-        after = (
-            rside.client.get(
-                "/admin/payments",
-                params={"fields": "id", "limit": 1},
-                headers={"Authorization": f"Bearer {rside.token}"},
-            )
-            .json()
-            .get("count")
-        )
-        if after != len(document["payments"]) + len(dropped):
-            raise DiffError(
-                f"the real backend changed during the run ({len(document['payments'])} payments "
-                f"in the snapshot, {after} now): another client is writing to it; run again"
-            )
+        rig.check_unchanged()
     finally:
-        mock.stop()
-        if "Traceback" in mock.output() or "ERROR" in mock.output():
-            print("--- mock log ---\n" + mock.output()[-3000:], file=out)
-        if keep_fixture is None:
-            fixture.unlink(missing_ok=True)
+        rig.close(out)
     bad = outcome.unexplained
     print(
         f"diff: {outcome.steps} steps ({outcome.skipped} skipped), {outcome.requests} requests, "

@@ -126,13 +126,45 @@ SCENARIO_SCHEMA: dict[str, Any] = {
     },
 }
 
+
+@dataclass
+class KnownGenerated:
+    """An allow-list entry for the generated diff (``gendiff.py``): shell-style patterns for the
+    route template (``POST /admin/payments/{id}/refund``) and for the real and the mock status
+    (``"500"``, ``"4*"``), matched against a group of differences; ``where`` (default ``*``)
+    narrows it to differences at one place (``body /message``)."""
+
+    route: str
+    real: str
+    mock: str
+    reason: str
+    where: str = "*"
+
+
+_STATUS = {"type": "string", "pattern": "^[0-9*?]{1,3}$"}
+
 ALLOW_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["step", "where", "reason"],
-        "additionalProperties": False,
-        "properties": {"step": _TEXT, "where": _TEXT, "reason": _TEXT},
+    "items": {  # a `route` makes it a generated-diff entry (if/then: errors name the field)
+        "if": {"type": "object", "required": ["route"]},
+        "then": {
+            "type": "object",
+            "required": ["route", "real", "mock", "reason"],
+            "additionalProperties": False,
+            "properties": {
+                "route": {"type": "string", "pattern": "^[A-Z*?]+ /"},
+                "real": _STATUS,
+                "mock": _STATUS,
+                "where": _TEXT,
+                "reason": _TEXT,
+            },
+        },
+        "else": {
+            "type": "object",
+            "required": ["step", "where", "reason"],
+            "additionalProperties": False,
+            "properties": {"step": _TEXT, "where": _TEXT, "reason": _TEXT},
+        },
     },
 }
 
@@ -226,9 +258,23 @@ def _resolvable(key: str, seed: dict, saved: set[str]) -> bool:
     return label in seed and part in LABEL_PARTS
 
 
-def load_allow(path: Path = ALLOW_FILE) -> list[KnownDifference]:
-    """The allow-list in ``path``, checked (an empty file allows nothing)."""
+def _allow_entries(path: Path) -> list[dict]:
     data = _read(path)
     data = [] if data is None else data
     _check(path, data, ALLOW_SCHEMA)
-    return [KnownDifference(e["step"], e["where"], e["reason"]) for e in data]
+    return data
+
+
+def load_allow(path: Path = ALLOW_FILE) -> list[KnownDifference]:
+    """The scripted diff's entries of the allow-list in ``path``, checked (an empty file allows
+    nothing)."""
+    return [KnownDifference(e["step"], e["where"], e["reason"]) for e in _allow_entries(path) if "step" in e]
+
+
+def load_allow_generated(path: Path = ALLOW_FILE) -> list[KnownGenerated]:
+    """The generated diff's entries (``route``, ``real``, ``mock``) of the allow-list in ``path``."""
+    return [
+        KnownGenerated(e["route"], e["real"], e["mock"], e["reason"], e.get("where", "*"))
+        for e in _allow_entries(path)
+        if "route" in e
+    ]
