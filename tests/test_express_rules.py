@@ -263,3 +263,18 @@ def test_body_keys_are_listed_in_javascript_order_and_big_integers_as_doubles(cl
 def test_an_empty_email_or_password_is_not_a_string(client, body, message):
     response = client.post("/auth/user/emailpass", json=body)
     assert (response.status_code, response.json()) == (401, {"type": "unauthorized", "message": message})
+
+
+@pytest.mark.parametrize("provider", ["foo", "0", "EMAILPASS"])  # a parameter: letter case counts
+def test_another_auth_provider_is_not_allowed(client, provider):
+    from helpers import ADMIN
+
+    response = client.post(f"/auth/user/{provider}", json=ADMIN)
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "type": "not_allowed",
+            "message": f"The actor type user is not allowed to use the auth provider {provider}",
+        },
+    )
+    assert client.post("/AUTH/User/emailpass", json=ADMIN).status_code == 200  # the literals ignore case

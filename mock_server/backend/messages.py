@@ -31,6 +31,10 @@ EMPTY_REFUND_REASON_ID = "empty refund_reason_id"
 NUL_IN_TEXT = "a NUL character in a text column"
 
 
+def provider_not_allowed(actor_type: str, provider: str) -> str:
+    return f"The actor type {actor_type} is not allowed to use the auth provider {provider}"
+
+
 def refund_reason_id_not_found(reason_id: str) -> str:
     return f"RefundReason id not found: {reason_id}"
 

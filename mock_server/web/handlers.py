@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..backend import listing, payments, refund_reasons
+from ..backend import listing, messages, payments, refund_reasons
+from ..backend.errors import NOT_ALLOWED, MedusaError
 from . import auth
 from .auth import Actor
 from ..backend.fields import ENTITIES
@@ -168,6 +169,9 @@ def delete_refund_reason(call: Call) -> Reply:
 
 
 def login(call: Call) -> Reply:
+    provider = call.params["auth_provider"]
+    if provider != "emailpass":  # the one provider of a default install; letter case counts
+        raise MedusaError(NOT_ALLOWED, messages.provider_not_allowed("user", provider))
     return Reply(200, {"token": auth.login(call.accounts, call.body, call.mock.secrets)})
 
 

@@ -127,7 +127,7 @@ class Endpoint:
 # order the file exports them. Where that is not the contract's order (observed on 2.21.2):
 ALLOW_ORDER = {
     "/admin/refund-reasons/{id}": ("POST", "GET", "DELETE"),
-    "/auth/user/emailpass": ("POST", "GET"),  # its GET is the OAuth-style callback
+    "/auth/user/{auth_provider}": ("POST", "GET"),  # its GET is the OAuth-style callback
 }
 
 
