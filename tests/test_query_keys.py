@@ -78,3 +78,17 @@ def test_normalize_query_merges_as_object_spread_does():
         "01",
         "4294967295",
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/refund-reasons?id=&updated_at%5B%24ne%5D=true",
+        "/admin/payments?id=zz&updated_at%5B%24like%5D=x",
+        "/admin/refund-reasons?created_at%5B%24in%5D%5B0%5D=bad",
+    ],
+)
+def test_a_filter_postgresql_refuses_is_a_500_even_when_no_row_matches(client, auth, path):
+    # observed on 2.21.2: the database refuses the query itself, whatever the rows
+    response = client.get(path, headers=auth)
+    assert (response.status_code, response.json()["type"]) == (500, "unknown_error")

@@ -46,6 +46,7 @@ def select(
     filters = {k: v for k, v in query.items() if k not in PAGING_KEYS}
     if filters:
         top = frozenset(filterable if filterable is not None else filters) - {"$and", "$or"}
+        _check(filters, top)  # what PostgreSQL refuses, it refuses whatever the rows
         rows = [r for r in rows if _matches(r, filters, top)]
     q = query.get("q")
     if search is not None and isinstance(q, str) and q.strip():
@@ -122,6 +123,28 @@ def _matches(row: Any, filters: dict, top: frozenset) -> bool:
         elif not _test(getattr(row, key, None), condition, key in _DATE_COLUMNS):
             return False
     return True
+
+
+def _check(filters: dict, top: frozenset) -> None:
+    """The database's 500 for a filter it cannot run (a date it cannot parse, a text
+    operator on a timestamp, ``q`` inside ``$and``/``$or``), raised before any row is
+    looked at: PostgreSQL refuses the query itself, also when no row would match
+    (observed: ``id=&updated_at[$ne]=true`` is a 500 on an empty selection)."""
+    for key, condition in filters.items():
+        if key in ("$and", "$or"):
+            for item in _as_list(condition):
+                if isinstance(item, dict):
+                    _check(_nested(item, top), top)
+            continue
+        is_date = key in _DATE_COLUMNS
+        operators = condition.items() if isinstance(condition, dict) else [("$in", condition)]
+        for op, operand in operators:
+            if op not in OPERATORS:
+                continue
+            for item in operand if isinstance(operand, list) else [operand]:
+                _norm(item, is_date)
+            if is_date and op in _TEXT_ONLY:
+                raise _database_error(f"operator {op} on a timestamp column")
 
 
 def _nested(item: dict, top: frozenset) -> dict:
