@@ -92,3 +92,34 @@ def test_a_filter_postgresql_refuses_is_a_500_even_when_no_row_matches(client, a
     # observed on 2.21.2: the database refuses the query itself, whatever the rows
     response = client.get(path, headers=auth)
     assert (response.status_code, response.json()["type"]) == (500, "unknown_error")
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("updated_at%5B%24in%5D=x", "Expected type: 'array' for field 'updated_at, $in', got: 'x'"),
+        (
+            "updated_at%5B%24in%5D=x&updated_at%5B%24nin%5D=y",
+            "Expected type: 'array, array' for field 'updated_at, $in', got: 'x'",
+        ),
+        (
+            "updated_at%5B%24nin%5D=y&updated_at%5B%24in%5D=x",
+            "Expected type: 'array, array' for field 'updated_at, $in', got: 'x'",
+        ),
+        (
+            "updated_at%5B%24in%5D=x&updated_at%5B%24gt%5D%5Ba%5D=1",
+            "Expected type: 'array, string' for field 'updated_at, $in', got: 'x'",
+        ),
+        (
+            "updated_at%5B%24gt%5D%5Ba%5D=1&updated_at%5B%24lt%5D%5Bb%5D=1",
+            "Expected type: 'string, string' for field 'updated_at, $gt', got: '[object Object]'",
+        ),
+    ],
+)
+def test_wrong_types_in_one_operator_object_are_one_issue(client, auth, query, message):
+    # observed on 2.21.2: the types in the schema's order, the first one's path and value
+    response = client.get(f"/admin/refund-reasons?{query}", headers=auth)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"type": "invalid_data", "message": f"Invalid request: {message}"},
+    )

@@ -175,10 +175,28 @@ def _field(path: Iterable[Any]) -> str:
     return ", ".join(str(p) for p in path)  # Medusa joins Zod's path with ", "
 
 
-def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
+class _MergedTypes:
+    """Several wrong types in the one fitting branch of a union, which Medusa reports as one
+    issue: every expected type, at the first one's path, with the first one's value
+    (observed: ``updated_at[$in]=x&updated_at[$nin]=y`` → Expected type: 'array, array' for
+    field 'updated_at, $in', got: 'x')."""
+
+    def __init__(self, subs: list[ValidationError]) -> None:
+        self.path = list(subs[0].absolute_path)
+        self.instance = subs[0].instance
+        self.types = ", ".join(_type_name(sub.validator_value) for sub in subs)
+
+
+def _type_name(expected: Any) -> str:
+    if isinstance(expected, list):
+        expected = next((t for t in expected if t != "null"), expected[0])
+    return "number" if expected == "integer" else expected
+
+
+def _expand_unions(errors: list[ValidationError]) -> list[ValidationError | _MergedTypes]:
     """A failed union is reported by the branch whose type the value has (an operator object
     for a date filter); when no branch or several do, it stays Zod's ``Invalid input``."""
-    out: list[ValidationError] = []
+    out: list[ValidationError | _MergedTypes] = []
     for error in errors:
         if error.validator in ("anyOf", "oneOf") and error.context:
             branches: dict[Any, list[ValidationError]] = {}
@@ -190,7 +208,11 @@ def _expand_unions(errors: list[ValidationError]) -> list[ValidationError]:
                 if not any(s.validator == "type" and not s.relative_path for s in subs)
             ]
             if len(fitting) == 1:
-                out.extend(_expand_unions(fitting[0]))
+                subs = fitting[0]
+                if len(subs) > 1 and all(s.validator == "type" and len(s.relative_path) == 1 for s in subs):
+                    out.append(_MergedTypes(subs))  # in the schema's property order
+                else:
+                    out.extend(_expand_unions(subs))
                 continue
         out.append(error)
     return out
@@ -224,6 +246,13 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
         return order.index(name) if name in order else len(order)
 
     for error in _expand_unions(errors):
+        if isinstance(error, _MergedTypes):
+            add(
+                (0, position(error.path[0])),
+                f"Expected type: '{error.types}' for field '{_field(error.path)}', "
+                f"got: '{js_string(error.instance)}'",
+            )
+            continue
         path = list(error.absolute_path)
         top = position(path[0]) if path else -1
         kind = error.validator
