@@ -26,8 +26,8 @@ def scenario_file(tmp_path, steps: str, seed: str = "seed: {A: {captured: 100, r
 
 def test_the_shipped_scenario_loads_every_step():
     scenario = load_scenario()
-    assert len(scenario.steps) == 243
-    assert len({s.name for s in scenario.steps}) == 243
+    assert len(scenario.steps) == 271
+    assert len({s.name for s in scenario.steps}) == 271
     assert list(scenario.seed) == list("ABCDEFGHIJKLM")
     assert scenario.seed["K"] == (5000, 0) and scenario.seed["B"] == (0, 0)
     steps = {s.name: s for s in scenario.steps}
