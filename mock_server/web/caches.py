@@ -66,6 +66,8 @@ class QueryCache:
         """The query, checked against the operation's schema and ``fields`` against its
         limits (``MedusaError`` if not valid: the check is a function of the coerced query
         alone, so a query that passed once passes again and is not checked again)."""
+        if not op.query_validated:
+            return {}  # Medusa's route reads no query: whatever it holds is ignored
         key = (id(op), scope.get("query_string", b""))
         entry = self.entries.get(key)
         if entry is not None and entry[0] is op:

@@ -151,6 +151,7 @@ class Operation:
     query: SchemaCheck
     query_params: dict[str, QueryParam]
     responses: dict[str, str] = field(default_factory=dict)  # status -> schema pointer
+    query_validated: bool = True  # False: the query is ignored (`x-medusa-query-validated`)
 
     def coerce_query(self, query: dict) -> dict:
         """Query values arrive as strings; numbers and booleans are parsed the way
@@ -277,7 +278,10 @@ def _operation(file, document, registries, template, method, op, pointer, shared
         schema = param.get("schema", {})
         properties[param["name"]] = _absolute_refs(schema)
         params[param["name"]] = QueryParam(param["name"], _scalar_kind(document, schema))
-    query_schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    # `x-medusa-query-validated: false`: Medusa's route has no query validator (health, the
+    # auth routes): any query is ignored, so neither checked nor split at its dots.
+    validated = op.get("x-medusa-query-validated", True)
+    query_schema = {"type": "object", "properties": properties, "additionalProperties": not validated}
     query = SchemaCheck(
         _validator(query_schema, registries, file, pointer + "/parameters"),
         tuple(properties),
@@ -293,7 +297,9 @@ def _operation(file, document, registries, template, method, op, pointer, shared
         if "application/json" in response.get("content", {}):
             responses[str(status)] = f"{where}/content/application~1json/schema"
 
-    return Operation(op["operationId"], method.upper(), template, schemes, body, query, params, responses)
+    return Operation(
+        op["operationId"], method.upper(), template, schemes, body, query, params, responses, validated
+    )
 
 
 def _scalar_kind(document: dict, schema: Any) -> str:
