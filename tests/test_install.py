@@ -281,4 +281,4 @@ def test_with_the_contract_extra_snapshot_works(installed, tmp_path):
         "print(len(load_scenario().steps), load_allow())",
         cwd=tmp_path,
     )
-    assert (loaded.returncode, loaded.stdout) == (0, "243 []\n"), loaded.stderr
+    assert (loaded.returncode, loaded.stdout) == (0, "271 []\n"), loaded.stderr
