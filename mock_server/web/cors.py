@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .router import under
+
 DEFAULT_ORIGINS = ("http://localhost:5173", "http://localhost:9000", "https://docs.medusajs.com")
 ALLOWED_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 
@@ -56,10 +58,9 @@ class Cors:
     def origins_for(self, path: str) -> Origins | None:
         """The origins of the CORS middleware Medusa mounts on ``/admin`` or ``/auth``
         (``app.use``: that prefix or below it, letter case aside)."""
-        lowered = path[:6].lower()
-        if lowered == "/admin" and (len(path) == 6 or path[6] == "/"):
+        if under(path, "/admin"):
             return self.admin
-        if lowered[:5] == "/auth" and (len(path) == 5 or path[5] == "/"):
+        if under(path, "/auth"):
             return self.auth
         return None
 

@@ -10,7 +10,6 @@ import json.decoder
 import json.scanner
 import re
 from typing import Any, Callable
-from urllib.parse import unquote_to_bytes
 
 import orjson
 import qs_codec
@@ -18,6 +17,7 @@ import qs_codec
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
 from ..backend.jsonparse import strict_violation, v8_error
 from ..backend.messages import js_key_order, unexpected_token
+from .router import decode_uri_component
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
 
@@ -311,21 +311,14 @@ def _key(text: str, pos: int) -> tuple[str, int]:
     return key, _skip(text, pos + 1)
 
 
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
 def qs_decode(text: str | None, charset: Any = None, kind: Any = None) -> str | None:
     """qs's decoder: ``+`` is a space, then ``decodeURIComponent``; where that throws (a
     ``%`` without two hex digits, escapes that are not UTF-8) the text stays as it is."""
     if text is None:
         return None
     text = text.replace("+", " ")
-    if "%" not in text or _BAD_ESCAPE.search(text):
-        return text
-    try:
-        return unquote_to_bytes(text).decode("utf-8")
-    except UnicodeDecodeError:
-        return text
+    decoded = decode_uri_component(text)
+    return text if decoded is None else decoded
 
 
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped

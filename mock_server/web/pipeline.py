@@ -53,7 +53,7 @@ from .responses import (
     preflight_response,
     text_response,
 )
-from .router import ParamError, Router, decode_params
+from .router import ParamError, Router, decode_params, under
 
 log = logging.getLogger("mock_server")
 
@@ -421,9 +421,3 @@ def route_path(scope) -> str:
     else the decoded ``path``."""
     raw = scope.get("raw_path")
     return raw.decode("latin-1") if raw else scope["path"]
-
-
-def under(path: str, prefix: str) -> bool:
-    """``path`` is ``prefix`` or below it, letter case aside (Express's ``app.use(prefix)``)."""
-    head = path[: len(prefix)]
-    return head.lower() == prefix and (len(path) == len(prefix) or path[len(prefix)] == "/")

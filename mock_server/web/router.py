@@ -82,20 +82,34 @@ class ParamError(ValueError):
 
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+def decode_uri_component(text: str) -> str | None:
+    """JavaScript's ``decodeURIComponent``, or None where it throws (a ``%`` not followed by
+    two hex digits, escapes that are not UTF-8)."""
+    if "%" not in text:
+        return text
+    if _BAD_ESCAPE.search(text):
+        return None
+    try:  # each run of escapes is UTF-8; other characters stay as they are
+        return _ESCAPES.sub(lambda run: unquote_to_bytes(run.group()).decode("utf-8"), text)
+    except UnicodeDecodeError:
+        return None
 
 
 def decode_params(params: dict[str, str]) -> dict[str, str]:
-    """Each parameter as ``decodeURIComponent`` gives it: a ``%`` not followed by two hex
-    digits, or escapes that are not UTF-8, raise ``ParamError``."""
+    """Each parameter as ``decodeURIComponent`` gives it (``ParamError`` where it throws)."""
     out = {}
     for name, value in params.items():
-        if "%" not in value:
-            out[name] = value
-            continue
-        if _BAD_ESCAPE.search(value):
+        decoded = decode_uri_component(value)
+        if decoded is None:
             raise ParamError(f"Failed to decode param '{value}'")
-        try:
-            out[name] = unquote_to_bytes(value.encode("latin-1")).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ParamError(f"Failed to decode param '{value}'") from None
+        out[name] = decoded
     return out
+
+
+def under(path: str, prefix: str) -> bool:
+    """``path`` is ``prefix`` or below it, letter case aside (Express's ``app.use(prefix)``)."""
+    head = path[: len(prefix)]
+    return head.lower() == prefix and (len(path) == len(prefix) or path[len(prefix)] == "/")
