@@ -17,7 +17,6 @@ protocol (passed to uvicorn as its ``http`` protocol class):
 
 from __future__ import annotations
 
-import asyncio
 import resource
 import time
 from dataclasses import dataclass
@@ -54,38 +53,50 @@ class _HeadTooLarge(Exception):
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; ``protocol_class`` makes one
-    with a given ``Limits``."""
+    with a given ``Limits``.
+
+    Its cost per request is kept to a few attribute writes, as it is on every request: the
+    head is counted only when its raw size could reach the limit, and the timeouts are
+    deadlines that one sweep per server checks a few times a second (as Node checks its own
+    every ``connectionsCheckingInterval``), not a timer armed and cancelled per request."""
 
     limits = Limits()
     max_connections = limits.max_connections
+    _sweeping = False  # one sweep per server (each server has its own class)
 
     def connection_made(self, transport) -> None:
-        self._head_size = 0
         self._head_raw = 0
+        self._chunk = 0
         self._in_head = True
         self._head_too_large = False
         self._busy = False
         self._idle_since = time.monotonic()
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = self._idle_since + self.limits.headers_timeout
         self._refused = len(self.connections) >= self.max_connections and not _evict_idlest(self.connections)
         if self._refused:
             transport.close()
             return
         super().connection_made(transport)
-        self._arm(self.limits.headers_timeout)
+        cls = type(self)
+        if not cls._sweeping:
+            cls._sweeping = True
+            self.loop.call_later(_sweep_interval(self.limits), _sweep, cls, self.connections, self.loop)
 
     def connection_lost(self, exc) -> None:
-        self._disarm()
+        self._deadline = None
         if not self._refused:
             super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refused or self.parser is None or self.transport.is_closing():
             return
+        self._chunk = len(data)
         super().data_received(data)
         if self._in_head and not self.transport.is_closing():
-            self._head_raw += len(data)  # all of it is head: the head is not complete yet
-            if self._head_raw >= RAW_HEAD_LIMIT:
+            self._head_raw += self._chunk  # all of it is head: the head is not complete yet
+            if self._head_raw >= RAW_HEAD_LIMIT or (
+                self._head_raw >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE
+            ):
                 self._head_too_large = True
                 self.send_400_response("")
 
@@ -93,34 +104,30 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self._head_too_large:
             super().send_400_response(msg)
             return
-        self._disarm()
+        self._deadline = None
         self.transport.write(TOO_LARGE_HEAD)
         self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_size = 0
         self._head_raw = 0
         self._in_head = True
         self._busy = True
-        if self._timer is None:
-            self._arm(self.limits.headers_timeout)
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value))
-        super().on_header(name, value)
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.limits.headers_timeout
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._arm(self.limits.request_timeout)
+        # The raw bytes of the head are at most what came before this chunk and the chunk:
+        # below the limit, Node's count (a part of them) is too.
+        if self._head_raw + self._chunk >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE:
+            self._head_too_large = True
+            raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
+        self._deadline = time.monotonic() + self.limits.request_timeout
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._deadline = None
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
@@ -128,28 +135,33 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._idle_since = time.monotonic()
         super().on_response_complete()
 
-    def _count(self, size: int) -> None:
-        self._head_size += size
-        if self._head_size >= MAX_HEADER_SIZE:
-            self._head_too_large = True
-            raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
-
-    def _arm(self, delay: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(delay, self._timed_out)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _counted(self) -> int:
+        """Node's count of the head so far: the URL, and each header's name and value."""
+        return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
 
     def _timed_out(self) -> None:
-        self._timer = None
+        self._deadline = None
         if self.transport is None or self.transport.is_closing():
             return
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(TIMED_OUT)
         self.transport.close()
+
+
+def _sweep_interval(limits: Limits) -> float:
+    return max(0.05, min(1.0, limits.headers_timeout / 4, limits.request_timeout / 4))
+
+
+def _sweep(cls, connections: set, loop) -> None:
+    """Close the connections whose deadline has passed; again in a moment while any is open."""
+    now = time.monotonic()
+    for protocol in [p for p in connections if getattr(p, "_deadline", None) is not None]:
+        if protocol._deadline <= now:
+            protocol._timed_out()
+    if connections:
+        loop.call_later(_sweep_interval(cls.limits), _sweep, cls, connections, loop)
+    else:
+        cls._sweeping = False
 
 
 def _evict_idlest(connections) -> bool:
@@ -165,7 +177,7 @@ def _evict_idlest(connections) -> bool:
             idlest = protocol
     if idlest is None:
         return False
-    idlest._disarm()
+    idlest._deadline = None
     idlest.transport.close()
     idlest.connections.discard(idlest)
     return True
