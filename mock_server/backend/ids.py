@@ -6,7 +6,7 @@ import hashlib
 import time
 from datetime import datetime, timezone
 
-from ulid import ULID
+from ulid_transform import bytes_to_ulid, ulid_now_bytes
 
 PAYMENT = "pay"
 PAYMENT_COLLECTION = "pay_col"
@@ -20,8 +20,19 @@ API_KEY = "apk"
 ORDER = "order"
 
 
+_last_ulid = 0  # the last ULID new_id made, as a number
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{ULID()}"
+    """A new ``<prefix>_<ULID>``: the time now and random bits (ulid-transform, in C), one
+    more than the last one when that would not sort after it (the same millisecond, a clock
+    that went back), so ids made one after the other sort in the order they were made."""
+    global _last_ulid
+    value = int.from_bytes(ulid_now_bytes(), "big")
+    if value <= _last_ulid:
+        value = _last_ulid + 1
+    _last_ulid = value
+    return f"{prefix}_{bytes_to_ulid(value.to_bytes(16, 'big'))}"
 
 
 def stable_id(prefix: str, seed: str, at: datetime) -> str:
@@ -29,7 +40,7 @@ def stable_id(prefix: str, seed: str, at: datetime) -> str:
     the ULID time part taken from ``at`` so ids still sort in creation order."""
     millis = int(at.astimezone(timezone.utc).timestamp() * 1000)
     randomness = hashlib.sha256(seed.encode()).digest()[:10]
-    return f"{prefix}_{ULID.from_bytes(millis.to_bytes(6, 'big') + randomness)}"
+    return f"{prefix}_{bytes_to_ulid(millis.to_bytes(6, 'big') + randomness)}"
 
 
 def now() -> datetime:
