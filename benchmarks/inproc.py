@@ -56,12 +56,13 @@ async def call(app, method: str, target: str, headers, body: bytes) -> tuple[int
 
 async def main_async(n: int, validate: bool, repeat: int, **config) -> None:
     app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate, **config))
+    login = json.dumps(ADMIN).encode()
     status, body = await call(
         app,
         "POST",
         "/auth/user/emailpass",
-        [(b"content-type", b"application/json")],
-        json.dumps(ADMIN).encode(),
+        [(b"content-type", b"application/json"), (b"content-length", str(len(login)).encode())],
+        login,
     )
     token = json.loads(body)["token"]
     for s in SCENARIOS:
