@@ -214,7 +214,7 @@ def load(path: Path | str) -> Contract:
             raise SpecError(path, "", f"expected one OpenAPI file in the folder, found {len(candidates)}")
         path = candidates[0]
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=_YAML_LOADER)
     except OSError as exc:
         raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -227,7 +227,7 @@ def load(path: Path | str) -> Contract:
     _check_refs(path, document, document, "")
     for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
         try:
-            Draft202012Validator.check_schema(schema)
+            check_schema(schema)
         except SchemaError as exc:
             where = "/".join(map(str, exc.path))
             raise SpecError(
@@ -319,7 +319,7 @@ def _scalar_kind(document: dict, schema: Any) -> str:
 def _compile(pointer: str, registries: Registries, document: dict, file: Any = None) -> SchemaCheck:
     schema = _deref(document, _resolve_pointer(document, pointer))
     try:
-        Draft202012Validator.check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
     order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
@@ -330,9 +330,25 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
     )
 
 
+# libyaml when PyYAML has it (as for fixtures): the pure-Python parser took most of start-up
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def check_schema(schema: Any) -> None:
+    """``Draft202012Validator.check_schema`` (``SchemaError`` with its message and path),
+    with jsonschema_rs's metaschema check in front: a schema it finds valid is not checked
+    again by the Python validator, which took a good part of start-up."""
+    try:
+        if jsonschema_rs.meta.is_valid(schema):
+            return
+    except Exception:  # a schema jsonschema_rs cannot take: the Python check decides
+        pass
+    Draft202012Validator.check_schema(schema)
+
+
 def _validator(schema: dict, registries: Registries, file: Any, pointer: str) -> Draft202012Validator:
     try:
-        Draft202012Validator.check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
     return _JsValidator(schema, registry=registries.python)
