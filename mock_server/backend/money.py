@@ -53,6 +53,12 @@ def numeric(value: Decimal) -> Decimal:
     return ZERO if abs(value) <= _RENDER_FLOOR else value
 
 
+# json_number and bignumber_string depend only on the value (equal Decimals give equal
+# answers) and run for every amount of every answer; a list of 20 payments has dozens.
+AMOUNT_MEMO = 4096
+
+
+@lru_cache(maxsize=AMOUNT_MEMO)
 def json_number(value: Decimal) -> int | float:
     """The JSON number Medusa sends for an amount (a JS number: integral → no decimals)."""
     if abs(value) <= _RENDER_FLOOR:
@@ -67,6 +73,7 @@ def raw(value: Decimal) -> dict:
     return {"value": bignumber_string(value), "precision": 20}
 
 
+@lru_cache(maxsize=AMOUNT_MEMO)
 def bignumber_string(value: Decimal) -> str:
     """``value`` as BigNumber.js/JavaScript print it: plain notation, exponential below 1e-6
     or from 1e21 on (``1e-7``, ``30.01``, ``100``)."""

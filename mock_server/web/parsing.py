@@ -9,6 +9,7 @@ import json
 import json.decoder
 import json.scanner
 import re
+from functools import lru_cache
 from typing import Any, Callable
 
 import orjson
@@ -63,6 +64,12 @@ def _params(header: str, index: int, pattern: re.Pattern) -> dict[str, str] | No
     return params if index == len(header) else None
 
 
+# media_type, charset_of and _codec are pure functions of one header value, read on every
+# request with a body; clients send the same few values, so each keeps the last answers.
+HEADER_MEMO = 128
+
+
+@lru_cache(maxsize=HEADER_MEMO)
 def media_type(content_type: str | None) -> str | None:
     """``type/subtype`` in lower case as type-is sees the header (media-typer), or None."""
     if not content_type:
@@ -74,6 +81,7 @@ def media_type(content_type: str | None) -> str | None:
     return f"{match.group(1)}/{match.group(2)}".lower()
 
 
+@lru_cache(maxsize=HEADER_MEMO)
 def charset_of(content_type: str | None) -> str | None:
     """The ``charset`` parameter in lower case as body-parser reads it (content-type), or
     None (absent, empty, or a header that does not parse)."""
@@ -109,6 +117,7 @@ _UNICODE = {
 }
 
 
+@lru_cache(maxsize=HEADER_MEMO)
 def _codec(charset: str) -> str | None:
     """The Python codec for what iconv-lite decodes ``charset`` with, or None (a 415)."""
     canonical = re.sub(r"[^0-9a-z]", "", charset)

@@ -48,9 +48,13 @@ def precedence(template: str) -> tuple[int, str]:
 
 class Router(Generic[T]):
     """Built once from ``{template: target}``; ``match`` is a dict lookup for a fixed path
-    and a scan of the templated ones (a handful) in precedence order."""
+    and a scan of the templated ones (a handful) in precedence order, remembered for the
+    last ``MEMO`` paths (clients repeat the same few; the parameters are never changed)."""
+
+    MEMO = 512
 
     def __init__(self, targets: dict[str, T]) -> None:
+        self.memo: dict[str, tuple[str, T, dict[str, str]] | None] = {}
         self.fixed: dict[str, tuple[str, T]] = {}
         self.templated: list[tuple[re.Pattern[str], str, T]] = []
         for template in sorted(targets, key=precedence):
@@ -67,6 +71,16 @@ class Router(Generic[T]):
 
     def match(self, path: str) -> tuple[str, T, dict[str, str]] | None:
         """The template, its target and the (percent-encoded) path parameters, or None."""
+        try:
+            return self.memo[path]
+        except KeyError:
+            pass
+        if len(self.memo) >= self.MEMO:
+            self.memo.clear()
+        found = self.memo[path] = self._match(path)
+        return found
+
+    def _match(self, path: str) -> tuple[str, T, dict[str, str]] | None:
         found = self.fixed.get(path.lower())
         if found is not None:
             return found[0], found[1], {}
