@@ -13,6 +13,11 @@ protocol (passed to uvicorn as its ``http`` protocol class):
 * ``max_connections``: when a new connection would pass it, the connection idle the
   longest (no request in progress) is closed to make room, so new clients are served
   while many idle sockets are open; with none idle, the new connection is closed.
+
+And one thing Node does that uvicorn does not: an answer's head goes out in the same
+write as the first part of its body (Node's ``OutgoingMessage`` prepends the head to the
+first chunk), so a whole answer is one ``send`` and one TCP segment, not two. That also
+halves the kernel's share of a request (about 20 us a request on a small VM, measured).
 """
 
 from __future__ import annotations
@@ -49,6 +54,43 @@ class Limits:
 
 class _HeadTooLarge(Exception):
     pass
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes before a body it waits for
+
+
+class _HeadWithBody:
+    """The transport as one request's ``RequestResponseCycle`` sees it: the answer's head
+    (its first write, "100 Continue" aside) is held and written together with what comes
+    next (uvicorn writes the body even when it is empty; not for HEAD, which is why a HEAD
+    request's cycle keeps the plain transport), or on its own if the connection is closed
+    first (an app that failed half-way). Everything else is the transport's. It holds no
+    reference to the cycle, so the two are freed as soon as the request is done."""
+
+    __slots__ = ("_transport", "_head", "_seen_head")
+
+    def __init__(self, transport) -> None:
+        self._transport = transport
+        self._head: bytes | None = None
+        self._seen_head = False
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif not self._seen_head and data != CONTINUE:
+            self._seen_head = True
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+        self._transport.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -125,6 +167,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
         self._deadline = time.monotonic() + self.limits.request_timeout
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.transport is self.transport and self.scope["method"] != "HEAD":
+            cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._deadline = None

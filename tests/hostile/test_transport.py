@@ -199,6 +199,74 @@ def test_broken_gzip_is_zlibs_message(client):
 # ---- request heads (Node's maxHeaderSize: 16384) -----------------------------------------
 
 
+# ---- one write per answer ------------------------------------------------------------------
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+def test_an_answer_is_one_write_as_node_sends_it():
+    from mock_server.web.transport import CONTINUE, _HeadWithBody
+
+    sent = RecordingTransport()
+    held = _HeadWithBody(sent)
+    held.write(CONTINUE)  # goes out at once: the client waits for it before its body
+    held.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    assert sent.writes == [CONTINUE]
+    held.write(b"{}")
+    assert sent.writes == [CONTINUE, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    held.write(b"more")  # a streamed body's next part
+    assert sent.writes[-1] == b"more" and not held.is_closing()
+
+    failed = RecordingTransport()
+    half = _HeadWithBody(failed)
+    half.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    half.close()  # the app failed after its head: the head still goes out, then the close
+    assert failed.writes == [b"HTTP/1.1 200 OK\r\n\r\n"] and failed.closed
+
+
+def test_head_and_100_continue_over_a_real_connection(live_server):
+    with httpx.Client(base_url=live_server.url, timeout=10) as c:
+        token = c.post(LOGIN, json=ADMIN).json()["token"]
+    auth = f"Authorization: Bearer {token}\r\n".encode()
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as s:
+        # HEAD (no body write follows its head), then a GET on the same connection
+        s.sendall(b"HEAD /admin/payments?limit=1 HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n")
+        answer = s.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\n")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while not _whole_answer(got):
+            got += s.recv(65536)
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n") and got.endswith(b"OK")
+        # Expect: 100-continue: the interim answer first, the refund's answer after the body
+        body = b'{"amount": 1}'
+        s.sendall(
+            f"POST /admin/payments/{CAPTURED}/refund?fields=id HTTP/1.1\r\nHost: x\r\n".encode()
+            + auth
+            + b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        assert s.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        got = b""
+        while not _whole_answer(got):
+            got += s.recv(65536)
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n") and b'{"payment":{"id":"' + CAPTURED.encode() in got
+
+
 def test_head_of_16_kib_is_431_like_node(live_server):
     # Node counts URL + header names + values; 16,383 passes, 16,384 is refused.
     assert exchange(live_server.port, head(16383)).startswith(b"HTTP/1.1 200 ")
