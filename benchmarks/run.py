@@ -1019,7 +1019,7 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         checks.append(
             (
                 faults["fired"] == 0,
-                f"the idle fault rules ({faults['rules']}, one per namespace) fired "
+                f"the idle fault rules ({faults['rules']}, one in each namespace) fired "
                 f"{faults['fired']} times during the runs (must be 0: a rule that fires is not idle)",
             )
         )
@@ -1134,8 +1134,13 @@ def spread_bullet(table: dict) -> list[str]:
         f"spread over {n} namespaces (`{NAMESPACE_HEADER}: ns-I`, I the next one each request, "
         f"wrk's Lua picking one of {n} pre-built requests), all created on each mock before the "
         f"runs; the floor, Prism and a baseline without namespaces ignore the header (the floor "
-        f"still pays wrk's per-request Lua call). `refund-1ns` is the refund in the default "
-        f"namespace only, for the price of namespaces.",
+        f"still pays wrk's per-request Lua call)."
+        + (
+            f" `{SINGLE_NS_SCENARIO}` is the refund in the default namespace only, for the price "
+            "of namespaces."
+            if SINGLE_NS_SCENARIO in table
+            else ""
+        )
     ]
 
 
@@ -1180,7 +1185,8 @@ def price_section(table: dict, extra: dict) -> list[str]:
             )
             + f". Target >= {PRICE_TARGET}x on the refund (as the journal's), the others reported."
             + (
-                f" The {faults['rules']} rules fired {faults['fired']} times in all"
+                f" The {faults['rules']} rule{'s' if faults['rules'] != 1 else ''} fired "
+                f"{faults['fired']} times in all"
                 + (" (as they must: never)." if not faults["fired"] else f": {faults['fired_in']}, NOT idle.")
                 if faults
                 else ""
@@ -1194,15 +1200,30 @@ def make_test_line(suite: dict) -> str:
     counted = suite["summary"] or "no pytest summary line"
     status = "passed" if suite["passed"] else f"FAILED (exit status {suite['rc']})"
     own = f"; pytest's own figure {suite['pytest_s']:.1f} s" if suite["pytest_s"] is not None else ""
+    how = (
+        "as `make test` runs it"
+        if suite["command"] == "pytest"
+        else "part of the suite only (`--test-args`, a debugging run: not `make test`'s figure)"
+    )
     return (
         f"- make test: {counted} in {suite['wall_s']:.1f} s (wall clock{own}): {status}. "
-        f"`python -m pytest{suite['command'][len('pytest') :]}` from the repository root, as "
-        "`make test` runs it, after all the load above (never during it). Reported, not a target."
+        f"`python -m {suite['command']}` from the repository root, {how}, after all the load "
+        "above (never during it). Reported, not a target."
     )
+
+
+PRICES_BULLET = (
+    "- Prices (below): each steering feature as a ratio of req/s to the same run without it, "
+    "from the same rounds: the journal = mock ÷ mock-nojournal; an idle fault rule = "
+    "mock-fault ÷ mock; namespaces = the refund spread over the namespaces ÷ the same "
+    f"refund in the default namespace only (`{SINGLE_NS_SCENARIO}`), both on the mock. Below "
+    "1.00x the feature costs that share of the throughput."
+)
 
 
 def write_results(path: Path, args, table: dict, extra: dict, checks, started: dt.datetime) -> None:
     m, v = extra["machine"], extra["versions"]
+    price_lines = price_section(table, extra)
     lines = [
         "# Benchmark results",
         "",
@@ -1243,11 +1264,7 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         "- Every request carries `Authorization: Bearer <token from POST /auth/user/emailpass>`; "
         "POSTs send `Content-Type: application/json`.",
         *spread_bullet(table),
-        "- Prices (below): each steering feature as a ratio of req/s to the same run without it, "
-        "from the same rounds: the journal = mock ÷ mock-nojournal; an idle fault rule = "
-        "mock-fault ÷ mock; namespaces = the refund spread over the namespaces ÷ the same "
-        "refund in the default namespace only (`refund-1ns`), both on the mock. Below 1.00x "
-        "the feature costs that share of the throughput.",
+        *([PRICES_BULLET] if price_lines else []),
         "",
     ]
     for s in SCENARIOS:
@@ -1366,7 +1383,6 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         )
     if ns_lines:
         lines += ["", "## Namespaces", "", *ns_lines]
-    price_lines = price_section(table, extra)
     if price_lines:
         lines += ["", "## The price of each steering feature", "", *price_lines]
     suite = extra.get("make_test")
