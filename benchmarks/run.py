@@ -6,18 +6,27 @@
 
 What runs (all on 127.0.0.1, every load run bounded by wrk's -d):
 - contenders: the mock (``python -m mock_server serve``, uvicorn as ``mock-server serve`` runs it,
-  no response validation), the floor (``benchmarks/floor.py``: one pre-built response per
-  scenario, the mock's own bytes), Stoplight Prism 5.16 in mock mode on ``specs/``;
+  no response validation, the default journal on), the mock with ``--journal-size 0``
+  (mock-nojournal), the mock with one idle fault rule in each namespace (mock-fault), the floor
+  (``benchmarks/floor.py``: one pre-built response per scenario, the mock's own bytes),
+  Stoplight Prism 5.16 in mock mode on ``specs/``;
 - scenarios: a refund that succeeds, GET one payment (default fields), list 20 payments, a
-  refund rejected by validation; wrk with 2 threads and 16 connections, several rounds with
-  the contenders interleaved (the order rotates each round);
+  refund rejected by validation, each with its requests spread over 100 namespaces
+  (``x-mock-namespace: ns-I``, as a parallel test suite sends them; all created on each mock
+  before the runs), plus the refund in the default namespace only (``refund-1ns``, mock and
+  floor); wrk with 2 threads and 16 connections, several rounds with the contenders
+  interleaved (the order rotates each round);
+- the price of each steering feature as a ratio to the same run without it: the journal
+  (mock ÷ mock-nojournal), an idle fault rule (mock-fault ÷ mock), namespaces (the spread
+  refund ÷ ``refund-1ns``, same server, same rounds);
 - start-up (process start to the first 200 on /health, median of 5), idle RSS, RSS after the
   load, RSS after the first 100,000 and after 1,000,000 requests, and the refund on a payment
   with 100,000 refunds against one with none;
-- namespaces (``x-mock-namespace``): the refund spread over 100 namespaces against the same
-  refund in one (same server, same rounds), the first request in a fresh namespace against the
-  next one (200 fresh namespaces), and RSS before and after touching 1,000 namespaces
-  (``--no-namespaces`` skips all three).
+- namespaces: the first request in a fresh namespace against the next one (200 fresh
+  namespaces), and RSS before and after touching 1,000 namespaces (``--no-namespaces`` skips
+  both and the spreading);
+- last, after every load measurement, the whole test suite timed as ``make test`` runs it
+  (``--no-test-time`` skips it).
 The server runs on CPU 1 and wrk on CPU 0 (``taskset``), so neither starves the other.
 Results go to ``benchmarks/RESULTS.md`` (and ``benchmarks/.work/results.json``); the targets
 are printed as PASS/FAIL lines but never fail the process.
@@ -89,7 +98,8 @@ class Scenario:
 
 
 NAMESPACE_HEADER = "x-mock-namespace"
-NS_SCENARIO = "refund-ns"
+SINGLE_NS_SCENARIO = "refund-1ns"
+HEADLINE = ("refund", "get", "list", "rejected")
 DEFAULT_NAMESPACES = 100
 
 
@@ -97,43 +107,65 @@ def namespace_name(i: int) -> str:
     return f"ns-{i}"  # as benchmarks/wrk/request.lua names them
 
 
-def ns_scenario(n: int) -> Scenario:
-    """The refund scenario with its requests spread over ``n`` namespaces. Only the mock (the
-    figure), the mock without journal (the price of ``n`` journals) and the floor (what wrk's
-    per-request Lua call leaves of the ceiling) run it: Prism, or a baseline checkout from
-    before namespaces, would ignore the header and measure the plain refund again."""
-    return Scenario(
-        NS_SCENARIO,
-        f"POST /admin/payments/{{id}}/refund?fields=id (amount 1, succeeds) spread over {n} "
-        f"namespaces (`x-mock-namespace: ns-0` .. `ns-{n - 1}`, the next one each request)",
-        "POST",
-        f"/admin/payments/{REFUND_ID}/refund?fields=id",
-        '{"amount":1}',
-        namespaces=n,
-        contenders=("mock", "mock-nojournal", "floor"),
+def build_scenarios(n: int) -> list[Scenario]:
+    """The scenarios, the four headline ones with their requests spread over ``n`` namespaces
+    (``x-mock-namespace: ns-0`` .. ``ns-(n-1)``, the next one each request, as a parallel test
+    suite sends them; 0: not spread). With ``n`` > 0 the refund also runs in the default
+    namespace only (``refund-1ns``, right after the spread one in every round), on the mock (the
+    price of namespaces: spread ÷ single) and the floor (what wrk's per-request Lua call costs
+    the ceiling). The floor, Prism and a baseline without namespaces ignore the header."""
+    spread = (
+        f" spread over {n} namespaces (`{NAMESPACE_HEADER}: ns-0` .. `ns-{n - 1}`, the next one each request)"
+        if n
+        else ""
     )
+    refund = f"/admin/payments/{REFUND_ID}/refund?fields=id"
+    scenarios = [
+        Scenario(
+            "refund",
+            "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds)" + spread,
+            "POST",
+            refund,
+            '{"amount":1}',
+            namespaces=n,
+        ),
+        Scenario(
+            "get",
+            "GET /admin/payments/{id} (default fields)" + spread,
+            "GET",
+            f"/admin/payments/{GET_ID}",
+            namespaces=n,
+        ),
+        Scenario(
+            "list", "GET /admin/payments?limit=20" + spread, "GET", "/admin/payments?limit=20", namespaces=n
+        ),
+        Scenario(
+            "rejected",
+            'POST /admin/payments/{id}/refund?fields=id, amount "abc" (400)' + spread,
+            "POST",
+            refund,
+            '{"amount":"abc"}',
+            namespaces=n,
+        ),
+    ]
+    if n:
+        # right after the spread refund, so the two run in the same round, one after the other
+        scenarios.insert(
+            1,
+            Scenario(
+                SINGLE_NS_SCENARIO,
+                "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds) in the default "
+                "namespace only (no `x-mock-namespace`)",
+                "POST",
+                refund,
+                '{"amount":1}',
+                contenders=("mock", "floor"),
+            ),
+        )
+    return scenarios
 
 
-SCENARIOS = [
-    Scenario(
-        "refund",
-        "POST /admin/payments/{id}/refund?fields=id (amount 1, succeeds)",
-        "POST",
-        f"/admin/payments/{REFUND_ID}/refund?fields=id",
-        '{"amount":1}',
-    ),
-    Scenario("get", "GET /admin/payments/{id} (default fields)", "GET", f"/admin/payments/{GET_ID}"),
-    Scenario("list", "GET /admin/payments?limit=20", "GET", "/admin/payments?limit=20"),
-    Scenario(
-        "rejected",
-        'POST /admin/payments/{id}/refund?fields=id, amount "abc" (400)',
-        "POST",
-        f"/admin/payments/{REFUND_ID}/refund?fields=id",
-        '{"amount":"abc"}',
-    ),
-]
-# right after the single-namespace refund, so the two run back to back in every round
-SCENARIOS.insert(1, ns_scenario(DEFAULT_NAMESPACES))
+SCENARIOS = build_scenarios(DEFAULT_NAMESPACES)  # main() builds them again from --namespaces
 
 
 # ---- tools ---------------------------------------------------------------------------------
@@ -470,7 +502,7 @@ def run_rounds(
                 run.cpu = (server.cpu_seconds() - cpu0) / run.seconds
                 c.runs.setdefault(s.name, []).append(run)
                 print(
-                    f"  round {r + 1}/{rounds} {s.name:9} {c.name:6} {run.rps:9.0f} req/s  "
+                    f"  round {r + 1}/{rounds} {s.name:10} {c.name:14} {run.rps:9.0f} req/s  "
                     f"p50 {run.p50:6.2f} ms  p99 {run.p99:6.2f} ms  server CPU {run.cpu:4.0%}"
                     + (f"  non-2xx {run.non2xx}" if run.non2xx else "")
                     + (f"  socket errors {run.errors}" if run.errors else ""),
@@ -666,6 +698,49 @@ def touch_namespaces(port: int, auth: str, names: list[str]) -> float:
         client.close()
 
 
+# The idle fault rule of the mock-fault contender: a GET on a path no scenario requests, so
+# the rule is tried (and passed over) on every request and never fires.
+IDLE_FAULT = {"method": "GET", "path": "/admin/never-called", "status": 500}
+
+
+def _faults_path(namespace: str | None) -> str:
+    return "/__mock/faults" + (f"?namespace={namespace}" if namespace else "")
+
+
+def add_idle_faults(port: int, namespaces: list[str | None]) -> None:
+    """One ``IDLE_FAULT`` rule in each namespace (None: the default one), through the control
+    API (open on loopback); then checks each namespace lists exactly that one rule."""
+    body = json.dumps(IDLE_FAULT)
+    for ns in namespaces:
+        status, _, answer = request(
+            port, "POST", _faults_path(ns), {"Content-Type": "application/json"}, body
+        )
+        if status != 201:
+            raise RuntimeError(f"adding the idle fault rule in {ns or 'default'}: {status} {answer[:300]!r}")
+    for ns in namespaces:
+        rules = idle_fault_rules(port, ns)
+        if len(rules) != 1 or any(rules[0].get(k) != v for k, v in IDLE_FAULT.items()):
+            raise RuntimeError(f"namespace {ns or 'default'} lists {rules!r}, not the idle fault rule alone")
+
+
+def idle_fault_rules(port: int, namespace: str | None) -> list[dict]:
+    status, _, answer = request(port, "GET", _faults_path(namespace))
+    if status != 200:
+        raise RuntimeError(f"GET {_faults_path(namespace)}: {status} {answer[:300]!r}")
+    return json.loads(answer)["faults"]
+
+
+def idle_faults_fired(port: int, namespaces: list[str | None]) -> dict:
+    """After the runs: how many times the idle rules fired, in all (0 unless the measurement
+    went wrong) and by namespace where they did."""
+    fired = {}
+    for ns in namespaces:
+        count = sum(rule.get("fired", 0) for rule in idle_fault_rules(port, ns))
+        if count:
+            fired[ns or "default"] = count
+    return {"rules": len(namespaces), "fired": sum(fired.values()), "fired_in": fired}
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -773,6 +848,53 @@ def measure_namespace_memory(n: int, settle: float = 2.0) -> dict:
     return out
 
 
+# ---- the test suite ------------------------------------------------------------------------
+
+_PYTEST_SUMMARY = re.compile(r"^=*\s*((?:\d+ [a-z]+(?:, )?)+) in ([\d.]+)s\b.*$", re.M)
+
+
+def measure_make_test(pytest_args: list[str], timeout: float = 3600) -> dict:
+    """The whole test suite as ``make test`` runs it (from the repository root, bytecode
+    caches allowed), timed wall clock: its exit status, pytest's own summary line (the
+    project's addopts have -q, so it is the last line, "N passed, M skipped in X s") and
+    the output in ``benchmarks/.work/make-test.log``. ``pytest_args`` is for debugging this
+    step on part of the suite only."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    log = WORK / "make-test.log"
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        try:
+            rc = subprocess.run(
+                [PYTHON, "-m", "pytest", *pytest_args],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            rc = None
+    wall = time.perf_counter() - started
+    found = _PYTEST_SUMMARY.findall(log.read_text(errors="replace"))
+    summary, pytest_s = (found[-1][0], float(found[-1][1])) if found else (None, None)
+    out = {
+        "command": " ".join(["pytest", *pytest_args]),
+        "rc": rc,
+        "passed": rc == 0,
+        "wall_s": wall,
+        "summary": summary,
+        "pytest_s": pytest_s,
+        "log": str(log.relative_to(ROOT)),
+    }
+    print(
+        f"  make test: {'passed' if rc == 0 else f'FAILED (exit status {rc})'} in {wall:.1f} s wall"
+        + (f"; pytest: {summary} in {pytest_s:.2f} s" if summary else "; no pytest summary line"),
+        flush=True,
+    )
+    return out
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -840,9 +962,15 @@ def summarise(contenders: list[Contender]) -> dict:
     return out
 
 
+FLOOR_TARGET = 0.7  # the mock's req/s on every Medusa route, as a share of the floor's
+P99_TARGET_MS = 5.0
+STARTUP_TARGET_S = 0.3
+PRICE_TARGET = 0.9  # the journal's and an idle fault rule's price on the refund, namespaces'
+
+
 def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
     checks = []
-    for name in ("refund", "get"):
+    for name in HEADLINE:
         row = table.get(name, {})
         mock, floor, prism = row.get("mock"), row.get("floor"), row.get("prism")
         if mock and floor:
@@ -850,40 +978,59 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
             per_cpu = mock["per_cpu_s"] / floor["per_cpu_s"]
             checks.append(
                 (
-                    ratio >= 0.5,
-                    f"{name}: mock at {ratio:.2f}x the floor's req/s (target >= 0.5x; "
+                    ratio >= FLOOR_TARGET,
+                    f"{name}: mock at {ratio:.2f}x the floor's req/s (target >= {FLOOR_TARGET}x; "
                     f"per CPU-second {per_cpu:.2f}x)",
                 )
             )
-        if mock and prism:
+        if mock and prism and name in ("refund", "get"):
             ratio = mock["rps"] / prism["rps"]
             checks.append((ratio >= 10, f"{name}: mock at {ratio:.1f}x Prism's req/s (target >= 10x)"))
     for name, row in table.items():
         if "mock" in row:
             p99 = row["mock"]["p99"]
-            checks.append((p99 <= 5, f"{name}: mock p99 {p99:.2f} ms (target <= 5 ms)"))
-    for name, row in table.items():
-        on, off = row.get("mock"), row.get("mock-nojournal")
-        if on and off:
-            ratio = on["rps"] / off["rps"]
             checks.append(
-                (
-                    ratio >= 0.9 if name == "refund" else True,
-                    f"{name}: journal on (1000 entries) at {ratio:.2f}x the mock with --journal-size 0"
-                    + (" (target >= 0.9x)" if name == "refund" else ""),
-                )
+                (p99 <= P99_TARGET_MS, f"{name}: mock p99 {p99:.2f} ms (target <= {P99_TARGET_MS:g} ms)")
             )
-        base = row.get("baseline")
+    for name, row in table.items():
+        on, base = row.get("mock"), row.get("baseline")
         if on and base:
             checks.append((True, f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"))
-    spread = namespace_spread(table)
+    costs = extra.get("prices") or prices(table)
+    for name, found in costs["journal"].items():
+        checks.append(
+            (
+                found["ratio"] >= PRICE_TARGET if name == "refund" else True,
+                f"{name}: journal on (1000 entries) at {found['ratio']:.2f}x the mock with --journal-size 0"
+                + (f" (target >= {PRICE_TARGET}x)" if name == "refund" else ""),
+            )
+        )
+    faults = extra.get("idle_faults")
+    for name, found in costs["fault"].items():
+        checks.append(
+            (
+                found["ratio"] >= PRICE_TARGET if name == "refund" else True,
+                f"{name}: one idle fault rule in each namespace at {found['ratio']:.2f}x the mock "
+                f"without (per CPU-second {found['per_cpu_ratio']:.2f}x)"
+                + (f" (target >= {PRICE_TARGET}x)" if name == "refund" else ""),
+            )
+        )
+    if faults:
+        checks.append(
+            (
+                faults["fired"] == 0,
+                f"the idle fault rules ({faults['rules']}, one in each namespace) fired "
+                f"{faults['fired']} times during the runs (must be 0: a rule that fires is not idle)",
+            )
+        )
+    spread = costs["namespaces"]
     if spread:
         checks.append(
             (
-                spread["ratio"] >= 0.9,
+                spread["ratio"] >= PRICE_TARGET,
                 f"refund spread over {spread['namespaces']} namespaces at {spread['ratio']:.2f}x the "
-                f"same refund in one namespace, same server (target >= 0.9x; per CPU-second "
-                f"{spread['per_cpu_ratio']:.2f}x)",
+                f"same refund in the default namespace only, same server (target >= {PRICE_TARGET}x; "
+                f"per CPU-second {spread['per_cpu_ratio']:.2f}x)",
             )
         )
     first = extra.get("ns_first")
@@ -910,7 +1057,11 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
     startup = extra.get("startup", {}).get("mock")
     if startup:
         checks.append(
-            (startup["median_s"] < 1, f"start-up {startup['median_s'] * 1000:.0f} ms (target < 1 s)")
+            (
+                startup["median_s"] < STARTUP_TARGET_S,
+                f"start-up {startup['median_s'] * 1000:.0f} ms to the first answered request "
+                f"(target < {STARTUP_TARGET_S:g} s)",
+            )
         )
     idle = extra.get("rss", {}).get("mock", {}).get("idle")
     if idle is not None:
@@ -930,33 +1081,156 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
     return checks
 
 
-def namespace_spread(table: dict) -> dict | None:
-    """The mock's refund spread over namespaces against the single-namespace refund of the
-    same run and server: the ratio of the medians, and the ratio within each round (the two
-    run back to back)."""
-    spread, single = table.get(NS_SCENARIO, {}).get("mock"), table.get("refund", {}).get("mock")
-    if not spread or not single:
+def price(table: dict, scenario: str, contender: str, without_scenario: str, without: str) -> dict | None:
+    """A feature's price: ``contender`` on ``scenario`` against ``without`` on
+    ``without_scenario`` (the same run without the feature), from the same rounds: the ratio
+    of the medians, of the requests per server CPU-second, and within each round (the two
+    run in the same round, close together)."""
+    on = table.get(scenario, {}).get(contender)
+    off = table.get(without_scenario, {}).get(without)
+    if not on or not off:
         return None
     return {
-        "namespaces": next(s.namespaces for s in SCENARIOS if s.name == NS_SCENARIO),
-        "ratio": spread["rps"] / single["rps"],
-        "per_cpu_ratio": spread["per_cpu_s"] / single["per_cpu_s"],
-        "round_ratios": [a["rps"] / b["rps"] for a, b in zip(spread["runs"], single["runs"], strict=True)],
+        "ratio": on["rps"] / off["rps"],
+        "per_cpu_ratio": on["per_cpu_s"] / off["per_cpu_s"],
+        "round_ratios": [a["rps"] / b["rps"] for a, b in zip(on["runs"], off["runs"], strict=True)],
     }
+
+
+def namespace_spread(table: dict, contender: str = "mock") -> dict | None:
+    """The price of namespaces: the refund spread over namespaces against the same refund in
+    the default namespace only, same server, same rounds."""
+    found = price(table, "refund", contender, SINGLE_NS_SCENARIO, contender)
+    if found:
+        found["namespaces"] = next(s.namespaces for s in SCENARIOS if s.name == "refund")
+    return found
+
+
+def prices(table: dict) -> dict:
+    """Each steering feature's price, by scenario: the journal (mock ÷ mock-nojournal), an
+    idle fault rule (mock-fault ÷ mock), namespaces (spread ÷ single, on the mock; on the
+    floor, what wrk's per-request Lua call costs)."""
+    out: dict = {"journal": {}, "fault": {}}
+    for name in table:
+        for key, on, off in (("journal", "mock", "mock-nojournal"), ("fault", "mock-fault", "mock")):
+            found = price(table, name, on, name, off)
+            if found:
+                out[key][name] = found
+    out["namespaces"] = namespace_spread(table)
+    out["namespaces_floor"] = namespace_spread(table, "floor")
+    return out
 
 
 def fmt_ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
+def spread_bullet(table: dict) -> list[str]:
+    n = next((s.namespaces for s in SCENARIOS if s.name in table and s.namespaces), 0)
+    if not n:
+        return ["- Namespaces: every request in the default namespace (`--namespaces 0`)."]
+    return [
+        f"- Namespaces: as a parallel test suite sends them, the requests of every scenario are "
+        f"spread over {n} namespaces (`{NAMESPACE_HEADER}: ns-I`, I the next one each request, "
+        f"wrk's Lua picking one of {n} pre-built requests), all created on each mock before the "
+        f"runs; the floor, Prism and a baseline without namespaces ignore the header (the floor "
+        f"still pays wrk's per-request Lua call)."
+        + (
+            f" `{SINGLE_NS_SCENARIO}` is the refund in the default namespace only, for the price "
+            "of namespaces."
+            if SINGLE_NS_SCENARIO in table
+            else ""
+        )
+    ]
+
+
+def price_section(table: dict, extra: dict) -> list[str]:
+    costs = extra.get("prices") or prices(table)
+    lines = []
+
+    def rounds(found: dict) -> str:
+        return ", ".join(f"{r:.2f}" for r in found["round_ratios"])
+
+    if costs["journal"]:
+        lines.append(
+            "- The journal (1000 entries, on by default): mock ÷ mock-nojournal, "
+            + "; ".join(
+                f"{name} {f['ratio']:.2f}x (per CPU-second {f['per_cpu_ratio']:.2f}x; rounds {rounds(f)})"
+                for name, f in costs["journal"].items()
+            )
+            + f". Target >= {PRICE_TARGET}x on the refund."
+        )
+    spread = costs["namespaces"]
+    if spread:
+        floor = costs.get("namespaces_floor")
+        lines.append(
+            f"- Namespaces: the refund spread over {spread['namespaces']} namespaces ÷ the same "
+            f"refund in the default namespace only, on the mock: {spread['ratio']:.2f}x "
+            f"(per CPU-second {spread['per_cpu_ratio']:.2f}x; rounds {rounds(spread)}); "
+            f"target >= {PRICE_TARGET}x."
+            + (
+                f" The floor, which ignores the header, shows what wrk's per-request Lua call "
+                f"costs the load generator: {floor['ratio']:.2f}x."
+                if floor
+                else ""
+            )
+        )
+    if costs["fault"]:
+        faults = extra.get("idle_faults")
+        lines.append(
+            "- An idle fault rule (one in each namespace, never firing): mock-fault ÷ mock, "
+            + "; ".join(
+                f"{name} {f['ratio']:.2f}x (per CPU-second {f['per_cpu_ratio']:.2f}x; rounds {rounds(f)})"
+                for name, f in costs["fault"].items()
+            )
+            + f". Target >= {PRICE_TARGET}x on the refund (as the journal's), the others reported."
+            + (
+                f" The {faults['rules']} rule{'s' if faults['rules'] != 1 else ''} fired "
+                f"{faults['fired']} times in all"
+                + (" (as they must: never)." if not faults["fired"] else f": {faults['fired_in']}, NOT idle.")
+                if faults
+                else ""
+            )
+        )
+    return lines
+
+
+def make_test_line(suite: dict) -> str:
+    """ "make test: N passed in X s", the wall clock of the whole run."""
+    counted = suite["summary"] or "no pytest summary line"
+    status = "passed" if suite["passed"] else f"FAILED (exit status {suite['rc']})"
+    own = f"; pytest's own figure {suite['pytest_s']:.1f} s" if suite["pytest_s"] is not None else ""
+    how = (
+        "as `make test` runs it"
+        if suite["command"] == "pytest"
+        else "part of the suite only (`--test-args`, a debugging run: not `make test`'s figure)"
+    )
+    return (
+        f"- make test: {counted} in {suite['wall_s']:.1f} s (wall clock{own}): {status}. "
+        f"`python -m {suite['command']}` from the repository root, {how}, after all the load "
+        "above (never during it). Reported, not a target."
+    )
+
+
+PRICES_BULLET = (
+    "- Prices (below): each steering feature as a ratio of req/s to the same run without it, "
+    "from the same rounds: the journal = mock ÷ mock-nojournal; an idle fault rule = "
+    "mock-fault ÷ mock; namespaces = the refund spread over the namespaces ÷ the same "
+    f"refund in the default namespace only (`{SINGLE_NS_SCENARIO}`), both on the mock. Below "
+    "1.00x the feature costs that share of the throughput."
+)
+
+
 def write_results(path: Path, args, table: dict, extra: dict, checks, started: dt.datetime) -> None:
     m, v = extra["machine"], extra["versions"]
+    price_lines = price_section(table, extra)
     lines = [
         "# Benchmark results",
         "",
         "Written by `make bench` (`benchmarks/run.py`); do not edit by hand. Re-run to refresh.",
         "",
-        f"- Date: {started:%Y-%m-%d %H:%M} UTC; run took {extra['duration_s'] / 60:.1f} min",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC; run took {extra['duration_s'] / 60:.1f} min"
+        + (" (the measurements; the test suite's time is below)" if extra.get("make_test") else ""),
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Linux {m['kernel']}",
         f"- Versions: Python {v['python']}, uvicorn {v['uvicorn']} (httptools {v['httptools']}, "
         f"uvloop {v['uvloop']}), Starlette {v['starlette']}, orjson {v['orjson']}, "
@@ -976,15 +1250,21 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         f"(`taskset`), so the load generator never takes the server's core. Each contender is "
         f"one process on one event loop.",
         "- Contenders: **mock** = `python -m mock_server serve --log-level warning` (uvicorn as "
-        "`mock-server serve` runs it, no response validation) on `benchmarks/fixtures.yaml`; "
+        "`mock-server serve` runs it, no response validation, the default journal of 1000 "
+        "entries on) on `benchmarks/fixtures.yaml`; "
         "**floor** = `benchmarks/floor.py`, Starlette on the same uvicorn answering every "
         "request with the mock's own status, headers and body for that scenario, captured "
-        "once, with no logic; **mock-nojournal** = the mock with `--journal-size 0` (the "
-        "journal's price is mock ÷ mock-nojournal); **baseline** (with `--baseline DIR`) = the "
+        "once, with no logic; **mock-nojournal** = the mock with `--journal-size 0`; "
+        "**mock-fault** = the mock with one fault rule that never fires "
+        f"(`POST /__mock/faults?namespace=NAME` with `{json.dumps(IDLE_FAULT)}`) in each "
+        "namespace the runs use and in the default one, added before the runs; "
+        "**baseline** (with `--baseline DIR`) = the "
         "mock of another checkout, started the same way; **prism** = `prism mock -v warn specs/medusa-admin-payments.yaml` "
         "(static examples; `-v warn` so it does not log every request, as the mock does not).",
         "- Every request carries `Authorization: Bearer <token from POST /auth/user/emailpass>`; "
         "POSTs send `Content-Type: application/json`.",
+        *spread_bullet(table),
+        *([PRICES_BULLET] if price_lines else []),
         "",
     ]
     for s in SCENARIOS:
@@ -1000,7 +1280,7 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         floor = row.get("floor", {}).get("rps")
         floor_cpu = row.get("floor", {}).get("per_cpu_s")
         prism = row.get("prism", {}).get("rps")
-        for name in ("mock", "mock-nojournal", "baseline", "floor", "prism"):
+        for name in ("mock", "mock-nojournal", "mock-fault", "baseline", "floor", "prism"):
             r = row.get(name)
             if not r:
                 continue
@@ -1069,12 +1349,13 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         pre = extra.get("ns_spread", {}).get("precreate_s")
         ns_lines.append(
             f"- Refund spread over {spread['namespaces']} namespaces (each request in the next "
-            f"one, `x-mock-namespace: ns-I`; all {spread['namespaces']} created before the runs, "
+            f"one, `x-mock-namespace: ns-I`; all {spread['namespaces']} created on the mock before "
+            "the runs, "
             + (f"in {pre:.2f} s, " if pre is not None else "")
-            + "one request each) against the same refund in the default namespace, same server, "
-            f"back to back in each round: {spread['ratio']:.2f}x the req/s "
+            + "one request each) against the same refund in the default namespace only "
+            f"(`refund-1ns`), same server, in the same rounds: {spread['ratio']:.2f}x the req/s "
             f"(per round {', '.join(f'{r:.2f}' for r in spread['round_ratios'])}; "
-            f"per CPU-second {spread['per_cpu_ratio']:.2f}x). The table above has the figures."
+            f"per CPU-second {spread['per_cpu_ratio']:.2f}x). The tables above have the figures."
         )
     first = extra.get("ns_first")
     if first:
@@ -1102,6 +1383,11 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         )
     if ns_lines:
         lines += ["", "## Namespaces", "", *ns_lines]
+    if price_lines:
+        lines += ["", "## The price of each steering feature", "", *price_lines]
+    suite = extra.get("make_test")
+    if suite:
+        lines += ["", "## The test suite", "", make_test_line(suite)]
     lines += ["", "## Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for ok, text in checks]
     lines += [
@@ -1125,11 +1411,16 @@ def main() -> int:
     )
     parser.add_argument(
         "--contenders",
-        default="mock,mock-nojournal,floor,prism",
-        help="mock-nojournal: the mock with --journal-size 0 (the journal's price); "
-        "baseline: the mock package in --baseline (another checkout, to compare versions)",
+        default="mock,mock-nojournal,mock-fault,floor,prism",
+        help="mock-nojournal: the mock with --journal-size 0 (the journal's price); mock-fault: "
+        "the mock with an idle fault rule in each namespace (its price); baseline: the mock "
+        "package in --baseline (another checkout, to compare versions)",
     )
-    parser.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS))
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(HEADLINE),
+        help=f"of {', '.join(HEADLINE)} (with refund and namespaces, {SINGLE_NS_SCENARIO} runs too)",
+    )
     parser.add_argument(
         "--long-requests",
         type=int,
@@ -1146,8 +1437,9 @@ def main() -> int:
         "--namespaces",
         type=int,
         default=DEFAULT_NAMESPACES,
-        help="with the refund scenario, also run it spread over this many namespaces "
-        f"(scenario {NS_SCENARIO}; 0: skip)",
+        help="spread the requests of every scenario over this many namespaces, and run the "
+        f"refund in the default namespace only too ({SINGLE_NS_SCENARIO}: the price of "
+        "namespaces); 0: every request in the default namespace",
     )
     parser.add_argument(
         "--ns-fresh",
@@ -1163,13 +1455,24 @@ def main() -> int:
         action="store_true",
         help="skip the three namespace figures (as --namespaces 0 --ns-fresh 0 --ns-memory 0)",
     )
+    parser.add_argument(
+        "--no-test-time",
+        action="store_true",
+        help="do not run and time the whole test suite (`make test`) after the load",
+    )
+    parser.add_argument(
+        "--test-args",
+        default="",
+        help="debugging aid only: pytest arguments for the timed test run, e.g. "
+        "'tests/test_faults.py' to check this step quickly (the figure is then not `make test`'s)",
+    )
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=WORK / "results.json")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="mock and floor only, refund and get, 3 x 3 s, nothing else; "
-        "results to benchmarks/.work/quick.md",
+        help="mock and floor only, refund and get (spread over the namespaces), 3 x 3 s, "
+        "nothing else; results to benchmarks/.work/quick.md",
     )
     parser.add_argument(
         "--mock-root",
@@ -1187,7 +1490,8 @@ def main() -> int:
         args.scenarios = "refund,get"
         args.duration, args.warmup = 3.0, 1.0
         args.long_requests = args.refunds = args.startup_runs = 0
-        args.no_namespaces = True
+        args.ns_fresh = args.ns_memory = 0
+        args.no_test_time = True
         if args.results == HERE / "RESULTS.md":
             args.results = WORK / "quick.md"
         if args.json == WORK / "results.json":
@@ -1197,48 +1501,59 @@ def main() -> int:
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     names = args.contenders.split(",")
+    known = ("mock", "mock-nojournal", "mock-fault", "baseline", "floor", "prism")
+    if set(names) - set(known):
+        parser.error(
+            f"unknown contender(s) {', '.join(sorted(set(names) - set(known)))} (known: {', '.join(known)})"
+        )
     if args.no_namespaces:
         args.namespaces = args.ns_fresh = args.ns_memory = 0
     if args.namespaces < 0 or args.ns_fresh < 0 or args.ns_memory < 0:
         parser.error("--namespaces, --ns-fresh and --ns-memory are counts (0: skip)")
+    SCENARIOS[:] = build_scenarios(args.namespaces)
     chosen = set(args.scenarios.split(","))
-    if args.namespaces and "refund" in chosen:
-        chosen.add(NS_SCENARIO)  # the spread refund is measured against the single one
-    if not args.namespaces:
-        chosen.discard(NS_SCENARIO)
-    else:
-        SCENARIOS[:] = [ns_scenario(args.namespaces) if s.name == NS_SCENARIO else s for s in SCENARIOS]
+    if set(chosen) - {s.name for s in SCENARIOS}:
+        parser.error(f"unknown scenario(s) {', '.join(sorted(chosen - {s.name for s in SCENARIOS}))}")
+    if args.namespaces and "refund" in chosen and not args.quick:
+        chosen.add(SINGLE_NS_SCENARIO)  # the spread refund is measured against the single one
     scenarios = [s for s in SCENARIOS if s.name in chosen]
+    ns_names = [namespace_name(i) for i in range(args.namespaces)]
+    # the namespaces besides the default one a mock may hold (its default limit is 1000)
+    ns_limit = ("--max-namespaces", str(args.namespaces)) if args.namespaces > 1000 else ()
     ensure_wrk()
     if "prism" in names:
         ensure_prism()
     extra: dict = {"machine": machine(), "versions": versions("prism" in names)}
     servers: list[Server] = []
     contenders: list[Contender] = []
+    mocks: list[Server] = []  # the mock servers, whose namespaces are created before the runs
+    fault_server = None
     try:
         print("starting the contenders ...", flush=True)
-        mock = start_mock("mock", FIXTURES)
+        mock = start_mock("mock", FIXTURES, *ns_limit)
         servers.append(mock)
         auth = "Bearer " + login(mock.port)
         rss = {"mock": {"idle": mock.rss()}}
         floor_files = capture_floor_responses(mock, auth)
         if "mock" in names:
-            contenders.append(Contender("mock", {s.name: mock for s in scenarios}, auth))
-        if "mock-nojournal" in names:
-            nojournal = start_mock("mock-nojournal", FIXTURES, "--journal-size", "0")
-            servers.append(nojournal)
-            contenders.append(
-                Contender(
-                    "mock-nojournal",
-                    {s.name: nojournal for s in scenarios if s.runs_on("mock-nojournal")},
-                    auth,
+            contenders.append(Contender("mock", {s.name: mock for s in scenarios if s.runs_on("mock")}, auth))
+            mocks.append(mock)
+        for name, flags in (("mock-nojournal", ("--journal-size", "0")), ("mock-fault", ())):
+            if name in names:
+                server = start_mock(name, FIXTURES, *flags, *ns_limit)
+                servers.append(server)
+                mocks.append(server)
+                contenders.append(
+                    Contender(name, {s.name: server for s in scenarios if s.runs_on(name)}, auth)
                 )
-            )
+                if name == "mock-fault":
+                    fault_server = server
         if "baseline" in names:
             if args.baseline is None:
                 parser.error("the baseline contender needs --baseline CHECKOUT")
             baseline = start_mock("baseline", FIXTURES, root=args.baseline.resolve())
             servers.append(baseline)
+            mocks.append(baseline)
             contenders.append(
                 Contender("baseline", {s.name: baseline for s in scenarios if s.runs_on("baseline")}, auth)
             )
@@ -1257,12 +1572,21 @@ def main() -> int:
             contenders.append(
                 Contender("prism", {s.name: prism for s in scenarios if s.runs_on("prism")}, auth)
             )
-        spread = next((s for s in scenarios if s.namespaces), None)
-        if spread and "mock" in names:
+        if ns_names and any(s.namespaces for s in scenarios):
             # steady state: every namespace exists (built from the fixtures) before the runs
-            took = touch_namespaces(mock.port, auth, [namespace_name(i) for i in range(spread.namespaces)])
-            extra["ns_spread"] = {"namespaces": spread.namespaces, "precreate_s": took}
-            print(f"  {spread.namespaces} namespaces created in {took:.2f} s", flush=True)
+            for server in mocks:
+                took = touch_namespaces(server.port, auth, ns_names)
+                if server is mock:
+                    extra["ns_spread"] = {"namespaces": args.namespaces, "precreate_s": took}
+                print(f"  {server.name}: {args.namespaces} namespaces created in {took:.2f} s", flush=True)
+        fault_namespaces: list[str | None] = [None, *ns_names]
+        if fault_server is not None:
+            add_idle_faults(fault_server.port, fault_namespaces)
+            print(
+                f"  mock-fault: the idle fault rule added in {len(fault_namespaces)} namespaces "
+                f"(default and {args.namespaces} others)",
+                flush=True,
+            )
         contenders.sort(key=lambda c: names.index(c.name))
         print(
             f"load: {args.rounds} rounds x {args.duration:g} s, {THREADS} threads, {CONNECTIONS} connections",
@@ -1275,10 +1599,17 @@ def main() -> int:
         if "prism" in names:
             rss["prism"]["after"] = prism.rss()
         extra["rss"] = {k: v for k, v in rss.items() if k in names}
+        if fault_server is not None:
+            extra["idle_faults"] = idle_faults_fired(fault_server.port, fault_namespaces)
+            if extra["idle_faults"]["fired"]:
+                print(
+                    f"  WARNING: the idle fault rules fired: {extra['idle_faults']['fired_in']}", flush=True
+                )
     finally:
         for server in servers:
             server.stop()
     table = summarise(contenders)
+    extra["prices"] = prices(table)
     if args.startup_runs:
         print("start-up ...", flush=True)
         extra["startup"] = measure_startup(args.startup_runs, "prism" in names)
@@ -1294,7 +1625,11 @@ def main() -> int:
     if args.ns_memory:
         print(f"RSS for {args.ns_memory:,} namespaces ...", flush=True)
         extra["ns_memory"] = measure_namespace_memory(args.ns_memory)
-    extra["duration_s"] = time.perf_counter() - t0
+    extra["duration_s"] = time.perf_counter() - t0  # the measurements, without the test suite
+    if not args.no_test_time:
+        # after every load measurement: the suite's own CPU use never overlaps a figure
+        print("the whole test suite (make test) ...", flush=True)
+        extra["make_test"] = measure_make_test(args.test_args.split())
     checks = targets(table, extra)
     write_results(args.results, args, table, extra, checks, started)
     args.json.write_text(json.dumps({"table": table, **extra}, indent=1, default=str))
@@ -1306,7 +1641,7 @@ def main() -> int:
         prism = row.get("prism", {}).get("rps")
         for name, r in row.items():
             print(
-                f"{s.name:9} {name:6} {r['rps']:9,.0f} req/s  p50 {r['p50']:6.2f} ms  "
+                f"{s.name:10} {name:14} {r['rps']:9,.0f} req/s  p50 {r['p50']:6.2f} ms  "
                 f"p99 {r['p99']:6.2f} ms  vs floor {fmt_ratio(r['rps'], floor):>6}  "
                 f"vs Prism {fmt_ratio(r['rps'], prism):>7}"
             )
