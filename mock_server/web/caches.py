@@ -4,6 +4,7 @@ globals) and bounded: each starts afresh when full."""
 from __future__ import annotations
 
 import time
+import weakref
 
 from starlette.requests import Request
 
@@ -89,3 +90,42 @@ def check(op: Operation, query: dict) -> None:
     (before the handler: a refused ``fields`` leaves nothing written)."""
     op.query.check(query)
     check_fields(query.get("fields"))
+
+
+class Answers:
+    """Medusa's encoded 200 answers to reads (GET, and HEAD, its GET without the body), by
+    namespace state, operation, raw path and raw query: a read is a function of these
+    alone (after auth and validation, which still run every time), so the same list or
+    payment asked for again skips its projection, JSON encoding and ETag.
+
+    Kept per ``Store`` (weakly: a store replaced by a load or reset, or a dropped
+    namespace's, takes its answers with it) and forgotten whole by ``forget`` before any
+    other request reaches a handler (every request that may write, a login included), so
+    an answer is never older than the state it shows. Bounded per store: ``SIZE``
+    answers of at most ``BODY`` bytes each."""
+
+    SIZE = 32
+    BODY = 16 * 1024
+
+    def __init__(self) -> None:
+        self.by_store: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get(self, store, key: tuple) -> tuple[bytes, bytes] | None:
+        """(body, ETag) remembered for ``key`` in ``store``'s current state, or None."""
+        answers = self.by_store.get(store)
+        return None if answers is None else answers.get(key)
+
+    def put(self, store, key: tuple, body: bytes, etag: bytes) -> None:
+        if len(body) > self.BODY:
+            return
+        answers = self.by_store.get(store)
+        if answers is None:
+            answers = self.by_store[store] = {}
+        elif len(answers) >= self.SIZE:
+            answers.clear()
+        answers[key] = (body, etag)
+
+    def forget(self, store) -> None:
+        answers = self.by_store.get(store)
+        if answers:
+            answers.clear()

@@ -42,6 +42,10 @@ class Reply:
     set_cookie: str | None = None
     cookie_first: bool = False
     text: str | None = None
+    # set by the pipeline (caches.Answers): a read's answer already encoded, (body, ETag);
+    # and the key a fresh read's answer is remembered under
+    encoded: tuple[bytes, bytes] | None = None
+    read_key: tuple | None = None
 
 
 def _amount(body: dict):

@@ -42,6 +42,7 @@ from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespa
 from ..control.steering import drop, fault_answer
 from . import body as bodies
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
+from .caches import Answers
 from .contract import Operation
 from .handlers import HANDLERS, Call, Reply
 from .parsing import BodyError
@@ -154,6 +155,9 @@ class Pipeline:
     def __init__(self, mock) -> None:
         self.mock = mock
         self.router: Router[Endpoint] = Router(endpoints(mock))
+        self.answers = Answers()
+        # reads are remembered unless each answer is to be checked against the contract
+        self.remember_reads = not mock.config.validate_responses
 
     async def __call__(self, scope, receive, send) -> None:
         response = await self.answer(scope, receive)
@@ -334,13 +338,18 @@ class Pipeline:
             if actor is SECRET_KEY_AS_BEARER:
                 return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY, cors=cors)
         reply = self.handle(ns, endpoint, op, method, params, body, actor, scope)
+        if reply.encoded is not None:  # a read answered before, in this same state
+            return ExpressResponse(reply.status, reply.encoded[0], before=cors, etag=reply.encoded[1])
         if reply.text is not None:
             return text_response(reply.status, reply.text)
         if self.mock.config.validate_responses:
             reply = self.validate_response(endpoint, op.method, reply)  # HEAD as the GET it is
-        return json_response(
+        response = json_response(
             reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie, cookie_first=reply.cookie_first
         )
+        if reply.read_key is not None and reply.status == 200 and response.etag is not None:
+            self.answers.put(ns.store, reply.read_key, response.body, response.etag)
+        return response
 
     def accounts(self, ns: Namespace) -> tuple[Store, ...]:
         """Where logins and API keys are looked up: the namespace's state, then the default
@@ -380,8 +389,18 @@ class Pipeline:
             if op.body is not None:
                 op.body.check(body)
             query = mock.query_cache.get(op, scope)  # coerced and checked, ``fields`` included
+            key = None
+            if op.method != "GET":  # a request that may write: what was read may change
+                self.answers.forget(ns.store)
+            elif self.remember_reads:
+                key = (op.operation_id, route_path(scope), scope.get("query_string", b""))
+                known = self.answers.get(ns.store, key)
+                if known is not None:
+                    return Reply(200, None, encoded=known)
             call = Call(mock, params, body, query, actor, op, ns.store, self.accounts(ns))
-            return endpoint.handlers[method](call)
+            reply = endpoint.handlers[method](call)
+            reply.read_key = key
+            return reply
         except MedusaError as exc:
             return Reply(*errors.render(exc))
         except ParamError:  # Express's URIError reaches Medusa's error handler: a plain 500

@@ -50,6 +50,7 @@ class ExpressResponse(Response):
         before: Iterable[tuple[str, str]] = (),
         after: Iterable[tuple[str, str]] = (),
         with_etag: bool = True,
+        etag: bytes | None = None,  # the body's, when it is already known
     ) -> None:
         self.status_code = status
         self.body = body
@@ -60,8 +61,10 @@ class ExpressResponse(Response):
         if content_type:
             headers.append(_CONTENT_TYPES.get(content_type) or (b"Content-Type", content_type.encode()))
         headers.append((b"Content-Length", b"%d" % len(body)))
+        self.etag = None
         if with_etag and body:
-            headers.append((b"ETag", _etag(body)))
+            self.etag = etag or _etag(body)
+            headers.append((b"ETag", self.etag))
         for k, v in after:
             headers.append((k.encode(), v.encode()))
         headers += _TAIL
