@@ -31,3 +31,42 @@ def test_reset_frees_the_frozen_old_state():
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+IDLE_SCRIPT = """
+import asyncio, gc, weakref
+from mock_server.web import memory
+
+memory.serve_mode()
+memory.IDLE, memory.GROWTH = 0.05, 100
+
+class Node:
+    pass
+
+async def main():
+    memory.busy()                     # a request: the idle clock starts
+    a, b = Node(), Node()
+    a.other, b.other = b, a           # a reference cycle
+    kept = [Node() for _ in range(500)]
+    gc.collect(0)                     # what survives a collection is frozen
+    ref = weakref.ref(a)
+    del a, b                          # the cycle is garbage now, but frozen
+    gc.collect(1)
+    assert ref() is not None, "a young collection walked a frozen object"
+    for _ in range(3):                # still busy: nothing is collected
+        await asyncio.sleep(0.03)
+        memory.busy()
+    assert ref() is not None
+    await asyncio.sleep(0.2)          # idle: the frozen objects are collected once
+    assert ref() is None, "the cycle frozen while serving was never collected"
+    assert gc.get_freeze_count() >= len(kept)
+
+asyncio.run(main())
+print("ok")
+"""
+
+
+def test_cycles_frozen_while_serving_are_collected_once_idle():
+    done = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

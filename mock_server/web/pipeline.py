@@ -40,7 +40,7 @@ from ..backend.store import Store
 from ..control.faults import FaultRule, error_body, prefer_code
 from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespace, NamespaceError
 from ..control.steering import drop, fault_answer
-from . import body as bodies
+from . import body as bodies, memory
 from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
 from .caches import Answers
 from .contract import Operation
@@ -167,6 +167,7 @@ class Pipeline:
     async def answer(self, scope, receive) -> ExpressResponse | None:
         """The final answer to one request (None: the connection is to be dropped)."""
         start = time.perf_counter()
+        memory.busy()
         mock = self.mock
         method, path = scope["method"], scope["path"]
         head = Head.of(scope["headers"])
