@@ -2,8 +2,9 @@
 
 ``Journal(size)`` keeps the last ``size`` requests in a ring (``collections.deque`` with
 ``maxlen``); ``size=0`` turns it off (``record`` returns at once). ``record`` runs on every
-Medusa request, so it stores what it is given as it is (the raw ASGI header list, the body
-bytes, a float time) in one tuple; redaction, decoding, JSON parsing and ISO timestamps are
+Medusa request, so it stores what it is given nearly as it is (the raw ASGI headers
+packed into one bytes object, ``name: value`` lines, by two C-level joins; the body bytes,
+a float time) in one tuple; redaction, decoding, JSON parsing and ISO timestamps are
 done only when somebody reads the journal. Bodies longer than ``body_limit`` bytes are
 cut to that many on record (and flagged ``truncated``), so memory stays flat: at most
 ``size`` entries of at most two ``body_limit`` bodies plus the headers the server accepted.
@@ -113,9 +114,10 @@ class Journal:
         fault: str | None = None,
     ) -> None:
         """One answered (or dropped: ``status`` None) request. ``headers`` is the ASGI
-        ``scope["headers"]`` list, kept as a tuple: an entry then holds only immutable
-        values, which the garbage collector stops tracking at its first look, so a full
-        journal adds nothing to the later, longer collections (benchmarks/PROFILE.md);
+        ``scope["headers"]`` list, kept as one bytes object: an entry then holds only
+        immutable values, which the garbage collector stops tracking at its first look,
+        and a few objects rather than three per header (an entry with the list's tuples
+        took about 2 KB; a hundred namespaces keep a thousand each);
         ``duration`` in seconds."""
         if not self.size:
             return
@@ -136,7 +138,7 @@ class Journal:
                 path,
                 query,
                 operation,
-                tuple(headers),
+                b"\r\n".join(map(b": ".join, headers)),
                 body,
                 body_len,
                 status,
@@ -331,9 +333,11 @@ def _request_json(entry: tuple, default: Any = None) -> Any:
         return default
 
 
-def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+def _headers(packed: bytes) -> dict[str, str]:
+    """The request headers of an entry (``name: value`` lines; a name has no colon)."""
     out: dict[str, str] = {}
-    for name, value in raw:
+    for line in packed.split(b"\r\n") if packed else ():
+        name, _, value = line.partition(b": ")
         name = name.lower()
         text = REDACTED if name in REDACTED_HEADERS else value.decode("latin-1")
         key = name.decode("latin-1")

@@ -102,6 +102,7 @@ from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, RuleError, json_depth, a
 from .journal import make_filters
 from .namespaces import QUERY as NAMESPACE_QUERY, Namespace, NamespaceError
 from .paths import PathPattern, PatternError
+from ..web.responses import encode
 
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 100_000
@@ -361,7 +362,7 @@ def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:
     data = rule.answer_body()
     status = rule.status
     assert status is not None, "fault_answer is for status rules"
-    return status, (None if data is None and not rule.has_body else orjson.dumps(data))
+    return status, (None if data is None and not rule.has_body else encode(data))  # journalled: exact size
 
 
 # Dropping a connection (see the module docstring).

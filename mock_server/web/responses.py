@@ -35,7 +35,10 @@ def _etag(body: bytes) -> bytes:
 
 
 def encode(data: object) -> bytes:
-    return orjson.dumps(data)
+    """Compact JSON, in a bytes object of its own size: orjson returns its whole write
+    buffer (a 116-byte answer holds 4 KB), and answers are kept, by the journal (a thousand
+    per namespace) and by the read cache; a copy costs well under a microsecond."""
+    return memoryview(orjson.dumps(data)).tobytes()
 
 
 class ExpressResponse(Response):
