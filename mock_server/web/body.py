@@ -34,21 +34,13 @@ def _is_read_by_body_parser(content_type: str | None) -> bool:
     return media_type(content_type) in PARSED_TYPES
 
 
-def plan(headers) -> tuple[int | None, str | None]:
-    """From the request head (ASGI header pairs): the declared length and the inflation to
-    apply (``None`` for identity). Raises the 415 and the early 413 as body-parser does,
-    before anything is read."""
-    content_type = content_length = encoding = None
-    chunked = False
-    for key, value in headers:
-        if key == b"content-type" and content_type is None:
-            content_type = value.decode("latin-1")
-        elif key == b"content-length" and content_length is None:
-            content_length = value
-        elif key == b"content-encoding" and encoding is None:
-            encoding = value.decode("latin-1")
-        elif key == b"transfer-encoding":
-            chunked = True
+def plan(
+    content_type: str | None, content_length: bytes | None, encoding: str | None, chunked: bool
+) -> tuple[int | None, str | None]:
+    """From the request head (the first of each header; ``chunked``: any
+    ``Transfer-Encoding``): the declared length and the inflation to apply (``None`` for
+    identity). Raises the 415 and the early 413 as body-parser does, before anything is
+    read."""
     length = None
     if content_length is not None:
         try:
@@ -68,10 +60,16 @@ def plan(headers) -> tuple[int | None, str | None]:
     return length, inflate
 
 
-async def read(receive, headers) -> bytes:
+async def read(
+    receive,
+    content_type: str | None,
+    content_length: bytes | None = None,
+    encoding: str | None = None,
+    chunked: bool = False,
+) -> bytes:
     """The body of one request, decoded, at most ``BODY_LIMIT`` bytes (``BodyError``
-    otherwise; ``ClientDisconnect`` if the client goes away)."""
-    _, inflate = plan(headers)
+    otherwise; ``ClientDisconnect`` if the client goes away); the head as ``plan`` takes it."""
+    _, inflate = plan(content_type, content_length, encoding, chunked)
     decoder = zlib.decompressobj(_INFLATE[inflate]) if inflate else None
     chunks: list[bytes] = []
     size = 0

@@ -108,24 +108,32 @@ class Answers:
     BODY = 16 * 1024
 
     def __init__(self) -> None:
-        self.by_store: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # id(store) -> (a weak reference to it, its answers); the entry goes with the store
+        self.by_store: dict[int, tuple[weakref.ref, dict]] = {}
+
+    def _answers(self, store) -> dict | None:
+        entry = self.by_store.get(id(store))
+        return entry[1] if entry is not None and entry[0]() is store else None
 
     def get(self, store, key: tuple) -> tuple[bytes, bytes] | None:
         """(body, ETag) remembered for ``key`` in ``store``'s current state, or None."""
-        answers = self.by_store.get(store)
+        answers = self._answers(store)
         return None if answers is None else answers.get(key)
 
     def put(self, store, key: tuple, body: bytes, etag: bytes) -> None:
         if len(body) > self.BODY:
             return
-        answers = self.by_store.get(store)
+        answers = self._answers(store)
         if answers is None:
-            answers = self.by_store[store] = {}
+            number, by_store = id(store), self.by_store
+            gone = lambda _ref: by_store.pop(number, None)  # noqa: E731
+            answers = {}
+            by_store[number] = (weakref.ref(store, gone), answers)
         elif len(answers) >= self.SIZE:
             answers.clear()
         answers[key] = (body, etag)
 
     def forget(self, store) -> None:
-        answers = self.by_store.get(store)
+        answers = self._answers(store)
         if answers:
             answers.clear()

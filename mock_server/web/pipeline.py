@@ -70,7 +70,14 @@ class Head:
     cookie: bool = False
     prefer: str | None = None
     namespace: str | None = None
-    has_body: bool = False  # a Content-Length or a Transfer-Encoding (type-is's hasBody)
+    content_length: bytes | None = None
+    content_encoding: str | None = None
+    chunked: bool = False  # a Transfer-Encoding
+
+    @property
+    def has_body(self) -> bool:
+        """A Content-Length or a Transfer-Encoding (type-is's hasBody)."""
+        return self.chunked or self.content_length is not None
 
     @classmethod
     def of(cls, raw: list[tuple[bytes, bytes]]) -> "Head":
@@ -90,8 +97,14 @@ class Head:
             elif key == b"prefer":
                 if head.prefer is None:
                     head.prefer = value.decode("latin-1")
-            elif key == b"content-length" or key == b"transfer-encoding":
-                head.has_body = True
+            elif key == b"content-length":
+                if head.content_length is None:
+                    head.content_length = value
+            elif key == b"transfer-encoding":
+                head.chunked = True
+            elif key == b"content-encoding":
+                if head.content_encoding is None:
+                    head.content_encoding = value.decode("latin-1")
             elif key == NAMESPACE_HEADER:
                 if head.namespace is None:
                     head.namespace = value.decode("latin-1")
@@ -200,7 +213,9 @@ class Pipeline:
             response = None
             if op is not None:
                 try:
-                    raw = await bodies.read(receive, scope["headers"])
+                    raw = await bodies.read(
+                        receive, head.content_type, head.content_length, head.content_encoding, head.chunked
+                    )
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})
             rule = ns.faults.match(method, path, "before")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from binascii import b2a_base64
+from functools import lru_cache
 from hashlib import sha1
 from typing import Iterable
 from urllib.parse import quote
@@ -31,7 +32,17 @@ def etag(body: bytes) -> str:
 
 
 def _etag(body: bytes) -> bytes:
+    return _small_etag(body) if len(body) <= SMALL_BODY else _hash_etag(body)
+
+
+def _hash_etag(body: bytes) -> bytes:
     return b'W/"%x-%s"' % (len(body), b2a_base64(sha1(body).digest(), newline=False)[:27])
+
+
+# Error answers repeat the same few small bodies (a validation message, a 401, a 404):
+# their ETags are remembered (looking up a short body costs less than hashing it).
+SMALL_BODY = 512
+_small_etag = lru_cache(maxsize=256)(_hash_etag)
 
 
 def encode(data: object) -> bytes:
