@@ -129,6 +129,7 @@ class MockServer:
                 server_header=False,
                 access_log=False,
                 http=protocol_class(limits),
+                proxy_headers=False,  # as `mock-server serve`
                 timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
                 lifespan="off",
             )
