@@ -364,7 +364,7 @@ class Pipeline:
             reply.status, reply.data, cors=cors, set_cookie=reply.set_cookie, cookie_first=reply.cookie_first
         )
         if reply.read_key is not None and reply.status == 200 and response.etag is not None:
-            self.answers.put(ns.store, reply.read_key, response.body, response.etag)
+            self.answers.put(ns.store, reply.read_key, bytes(response.body), response.etag)
         return response
 
     def accounts(self, ns: Namespace) -> tuple[Store, ...]:
