@@ -1,0 +1,106 @@
+"""Machine instructions per request, in process, counted by valgrind's callgrind: a figure
+that does not move with the machine's load, unlike any timing on a shared VM (where the
+same run varies by 10-30%). Used to attribute each change in benchmarks/PROFILE.md; not
+part of ``make bench``.
+
+    .venv/bin/python benchmarks/instructions.py [refund get list rejected] [--n 500]
+
+For each scenario (benchmarks/run.py's, in the default namespace, as benchmarks/inproc.py
+sends them) it runs the app under callgrind twice, with ``n`` requests and with none, and
+prints the difference divided by ``n``. Needs valgrind; about a minute per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+
+def child(name: str, n: int) -> None:
+    """Log in, warm up, then send ``n`` requests of scenario ``name`` (under callgrind)."""
+    from inproc import call
+    from mock_server.config import Config
+    from mock_server.web import memory
+    from mock_server.web.app import create_app
+    from run import ADMIN, SCENARIOS
+
+    app = create_app(Config(fixtures=HERE / "fixtures.yaml"))
+    memory.serve_mode()
+    scenario = next(s for s in SCENARIOS if s.name == name)
+
+    async def main() -> None:
+        login = json.dumps(ADMIN).encode()
+        _, body = await call(
+            app,
+            "POST",
+            "/auth/user/emailpass",
+            [(b"content-type", b"application/json"), (b"content-length", str(len(login)).encode())],
+            login,
+        )
+        headers = [
+            (b"host", b"127.0.0.1:9000"),
+            (b"authorization", b"Bearer " + json.loads(body)["token"].encode()),
+        ]
+        if scenario.body:
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(scenario.body)),
+            ]
+        data = scenario.body.encode()
+        for _ in range(50 + n):  # the 50 warm the caches in both runs alike
+            await call(app, scenario.method, scenario.path, list(headers), data)
+
+    asyncio.run(main())
+
+
+def collected(name: str, n: int) -> int:
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--child",
+            name,
+            str(n),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenarios", nargs="*", default=["refund", "get", "list", "rejected"])
+    parser.add_argument("--n", type=int, default=500)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed", file=sys.stderr)
+        return 2
+    for name in args.scenarios:
+        per_request = (collected(name, args.n) - collected(name, 0)) / args.n
+        print(f"{name:9} {per_request / 1000:7.1f}k instructions/request", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
