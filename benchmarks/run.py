@@ -482,6 +482,10 @@ def run_rounds(
                     seconds=warmup,
                     namespaces=s.namespaces,
                 )
+    if warmup:  # every server done with its warm-up before the first measured run
+        time.sleep(2.5)
+        for server in {id(srv): srv for c in contenders for srv in c.servers.values()}.values():
+            settle(server, least=0)
     for r in range(rounds):
         for s in scenarios:
             order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
@@ -501,6 +505,7 @@ def run_rounds(
                 )
                 run.cpu = (server.cpu_seconds() - cpu0) / run.seconds
                 c.runs.setdefault(s.name, []).append(run)
+                settle(server)
                 print(
                     f"  round {r + 1}/{rounds} {s.name:10} {c.name:14} {run.rps:9.0f} req/s  "
                     f"p50 {run.p50:6.2f} ms  p99 {run.p99:6.2f} ms  server CPU {run.cpu:4.0%}"
@@ -508,6 +513,25 @@ def run_rounds(
                     + (f"  socket errors {run.errors}" if run.errors else ""),
                     flush=True,
                 )
+
+
+def settle(
+    server: Server, quiet: float = 0.02, window: float = 0.25, least: float = 2.5, most: float = 15.0
+) -> float:
+    """Wait until ``server`` is done with what the last run left it, so the next contender's
+    run (on the same core) does not share it: at least ``least`` seconds (a mock collects its
+    frozen objects one to two seconds after its load stops, ``web/memory.py``), then until
+    its CPU over ``window`` seconds is under ``quiet`` of a core (Prism goes on answering
+    its backlog for about half a second after wrk stops), ``most`` at most. Returns the
+    seconds waited."""
+    started = time.perf_counter()
+    time.sleep(least)
+    while time.perf_counter() - started < most:
+        before = server.cpu_seconds()
+        time.sleep(window)
+        if server.cpu_seconds() - before < quiet * window:
+            break
+    return time.perf_counter() - started
 
 
 def measure_startup(n: int, include_prism: bool) -> dict:
@@ -1239,7 +1263,10 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         f"- Load: wrk (Debian's package; C, epoll, keeps up with far more than any contender "
         f"here) with {THREADS} threads and {CONNECTIONS} keep-alive connections on 127.0.0.1, "
         f"{args.rounds} rounds x {args.duration:g} s per scenario and contender after a "
-        f"{args.warmup:g} s warm-up; contenders interleaved, their order rotating each round. "
+        f"{args.warmup:g} s warm-up; contenders interleaved, their order rotating each round, "
+        f"each run starting once the server of the run before is quiet (at least 2.5 s and "
+        f"under 2% of a core: Prism answers its backlog for about half a second after wrk "
+        f"stops, and all servers share one core). "
         f"Figures are the median of the rounds (req/s range in brackets).",
         "- Server CPU: the share of its core the server process used during the runs "
         "(`/proc/PID/stat`); below 100% the server was waiting for requests (the load "
