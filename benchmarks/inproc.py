@@ -54,24 +54,32 @@ async def call(app, method: str, target: str, headers, body: bytes) -> tuple[int
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-async def main_async(n: int, validate: bool, repeat: int, **config) -> None:
-    app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate, **config))
-    login = json.dumps(ADMIN).encode()
-    status, body = await call(
+async def login(app) -> str:
+    """A bearer token from the app's own login route."""
+    data = json.dumps(ADMIN).encode()
+    _, body = await call(
         app,
         "POST",
         "/auth/user/emailpass",
-        [(b"content-type", b"application/json"), (b"content-length", str(len(login)).encode())],
-        login,
+        [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        data,
     )
-    token = json.loads(body)["token"]
+    return json.loads(body)["token"]
+
+
+def headers_for(s, token: str) -> list[tuple[bytes, bytes]]:
+    """The ASGI headers of one request of scenario ``s`` (the default namespace)."""
+    headers = [(b"host", b"127.0.0.1:9000"), (b"authorization", f"Bearer {token}".encode())]
+    if s.body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(s.body)).encode())]
+    return headers
+
+
+async def main_async(n: int, validate: bool, repeat: int, **config) -> None:
+    app = create_app(Config(fixtures=HERE / "fixtures.yaml", validate_responses=validate, **config))
+    token = await login(app)
     for s in SCENARIOS:
-        headers = [(b"host", b"127.0.0.1:9000"), (b"authorization", f"Bearer {token}".encode())]
-        if s.body:
-            headers += [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(s.body)).encode()),
-            ]
+        headers = headers_for(s, token)
         body = s.body.encode()
         if s.namespaces:  # one header list per namespace, the next one each request
             spread = [

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import shutil
 import subprocess
@@ -28,34 +27,18 @@ sys.path.insert(0, str(HERE))
 
 def child(name: str, n: int) -> None:
     """Log in, warm up, then send ``n`` requests of scenario ``name`` (under callgrind)."""
-    from inproc import call
+    from inproc import call, headers_for, login
     from mock_server.config import Config
     from mock_server.web import memory
     from mock_server.web.app import create_app
-    from run import ADMIN, SCENARIOS
+    from run import SCENARIOS
 
     app = create_app(Config(fixtures=HERE / "fixtures.yaml"))
     memory.serve_mode()
     scenario = next(s for s in SCENARIOS if s.name == name)
 
     async def main() -> None:
-        login = json.dumps(ADMIN).encode()
-        _, body = await call(
-            app,
-            "POST",
-            "/auth/user/emailpass",
-            [(b"content-type", b"application/json"), (b"content-length", str(len(login)).encode())],
-            login,
-        )
-        headers = [
-            (b"host", b"127.0.0.1:9000"),
-            (b"authorization", b"Bearer " + json.loads(body)["token"].encode()),
-        ]
-        if scenario.body:
-            headers += [
-                (b"content-type", b"application/json"),
-                (b"content-length", b"%d" % len(scenario.body)),
-            ]
+        headers = headers_for(scenario, await login(app))
         data = scenario.body.encode()
         for _ in range(50 + n):  # the 50 warm the caches in both runs alike
             await call(app, scenario.method, scenario.path, list(headers), data)
