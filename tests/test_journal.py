@@ -118,6 +118,24 @@ def test_the_journal_never_exceeds_its_bound():
     assert entries[0]["path"] == "/admin/payments/pay_100/refund"
 
 
+def test_a_repeated_request_shares_what_it_repeats_and_nothing_else():
+    journal = Journal(10)
+    other = [*HEADERS[:-1], (b"origin", b"http://localhost:3000")]
+    record(journal, path="/admin/payments/" + "pay_1/refund", query=b"fields=" + b"id")
+    record(journal, path="/admin/payments/" + "pay_1/refund", query=b"fields=" + b"id")
+    record(journal, path="/admin/payments/pay_2/refund", query=b"fields=id", headers=other)
+    first, second, third = journal._entries
+    for i in (3, 4, 6):  # path, query, packed headers: one object for the repeated request
+        assert second[i] is first[i]
+    assert third[3] is not second[3] and third[6] is not second[6]
+    newest, middle, oldest = journal.query()[0]
+    assert newest["path"] == "/admin/payments/pay_2/refund"
+    assert newest["request"]["headers"]["origin"] == "http://localhost:3000"
+    assert middle["request"]["headers"] == oldest["request"]["headers"]
+    assert middle["request"]["headers"]["origin"] == "http://localhost:5173"
+    assert (middle["path"], middle["query"]) == ("/admin/payments/pay_1/refund", "fields=id")
+
+
 def test_bodies_are_cut_to_the_limit_on_record():
     journal = Journal(3, body_limit=64)
     big = b'{"note":"' + b"x" * 1_000_000 + b'"}'
