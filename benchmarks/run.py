@@ -18,7 +18,9 @@ What runs (all on 127.0.0.1, every load run bounded by wrk's -d):
   interleaved (the order rotates each round);
 - the price of each steering feature as a ratio to the same run without it: the journal
   (mock ÷ mock-nojournal), an idle fault rule (mock-fault ÷ mock), namespaces (the spread
-  refund ÷ ``refund-1ns``, same server, same rounds);
+  refund ÷ ``refund-1ns``, same server, same rounds); then each again on the refund in
+  ``--price-pairs`` pairs (two servers loaded together on the server core, one server in
+  alternating runs: ``run_pairs``), the figure the targets use;
 - start-up (process start to the first 200 on /health, median of 5), idle RSS, RSS after the
   load, RSS after the first 100,000 and after 1,000,000 requests, and the refund on a payment
   with 100,000 refunds against one with none;
