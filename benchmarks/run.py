@@ -19,8 +19,8 @@ What runs (all on 127.0.0.1, every load run bounded by wrk's -d):
 - the price of each steering feature as a ratio to the same run without it: the journal
   (mock ÷ mock-nojournal), an idle fault rule (mock-fault ÷ mock), namespaces (the spread
   refund ÷ ``refund-1ns``, same server, same rounds); then each again on the refund in
-  ``--price-pairs`` pairs (two servers loaded together on the server core, one server in
-  alternating runs: ``run_pairs``), the figure the targets use;
+  ``--price-pairs`` pairs of the two servers loaded together on the server core
+  (``run_pairs``), the figure the targets use for those two;
 - start-up (process start to the first 200 on /health, median of 5), idle RSS, RSS after the
   load, RSS after the first 100,000 and after 1,000,000 requests, and the refund on a payment
   with 100,000 refunds against one with none;
@@ -162,7 +162,7 @@ def build_scenarios(n: int) -> list[Scenario]:
                 "POST",
                 refund,
                 '{"amount":1}',
-                contenders=("mock", "floor"),
+                contenders=("mock", "mock-nojournal", "mock-fault", "floor"),  # one history for all mocks
             ),
         )
     return scenarios
@@ -518,69 +518,63 @@ def run_rounds(
                 )
 
 
-PAIRED = (  # (price, scenario with the feature, contender, scenario without, contender)
-    ("journal", "refund", "mock", "refund", "mock-nojournal"),
-    ("fault", "refund", "mock-fault", "refund", "mock"),
-    ("namespaces", "refund", "mock", SINGLE_NS_SCENARIO, "mock"),
+PAIRED = (  # (price, the contender with the feature, the same server without it), on the refund
+    ("journal", "mock", "mock-nojournal"),
+    ("fault", "mock-fault", "mock"),
 )
 
 
-def load_once(side: tuple[Contender, Scenario], server: Server, seconds: float) -> float:
-    """The req/s of one wrk run of ``side``'s scenario, as its contender sends it."""
-    c, s = side
+def load_once(contender: Contender, s: Scenario, seconds: float) -> float:
+    """The req/s of one wrk run of scenario ``s`` on ``contender``'s server for it."""
+    server = contender.servers[s.name]
     return wrk(
-        server.port, s.method, s.path, body=s.body, auth=c.auth, seconds=seconds, namespaces=s.namespaces
+        server.port,
+        s.method,
+        s.path,
+        body=s.body,
+        auth=contender.auth,
+        seconds=seconds,
+        namespaces=s.namespaces,
     ).rps
 
 
 def run_pairs(contenders: list[Contender], scenarios: list[Scenario], pairs: int, seconds: float) -> dict:
-    """Each feature's price on the refund measured again after the rounds (journals full,
-    refunds stored), in ``pairs`` pairs of ``seconds``-long runs with and without it.
+    """The journal's and an idle fault rule's price on the refund measured again after the
+    rounds (journals full, refunds stored), in ``pairs`` pairs of ``seconds``-long runs of
+    the server with the feature and the server without it, loaded at the same time, each by
+    its own wrk, on the one server core.
 
     This machine's rate moves by 10-30% from one run to the next, and the rounds set each
-    run against one other run minutes apart. When the two sides are two servers (the
-    journal, a fault rule), both are loaded at the same time, each by its own wrk, on the
-    one server core: each gets half of it, so the ratio of their req/s is the ratio of what
-    a request costs each, and whatever slows the machine down slows both alike (two
-    identical servers measured this way came within 4% of each other; run after run, the
-    same pair within 3%). When both sides are one server (namespaces: the spread refund
-    and the refund in the default namespace), the runs alternate on it, the first of each
-    pair alternating (ABBA), so a drift over the pairs weighs on both sides alike.
+    run against one other run minutes apart. Loaded together, each server gets half the
+    core, so the ratio of their req/s is the ratio of what a request costs each, and
+    whatever slows the machine down slows both alike: two identical servers measured so
+    came within 1-4% of each other, and one pair of servers repeats its ratio within a few
+    per cent while the rates themselves move by 30%. (Namespaces, one server against
+    itself, cannot be loaded so; their price stays the rounds'.)
 
     For each: the pairs' req/s with and without, their ratio of the total requests (equal
     run lengths) and the median of the pairs' ratios."""
     by_name = {c.name: c for c in contenders}
-    by_scenario = {s.name: s for s in scenarios}
+    refund = next((s for s in scenarios if s.name == "refund"), None)
     out: dict = {}
-    for price_name, on_s, on_c, off_s, off_c in PAIRED:
-        if on_c not in by_name or off_c not in by_name or on_s not in by_scenario or off_s not in by_scenario:
+    for price_name, on, off in PAIRED:
+        if refund is None or on not in by_name or off not in by_name:
             continue
-        sides = [(by_name[on_c], by_scenario[on_s]), (by_name[off_c], by_scenario[off_s])]
-        servers = [c.servers[s.name] for c, s in sides]
-        together = servers[0] is not servers[1]
-
+        sides = [by_name[on], by_name[off]]
         found: list[tuple[float, float]] = []
         for i in range(pairs):
-            for server in servers if together else ():
-                settle(server)
-            if together:
-                with ThreadPoolExecutor(2) as pool:
-                    rates = list(pool.map(load_once, sides, servers, (seconds, seconds)))
-            else:
-                rates = [0.0, 0.0]
-                for k in (0, 1) if i % 2 == 0 else (1, 0):
-                    settle(servers[k])
-                    rates[k] = load_once(sides[k], servers[k], seconds)
-            found.append((rates[0], rates[1]))
+            for c in sides:
+                settle(c.servers[refund.name])
+            with ThreadPoolExecutor(2) as pool:
+                with_it, without = pool.map(load_once, sides, (refund, refund), (seconds, seconds))
+            found.append((with_it, without))
             print(
-                f"  pair {i + 1}/{pairs} {price_name:10} with {rates[0]:8.0f} req/s  "
-                f"without {rates[1]:8.0f} req/s  {rates[0] / rates[1]:.2f}x"
-                + ("  (together on one core)" if together else ""),
+                f"  pair {i + 1}/{pairs} {price_name:8} with {with_it:8.0f} req/s  "
+                f"without {without:8.0f} req/s  {with_it / without:.2f}x (together on one core)",
                 flush=True,
             )
         out[price_name] = {
-            "scenario": on_s,
-            "together": together,
+            "scenario": refund.name,
             "pairs": found,
             "seconds": seconds,
             "ratio": sum(a for a, _ in found) / sum(b for _, b in found),
@@ -1103,8 +1097,7 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         if pair is None:
             return found["ratio"] >= PRICE_TARGET, f" (target >= {PRICE_TARGET}x)"
         return pair["ratio"] >= PRICE_TARGET, (
-            f" in the rounds; {pair['ratio']:.2f}x over {len(pair['pairs'])} pairs "
-            f"{'loaded together' if pair['together'] else 'alternating'} "
+            f" in the rounds; {pair['ratio']:.2f}x over {len(pair['pairs'])} pairs loaded together "
             f"(target >= {PRICE_TARGET}x, on the pairs)"
         )
 
@@ -1310,26 +1303,25 @@ def price_section(table: dict, extra: dict) -> list[str]:
         what = {
             "journal": "the journal (mock ÷ mock-nojournal)",
             "fault": "an idle fault rule (mock-fault ÷ mock)",
-            "namespaces": f"namespaces (refund ÷ {SINGLE_NS_SCENARIO}, on the mock)",
         }
         first = next(iter(paired.values()))
         lines.append(
-            f"- The same prices on the refund measured again after the rounds, in "
-            f"{len(first['pairs'])} pairs of {first['seconds']:g}-second runs with and without the "
-            "feature: two servers loaded at the same time on the one server core, each by its "
-            "own wrk (each gets half the core, so the ratio of their req/s is the ratio of what a "
-            "request costs, and a machine slowing down slows both); one server (namespaces) "
-            "in alternating runs, ABBA. The ratio of the total requests, which the targets use, "
-            "then the median of the pairs' ratios and each pair's req/s with ÷ without: "
+            f"- The journal's and an idle fault rule's price on the refund, measured again after "
+            f"the rounds in {len(first['pairs'])} pairs of {first['seconds']:g}-second runs: the "
+            "server with the feature and the one without loaded at the same time on the one "
+            "server core, each by its own wrk (each gets half the core, so the ratio of their "
+            "req/s is the ratio of what a request costs each, and a machine slowing down slows "
+            "both). The ratio of the total requests, which the targets use, then the median "
+            "of the pairs' ratios and each pair's req/s with ÷ without: "
             + "; ".join(
-                f"{what[name]}{'' if p['together'] else ', alternating'} **{p['ratio']:.2f}x** "
-                f"(median pair {p['median_pair_ratio']:.2f}x; "
+                f"{what[name]} **{p['ratio']:.2f}x** (median pair {p['median_pair_ratio']:.2f}x; "
                 + ", ".join(f"{a:,.0f} ÷ {b:,.0f}" for a, b in p["pairs"])
                 + ")"
                 for name, p in paired.items()
             )
             + ". The rounds above set each price from runs minutes apart, on a machine whose "
-            "rate moves by 10-30% from one run to the next."
+            "rate moves by 10-30% from one run to the next. (Loaded together, both servers run "
+            "slower than alone; the ratio is the figure.)"
         )
     return lines
 
@@ -1576,8 +1568,9 @@ def main() -> int:
         "--price-pairs",
         type=int,
         default=6,
-        help="pairs of runs, with and without, measuring each steering feature's price on the "
-        "refund after the rounds (0: skip; the targets then use the rounds)",
+        help="pairs of runs, with and without, loaded together, measuring the journal's and an "
+        "idle fault rule's price on the refund after the rounds (0: skip; the targets then use "
+        "the rounds)",
     )
     parser.add_argument("--price-duration", type=float, default=3.0, help="seconds per paired run")
     parser.add_argument("--many-rounds", type=int, default=3)
