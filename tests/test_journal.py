@@ -136,6 +136,20 @@ def test_a_repeated_request_shares_what_it_repeats_and_nothing_else():
     assert (middle["path"], middle["query"]) == ("/admin/payments/pay_1/refund", "fields=id")
 
 
+def test_headers_sent_in_two_orders_alternately_are_each_packed_once():
+    journal = Journal(10)
+    swapped = [HEADERS[1], HEADERS[0], *HEADERS[2:]]
+    for _ in range(3):
+        record(journal, headers=list(HEADERS))
+        record(journal, headers=list(swapped))
+    packed = [e[6] for e in journal._entries]
+    assert all(p is packed[0] for p in packed[0::2]) and all(p is packed[1] for p in packed[1::2])
+    assert packed[0] != packed[1]
+    newest, oldest = journal.query()[0][0], journal.query()[0][-1]
+    assert list(newest["request"]["headers"]) == [k.decode() for k, _ in swapped]
+    assert list(oldest["request"]["headers"]) == [k.decode() for k, _ in HEADERS]
+
+
 def test_bodies_are_cut_to_the_limit_on_record():
     journal = Journal(3, body_limit=64)
     big = b'{"note":"' + b"x" * 1_000_000 + b'"}'
