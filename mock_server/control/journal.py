@@ -128,9 +128,8 @@ class Journal:
         query equals the previous entry's, or whose headers equal one of the last
         ``RECENT_HEADERS`` sets (a test suite's client repeating its headers and their
         bearer token of 300 bytes), shares those objects, and its headers are compared, not
-        packed again: an entry of a repeated refund holds about
-        400 bytes instead of 1.2 KB, and ``record`` takes half the time. ``duration`` in
-        seconds."""
+        packed again: an entry of a repeated refund holds about 400 bytes instead of 1.2 KB,
+        and ``record`` takes half the time. ``duration`` in seconds."""
         if not self.size:
             return
         limit = self.body_limit
