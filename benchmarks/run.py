@@ -1092,7 +1092,7 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
     paired = extra.get("paired") or {}
 
     def on_refund(key: str, found: dict) -> tuple[bool, str]:
-        """The refund's price against its target: from the ABBA pairs when they ran."""
+        """The refund's price against its target: from the pairs loaded together when they ran."""
         pair = paired.get(key)
         if pair is None:
             return found["ratio"] >= PRICE_TARGET, f" (target >= {PRICE_TARGET}x)"
