@@ -210,3 +210,19 @@ def test_snapshot_of_a_backend_that_shows_the_order_link():
     ]
     assert notes == ["1 refund reason(s) only known from refunds: written as deleted"]
     fixtures.build([fixtures.parse(yaml.safe_dump(document))])  # loads
+
+
+def test_a_snapshot_over_a_posted_documents_limit_is_loadable_as_the_file_it_becomes():
+    """`make diff` starts its mock from a snapshot of the real backend, as a fixture file:
+    after a few contract runs the backend holds more than the 1 MB a posted document may."""
+    reasons = [
+        {"id": f"refr_{i:026d}", "label": f"Reason {i}", "code": f"code_{i}", "description": "x" * 200}
+        for i in range(5000)
+    ]
+    document = {"refund_reasons": reasons, "payments": []}
+    text = yaml.safe_dump(document, allow_unicode=True)
+    assert len(text.encode()) > fixtures.POSTED.bytes
+    with pytest.raises(fixtures.FixtureError, match="larger than 1048576 bytes"):
+        fixtures.parse(text)
+    kept, dropped = snapshot.loadable(document)
+    assert dropped == [] and len(kept["refund_reasons"]) == 5000
