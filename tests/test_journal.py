@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from mock_server.control.faults import Faults
+from mock_server.control import journal as journal_module
 from mock_server.control.journal import REDACTED, Journal, make_filters
 from mock_server.control.paths import MAX_PATTERN, PathPattern, PatternError
 from mock_server.control.steering import MAX_BODY, steering_routes
@@ -125,9 +126,10 @@ def test_a_repeated_request_shares_what_it_repeats_and_nothing_else():
     record(journal, path="/admin/payments/" + "pay_1/refund", query=b"fields=" + b"id")
     record(journal, path="/admin/payments/pay_2/refund", query=b"fields=id", headers=other)
     first, second, third = journal._entries
-    for i in (3, 4, 6):  # path, query, packed headers: one object for the repeated request
+    path, query, headers = journal_module._PATH, journal_module._QUERY, journal_module._HEADERS
+    for i in (path, query, headers):  # one object each for the repeated request
         assert second[i] is first[i]
-    assert third[3] is not second[3] and third[6] is not second[6]
+    assert third[path] is not second[path] and third[headers] is not second[headers]
     newest, middle, oldest = journal.query()[0]
     assert newest["path"] == "/admin/payments/pay_2/refund"
     assert newest["request"]["headers"]["origin"] == "http://localhost:3000"
@@ -142,12 +144,53 @@ def test_headers_sent_in_two_orders_alternately_are_each_packed_once():
     for _ in range(3):
         record(journal, headers=list(HEADERS))
         record(journal, headers=list(swapped))
-    packed = [e[6] for e in journal._entries]
+    packed = [e[journal_module._HEADERS] for e in journal._entries]
     assert all(p is packed[0] for p in packed[0::2]) and all(p is packed[1] for p in packed[1::2])
     assert packed[0] != packed[1]
     newest, oldest = journal.query()[0][0], journal.query()[0][-1]
     assert list(newest["request"]["headers"]) == [k.decode() for k, _ in swapped]
     assert list(oldest["request"]["headers"]) == [k.decode() for k, _ in HEADERS]
+
+
+def test_headers_render_as_sent_empty_values_colons_and_repeats_included():
+    journal = Journal(10)
+    sent = [
+        (b"host", b"127.0.0.1:9000"),
+        (b"x-empty", b""),
+        (b"x-colon", b"a: b: c"),
+        (b"accept", b"text/html"),
+        (b"accept", b"application/json"),
+        (b"x-last", b""),
+    ]
+    given = list(sent)
+    record(journal, headers=given)
+    given[0] = (b"host", b"changed.example")  # the list is the server's; the entry keeps its copy
+    headers = journal.query()[0][0]["request"]["headers"]
+    assert headers == {
+        "host": "127.0.0.1:9000",
+        "x-empty": "",
+        "x-colon": "a: b: c",
+        "accept": "text/html, application/json",
+        "x-last": "",
+    }
+    record(journal, headers=[])
+    assert journal.query()[0][0]["request"]["headers"] == {}
+
+
+def test_journals_share_header_pairs_and_the_shared_table_stays_bounded(monkeypatch):
+    first, second = Journal(10), Journal(10)
+    record(first, headers=[(bytes(bytearray(k)), bytes(bytearray(v))) for k, v in HEADERS])
+    record(second, headers=[(bytes(bytearray(k)), bytes(bytearray(v))) for k, v in HEADERS])
+    held = journal_module._HEADERS
+    one, other = first._entries[-1][held], second._entries[-1][held]
+    assert one is not other and all(a is b for a, b in zip(one, other, strict=True))
+    # past the limit the table starts again; what entries hold stays as it was
+    monkeypatch.setattr(journal_module, "SHARED_LIMIT", 64)
+    for i in range(50):
+        record(first, headers=[(b"x-trace", b"%d-" % i + b"t" * 20)])
+    assert journal_module._shared_size <= 64
+    assert first.query(limit=1)[0][0]["request"]["headers"] == {"x-trace": "49-" + "t" * 20}
+    assert second.query()[0][0]["request"]["headers"]["host"] == "127.0.0.1:9000"
 
 
 def test_bodies_are_cut_to_the_limit_on_record():
@@ -156,7 +199,7 @@ def test_bodies_are_cut_to_the_limit_on_record():
     for _ in range(10):
         record(journal, body=big, response=big)
     stored = journal._entries[-1]
-    assert len(stored[7]) == 64 and len(stored[10]) == 64
+    assert len(stored[journal_module._BODY]) == 64 and len(stored[journal_module._RESPONSE]) == 64
     entry = journal.query()[0][0]
     assert entry["request"]["truncated"] is True and entry["response"]["truncated"] is True
     assert entry["request"]["json"] is None  # a cut body is not parsed

@@ -2,12 +2,12 @@
 
 ``Journal(size)`` keeps the last ``size`` requests in a ring (``collections.deque`` with
 ``maxlen``); ``size=0`` turns it off (``record`` returns at once). ``record`` runs on every
-Medusa request, so it stores what it is given nearly as it is (the raw ASGI headers
-packed into one bytes object, ``name: value`` lines, by two C-level joins; the body bytes,
-a float time) in one tuple; redaction, decoding, JSON parsing and ISO timestamps are
-done only when somebody reads the journal. Bodies longer than ``body_limit`` bytes are
-cut to that many on record (and flagged ``truncated``), so memory stays flat: at most
-``size`` entries of at most two ``body_limit`` bodies plus the headers the server accepted.
+Medusa request, so it stores what it is given nearly as it is (the request's headers as
+a tuple of header pairs shared with every entry that repeats them; the body bytes, a
+float time) in one tuple; redaction, decoding, JSON parsing and ISO timestamps are done
+only when somebody reads the journal. Bodies longer than ``body_limit`` bytes are cut to
+that many on record (and flagged ``truncated``), so memory stays flat: at most ``size``
+entries of at most two ``body_limit`` bodies plus the headers the server accepted.
 
 Sequence numbers start at 1 and keep counting across ``clear()``, so ``since`` (entries
 with a *greater* sequence number) stays meaningful for a test that noted the last one.
@@ -34,8 +34,36 @@ NEAR_MISSES = 3
 # header sets remembered per journal: one client's GETs and POSTs differ (Content-Type), and
 # two connections of one load generator may send the same headers in two orders
 RECENT_HEADERS = 4
+# Header pairs as journals keep them: one tuple per distinct (name, value), shared by every
+# journal of the process (namespaces' clients repeat the same bearer token and host), so
+# comparing a request's headers with a journal's remembered sets reads objects that the
+# last request to any namespace read too. Bounded: past SHARED_LIMIT bytes of names and
+# values the table starts again (entries keep the pairs they hold).
+SHARED_LIMIT = 1 << 20
+_shared: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
+_shared_size = 0
 
-# Entry tuple layout (a tuple, not an object: one allocation per request).
+
+def _share(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A copy of ``headers`` made of the shared pairs (new pairs are added)."""
+    global _shared_size
+    out = []
+    for name, value in headers:
+        pair = (bytes(name), bytes(value))
+        known = _shared.get(pair)
+        if known is None:
+            size = len(name) + len(value)
+            if _shared_size + size > SHARED_LIMIT:
+                _shared.clear()
+                _shared_size = 0
+            _shared[pair] = known = pair
+            _shared_size += size
+        out.append(known)
+    return out
+
+
+# Entry tuple layout (a tuple, not an object: one allocation per request). ``_CUT`` is None,
+# or the body's and the response's lengths as given when either was cut to ``body_limit``.
 (
     _SEQ,
     _TIME,
@@ -45,13 +73,12 @@ RECENT_HEADERS = 4
     _OPERATION,
     _HEADERS,
     _BODY,
-    _BODY_LEN,
     _STATUS,
     _RESPONSE,
-    _RESPONSE_LEN,
     _DURATION,
     _FAULT,
-) = range(14)
+    _CUT,
+) = range(13)
 
 
 @dataclass(frozen=True)
@@ -95,10 +122,11 @@ class Journal:
         self._entries: deque[tuple] = deque(maxlen=size or 1)
         self._seq = itertools.count(1)
         self._last = 0
-        # the newest entry's path and query, and the last few header sets (as given, and
-        # packed), shared by the next entries that are equal
+        # the newest entry's path and query, and the last few header sets (as a list to
+        # compare with the request's and as the tuple entries hold), shared by the next
+        # entries that are equal
         self._path, self._query = "", b""
-        self._recent: list[tuple[tuple[tuple[bytes, bytes], ...], bytes]] = []
+        self._recent: list[tuple[list[tuple[bytes, bytes]], tuple[tuple[bytes, bytes], ...]]] = []
 
     @property
     def enabled(self) -> bool:
@@ -121,34 +149,37 @@ class Journal:
         fault: str | None = None,
     ) -> None:
         """One answered (or dropped: ``status`` None) request. ``headers`` is the ASGI
-        ``scope["headers"]`` list, kept as one bytes object: an entry then holds only
-        immutable values, which the garbage collector stops tracking at its first look,
-        and a few objects rather than three per header (an entry with the list's tuples
-        took about 2 KB; a hundred namespaces keep a thousand each). A request whose path or
-        query equals the previous entry's, or whose headers equal one of the last
-        ``RECENT_HEADERS`` sets (a test suite's client repeating its headers and their
-        bearer token of 300 bytes), shares those objects, and its headers are compared, not
-        packed again: an entry of a repeated refund holds about 400 bytes instead of 1.2 KB,
-        and ``record`` takes half the time. ``duration`` in seconds."""
+        ``scope["headers"]`` list. ``duration`` in seconds.
+
+        An entry holds only immutable values, which the garbage collector stops tracking
+        at its first look. A request whose path or query equals the previous entry's, or
+        whose headers equal one of the last ``RECENT_HEADERS`` sets (a test suite's client
+        repeating its headers and their bearer token of 300 bytes), shares those objects:
+        an entry of a repeated refund holds about 350 bytes, where one with its own copy of
+        the headers took 1.2 KB and one with the list's own tuples about 2 KB (a hundred
+        namespaces keep a thousand entries each).
+
+        What this costs is mostly work and memory that are not in the cache: a journal
+        is touched once per request to its namespace. So a repeated set is recognised by
+        comparing the request's list with a remembered one, made of the pairs every
+        journal shares (``_share``): no copy, no allocation, and what is read is what the
+        last request read (benchmarks/PROFILE.md). Lengths are kept only when a body was
+        cut."""
         if not self.size:
             return
         limit = self.body_limit
-        body_len = len(body)
-        if body_len > limit:
-            body = body[:limit]
-        response_len = len(response)
-        if response_len > limit:
-            response = response[:limit]
-        given = tuple(headers)  # a copy: nobody's later change to the list can fool the test
+        cut = None
+        if len(body) > limit or len(response) > limit:
+            cut = (len(body), len(response))
+            body, response = body[:limit], response[:limit]
         recent = self._recent
-        # a client repeating itself: its headers packed and held once (``packed`` is the
-        # set found, read after the loop)
-        for known, packed in recent:  # noqa: B007
-            if known == given:
+        for known, held in recent:  # noqa: B007 (``held`` is the set found)
+            if known == headers:
                 break
-        else:
-            packed = b"\r\n".join(map(b": ".join, given))
-            recent.insert(0, (given, packed))
+        else:  # a copy: nobody's later change to the list can fool the test
+            known = _share(headers)
+            held = tuple(known)
+            recent.insert(0, (known, held))
             del recent[RECENT_HEADERS:]
         if path == self._path:
             path = self._path
@@ -168,14 +199,13 @@ class Journal:
                 path,
                 query,
                 operation,
-                packed,
+                held,
                 body,
-                body_len,
                 status,
                 response,
-                response_len,
                 duration,
                 fault,
+                cut,
             )
         )
 
@@ -355,7 +385,7 @@ def _text(data: bytes) -> str:
 
 def _request_json(entry: tuple, default: Any = None) -> Any:
     body = entry[_BODY]
-    if not body or entry[_BODY_LEN] > len(body):
+    if not body or _truncated(entry)[0]:
         return default
     try:
         return orjson.loads(body)
@@ -363,11 +393,18 @@ def _request_json(entry: tuple, default: Any = None) -> Any:
         return default
 
 
-def _headers(packed: bytes) -> dict[str, str]:
-    """The request headers of an entry (``name: value`` lines; a name has no colon)."""
+def _truncated(entry: tuple) -> tuple[bool, bool]:
+    """Whether the entry's request body and its response were cut on record."""
+    cut = entry[_CUT]
+    if cut is None:
+        return False, False
+    return cut[0] > len(entry[_BODY]), cut[1] > len(entry[_RESPONSE])
+
+
+def _headers(held: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
+    """The request headers of an entry, redacted."""
     out: dict[str, str] = {}
-    for line in packed.split(b"\r\n") if packed else ():
-        name, _, value = line.partition(b": ")
+    for name, value in held:
         name = name.lower()
         text = REDACTED if name in REDACTED_HEADERS else value.decode("latin-1")
         key = name.decode("latin-1")
@@ -384,8 +421,7 @@ def _iso(moment: float) -> str:
 def render(entry: tuple) -> dict:
     """One entry as the control API answers it."""
     body, response = entry[_BODY], entry[_RESPONSE]
-    body_truncated = entry[_BODY_LEN] > len(body)
-    response_truncated = entry[_RESPONSE_LEN] > len(response)
+    body_truncated, response_truncated = _truncated(entry)
     response_body: Any = None
     if response:
         response_body = _text(response)
