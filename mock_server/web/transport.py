@@ -22,6 +22,7 @@ halves the kernel's share of a request (about 20 us a request on a small VM, mea
 
 from __future__ import annotations
 
+import logging
 import resource
 import time
 from dataclasses import dataclass
@@ -54,6 +55,15 @@ class Limits:
 
 class _HeadTooLarge(Exception):
     pass
+
+
+# The logger of a connection whose head was refused with a 431: uvicorn takes the exception
+# that stops the parser for an invalid request and logs a warning, which would give any
+# client a line in the log for every oversized head it sends (Node logs nothing).
+_REFUSED_HEAD_LOGGER = logging.getLogger("mock_server.transport.refused_head")
+_REFUSED_HEAD_LOGGER.disabled = True
+_REFUSED_HEAD_LOGGER.setLevel(logging.CRITICAL)
+_REFUSED_HEAD_LOGGER.propagate = False
 
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes before a body it waits for
@@ -164,6 +174,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # below the limit, Node's count (a part of them) is too.
         if self._head_raw + self._chunk >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE:
             self._head_too_large = True
+            self.logger = _REFUSED_HEAD_LOGGER
             raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
         self._deadline = time.monotonic() + self.limits.request_timeout
         super().on_headers_complete()
