@@ -501,9 +501,9 @@ def run_rounds(
                 )
 
 
-PAIRED = (  # (price, the contender with the feature, the same server without it), on the refund
-    ("journal", "mock", "mock-nojournal"),
-    ("fault", "mock-fault", "mock"),
+PAIRED = (  # (price, what it is, the contender with the feature, the same server without it)
+    ("journal", "the journal", "mock", "mock-nojournal"),
+    ("fault", "an idle fault rule", "mock-fault", "mock"),
 )
 
 
@@ -540,7 +540,7 @@ def run_pairs(contenders: list[Contender], scenarios: list[Scenario], pairs: int
     by_name = {c.name: c for c in contenders}
     refund = next((s for s in scenarios if s.name == "refund"), None)
     out: dict = {}
-    for price_name, on, off in PAIRED:
+    for price_name, _, on, off in PAIRED:
         if refund is None or on not in by_name or off not in by_name:
             continue
         sides = [by_name[on], by_name[off]]
@@ -1284,10 +1284,7 @@ def price_section(table: dict, extra: dict) -> list[str]:
         )
     paired = extra.get("paired")
     if paired:
-        what = {
-            "journal": "the journal (mock ÷ mock-nojournal)",
-            "fault": "an idle fault rule (mock-fault ÷ mock)",
-        }
+        what = {name: f"{label} ({on} ÷ {off})" for name, label, on, off in PAIRED}
         first = next(iter(paired.values()))
         lines.append(
             f"- The journal's and an idle fault rule's price on the refund, measured again after "

@@ -154,7 +154,7 @@ def test_headers_sent_in_two_orders_alternately_are_each_packed_once():
 
 def test_headers_render_as_sent_empty_values_colons_and_repeats_included():
     journal = Journal(10)
-    sent = [
+    given = [
         (b"host", b"127.0.0.1:9000"),
         (b"x-empty", b""),
         (b"x-colon", b"a: b: c"),
@@ -162,7 +162,6 @@ def test_headers_render_as_sent_empty_values_colons_and_repeats_included():
         (b"accept", b"application/json"),
         (b"x-last", b""),
     ]
-    given = list(sent)
     record(journal, headers=given)
     given[0] = (b"host", b"changed.example")  # the list is the server's; the entry keeps its copy
     headers = journal.query()[0][0]["request"]["headers"]
