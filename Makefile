@@ -32,11 +32,12 @@ lock: $(STAMP)
 	    || cp $(VENV)/requirements.lock.new requirements.lock
 
 run: $(STAMP)  ## serve the mock on 127.0.0.1:9000 with specs/ and fixtures/
-	$(BIN)/mock-server serve --host 127.0.0.1 --port 9000 --spec specs --fixtures fixtures
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/mock-server serve --host 127.0.0.1 --port 9000 --spec specs --fixtures fixtures
 
-# With bytecode caches (git ignores them) even where PYTHONDONTWRITEBYTECODE is set: without
-# them each run compiles again what it imports, in pytest (which rewrites the asserts of
-# every Schemathesis module, a pytest plugin) and in each server and CLI it starts.
+# With bytecode caches (git ignores them) even where PYTHONDONTWRITEBYTECODE is set (here and
+# in `make run` and `make bench`): without them each run compiles again what it imports, in
+# pytest (which rewrites the asserts of every Schemathesis module, a pytest plugin) and in
+# each server and CLI it starts (a tenth of the mock's start-up).
 test: $(STAMP)  ## the whole test suite
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 

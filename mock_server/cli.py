@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -15,6 +16,11 @@ from .control.faults import MAX_DELAY_MS, parse_latency
 from .extras import NEEDS, missing_hint
 from .web.cors import parse_origins
 from .web.transport import Limits, protocol_class
+
+# The commands served by this module alone: when one of them runs, the contract tooling's
+# subcommands are listed without their arguments, so their modules (about 40 ms to import,
+# a tenth of `serve`'s start-up) are not imported.
+OWN_COMMANDS = ("serve", "check-fixtures", "init")
 
 # Each entry holds up to two 16 KiB bodies; a million of them is already gigabytes.
 MAX_JOURNAL_SIZE = 1_000_000
@@ -152,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         "(Schemathesis); JUnit report; exit 0 pass / 1 fail / 2 error. "
         "Needs the contract extra",
     )
-    _lazy("contract").add_arguments(contract)
+    if command not in OWN_COMMANDS:
+        _lazy("contract").add_arguments(contract)
 
     snapshot = commands.add_parser(
         "snapshot",
@@ -160,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         "running backend and print them as a fixture file. "
         "Needs the contract extra",
     )
-    _lazy("snapshot").add_arguments(snapshot)
+    if command not in OWN_COMMANDS:
+        _lazy("snapshot").add_arguments(snapshot)
 
     diff = commands.add_parser(
         "diff",
@@ -171,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Send the same requests to a real Medusa and to the mock started from a "
         "snapshot of it, and report where they answer differently.",
     )
-    _lazy("diff").add_arguments(diff)
+    if command not in OWN_COMMANDS:
+        _lazy("diff").add_arguments(diff)
 
     args = parser.parse_args(argv)
     if args.command in ("contract", "snapshot", "diff"):
@@ -236,8 +245,7 @@ def _lazy(name: str):
 def _serve(args) -> int:
     import logging
 
-    import uvicorn
-
+    from .web import transport
     from .web.app import create_app
 
     overrides = dict(
@@ -286,8 +294,12 @@ def _serve(args) -> int:
         keep_alive_timeout=args.keep_alive_timeout,
         max_connections=args.max_connections,
     )
-    uvicorn.run(
+    # What only an invalid request needs (jsonschema, for its messages) is imported on a
+    # thread once the server listens: not before (start-up), nor on the event loop later.
+    warm = threading.Thread(target=spec.warm, name="mock-server-warm", daemon=True)
+    return transport.run(
         app,
+        warm.start,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -298,7 +310,6 @@ def _serve(args) -> int:
         # typed int, taken as any number of seconds (asyncio's call_later)
         timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
     )
-    return 0
 
 
 def _init(folder: Path, *, force: bool) -> int:

@@ -10,6 +10,7 @@ A bad fixture raises ``FixtureError`` naming the file, the path inside it and th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import yaml
-from jsonschema import Draft202012Validator
 
 from . import ids, payments
 from .models import ApiKey, PaymentProvider, RefundReason, User
@@ -138,11 +138,19 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
-_VALIDATOR = Draft202012Validator(SCHEMA)
-# The same schema compiled by jsonschema_rs: a valid document (the usual case) is passed in
+# The schema compiled by jsonschema_rs: a valid document (the usual case) is passed in
 # milliseconds, where the Python validator takes about a millisecond per payment. Only a
-# document it refuses goes to the Python validator, whose errors give the path and reason.
+# document it refuses goes to the Python validator (``_python_validator``, imported then:
+# jsonschema takes a fifth of start-up to import), whose errors give the path and reason.
 _FAST_VALIDATOR = jsonschema_rs.Draft202012Validator(SCHEMA)
+
+
+@functools.lru_cache(maxsize=None)
+def _python_validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(SCHEMA)
+
 
 # Bounds on one fixture document (docs/threat-model.md). The demo fixtures are 3 kB; a state
 # dump runs to about 700 bytes a payment. A document posted to /__mock/load (any local
@@ -248,7 +256,9 @@ def parse(text: str | bytes, path: Path | str = "<fixture>", limits: Limits = PO
     except Exception:  # a value jsonschema_rs cannot take (a very large integer): ask jsonschema
         valid = False
     errors = (
-        [] if valid else sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        []
+        if valid
+        else sorted(_python_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     )
     if errors:
         error = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem

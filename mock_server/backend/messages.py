@@ -6,9 +6,10 @@ as body-parser passes them on. No HTTP here; callers raise or answer with these 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # imported when first needed (web/contract.py: python_validators)
+    from jsonschema.exceptions import ValidationError
 
 MAX_ISSUES = 3  # Medusa reports at most the first three validation issues
 

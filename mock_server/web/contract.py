@@ -11,8 +11,10 @@ pointer inside it and what is wrong.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,6 @@ from urllib.parse import quote
 
 import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
 import yaml
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import SchemaError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import yaml_error
@@ -48,15 +46,25 @@ class SchemaCheck:
     under a microsecond, so a valid instance never reaches the Python validator. Only when
     it says no (or cannot take the instance) does ``validator`` run, and its errors, not
     jsonschema_rs's, become the messages; so the answer is always the Python validator's.
+    The Python validator is built on first use (``python_validators``).
     """
 
-    validator: Draft202012Validator
+    schema: dict
+    registries: "Registries"
     property_order: tuple[str, ...]
     fast: Any = None  # jsonschema_rs validator, or None to use the Python one only
     # The messages for the last few invalid instances, by repr (for JSON values an equal
     # repr means an equal value: same types, same key order, floats round-trip), so a
     # client repeating a bad request does not pay for the Python validator each time.
     _rejected: dict = field(default_factory=dict, repr=False, compare=False)
+    _validator: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def validator(self) -> Any:
+        """The jsonschema (Python) validator of ``schema``, built the first time it is needed."""
+        if self._validator is None:
+            self._validator = python_validators().JsValidator(self.schema, registry=self.registries.python)
+        return self._validator
 
     def issues(self, instance: Any) -> list[str]:
         fast = self.fast
@@ -172,20 +180,20 @@ class Operation:
         return query
 
 
-@dataclass(frozen=True)
 class Registries:
-    """The spec document as a ref registry for each validator library, built once."""
+    """The spec document as a ref registry for each validator library: jsonschema_rs's built
+    at once, the Python validator's (``referencing``) the first time one is needed."""
 
-    python: Registry
-    fast: Any  # jsonschema_rs.Registry, or None if it cannot take the document
-
-    @classmethod
-    def of(cls, document: dict) -> "Registries":
+    def __init__(self, document: dict) -> None:
+        self.document = document
         try:
-            fast = jsonschema_rs.Registry([(SPEC_URI, document)])
+            self.fast: Any = jsonschema_rs.Registry([(SPEC_URI, document)])
         except Exception:  # anything it cannot take: the Python validators do the work alone
-            fast = None
-        return cls(Registry().with_resource(SPEC_URI, Resource.from_contents(document, DRAFT202012)), fast)
+            self.fast = None
+
+    @functools.cached_property
+    def python(self) -> Any:
+        return python_validators().registry(self.document)
 
 
 @dataclass
@@ -228,12 +236,12 @@ def load(path: Path | str) -> Contract:
     for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
         try:
             check_schema(schema)
-        except SchemaError as exc:
+        except SchemaProblem as exc:
             where = "/".join(map(str, exc.path))
             raise SpecError(
                 path, f"/components/schemas/{name}/{where}".rstrip("/"), f"invalid schema: {exc.message}"
             ) from None
-    registries = Registries.of(document)
+    registries = Registries(document)
     operations = []
     for template, item in document["paths"].items():
         for method in HTTP_METHODS:
@@ -283,7 +291,8 @@ def _operation(file, document, registries, template, method, op, pointer, shared
     validated = op.get("x-medusa-query-validated", True)
     query_schema = {"type": "object", "properties": properties, "additionalProperties": not validated}
     query = SchemaCheck(
-        _validator(query_schema, registries, file, pointer + "/parameters"),
+        _checked(query_schema, file, pointer + "/parameters"),
+        registries,
         tuple(properties),
         _fast_validator(query_schema, registries),
     )
@@ -320,11 +329,12 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
     schema = _deref(document, _resolve_pointer(document, pointer))
     try:
         check_schema(schema)
-    except SchemaError as exc:
+    except SchemaProblem as exc:
         raise SpecError(file or "spec", pointer, f"invalid schema: {exc.message}") from None
     order = tuple((schema.get("properties") or {}).keys()) if isinstance(schema, dict) else ()
     return SchemaCheck(
-        _validator({"$ref": f"{SPEC_URI}#{pointer}"}, registries, file, pointer),
+        _checked({"$ref": f"{SPEC_URI}#{pointer}"}, file, pointer),
+        registries,
         order,
         _fast_validator({"$ref": f"{SPEC_URI}#{quote(pointer, safe='/~')}"}, registries),
     )
@@ -334,44 +344,90 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class SchemaProblem(Exception):
+    """A schema that is not a valid JSON Schema: jsonschema's message and the path in it."""
+
+    def __init__(self, message: str, path) -> None:
+        super().__init__(message)
+        self.message, self.path = message, list(path)
+
+
 def check_schema(schema: Any) -> None:
-    """``Draft202012Validator.check_schema`` (``SchemaError`` with its message and path),
-    with jsonschema_rs's metaschema check in front: a schema it finds valid is not checked
-    again by the Python validator, which took a good part of start-up."""
+    """``Draft202012Validator.check_schema`` (raising ``SchemaProblem`` with its message
+    and path), with jsonschema_rs's metaschema check in front: a schema it finds valid is
+    not checked again by the Python validator, which took a good part of start-up."""
     try:
         if jsonschema_rs.meta.is_valid(schema):
             return
     except Exception:  # a schema jsonschema_rs cannot take: the Python check decides
         pass
-    Draft202012Validator.check_schema(schema)
+    jsonschema = python_validators().jsonschema
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise SchemaProblem(exc.message, exc.path) from None
 
 
-def _validator(schema: dict, registries: Registries, file: Any, pointer: str) -> Draft202012Validator:
+def _checked(schema: dict, file: Any, pointer: str) -> dict:
     try:
         check_schema(schema)
-    except SchemaError as exc:
+    except SchemaProblem as exc:
         raise SpecError(file, pointer + "/" + "/".join(map(str, exc.path)), exc.message) from None
-    return _JsValidator(schema, registry=registries.python)
+    return schema
 
 
-def _finite(checker, instance: Any) -> bool:
-    # Zod (Medusa's validators) takes no Infinity for a number; JSON.parse gives Infinity
-    # for a number beyond a double (1e400, 5,000 digits), and so does the mock's parser.
-    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") and not (
-        isinstance(instance, float) and not math.isfinite(instance)
-    )
+class _PythonValidators:
+    """jsonschema and referencing, imported once: they take about 120 ms to import (a fifth
+    of `mock-server serve`'s start-up, attrs and the format checkers with them) and are only
+    needed for an instance or a schema jsonschema_rs refuses, for the messages. `serve`
+    imports them on a thread once it is serving (``warm``)."""
+
+    def __init__(self) -> None:
+        import jsonschema
+        import jsonschema.exceptions
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        self.jsonschema = jsonschema
+        base = jsonschema.Draft202012Validator
+        is_type = base.TYPE_CHECKER.is_type
+
+        def finite(checker, instance: Any) -> bool:
+            # Zod (Medusa's validators) takes no Infinity for a number; JSON.parse gives
+            # Infinity for a number beyond a double (1e400, 5,000 digits), and so does the
+            # mock's parser.
+            return is_type(instance, "number") and not (
+                isinstance(instance, float) and not math.isfinite(instance)
+            )
+
+        def finite_integer(checker, instance: Any) -> bool:
+            return finite(checker, instance) and is_type(instance, "integer")
+
+        self.JsValidator = jsonschema.validators.extend(
+            base, type_checker=base.TYPE_CHECKER.redefine_many({"number": finite, "integer": finite_integer})
+        )
+        self.registry = lambda document: Registry().with_resource(
+            SPEC_URI, Resource.from_contents(document, DRAFT202012)
+        )
 
 
-def _finite_integer(checker, instance: Any) -> bool:
-    return _finite(checker, instance) and Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
+_python_lock = threading.Lock()
+_python: _PythonValidators | None = None
 
 
-_JsValidator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"number": _finite, "integer": _finite_integer}
-    ),
-)
+def python_validators() -> _PythonValidators:
+    global _python
+    if _python is None:
+        with _python_lock:
+            if _python is None:
+                _python = _PythonValidators()
+    return _python
+
+
+def warm() -> None:
+    """Import what the first invalid request will need (``mock-server serve`` runs this on
+    a thread once it is serving, so no request waits for the import on the event loop)."""
+    python_validators()
 
 
 def _fast_validator(schema: dict, registries: Registries) -> Any:

@@ -27,6 +27,8 @@ import resource
 import time
 from dataclasses import dataclass
 
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEADER_SIZE = 16384  # Node's http.maxHeaderSize
@@ -245,3 +247,27 @@ def protocol_class(limits: Limits) -> type[GuardedHttpToolsProtocol]:
         (GuardedHttpToolsProtocol,),
         {"limits": limits, "max_connections": limits.effective_max_connections()},
     )
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, calling ``on_serving`` once it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_serving) -> None:
+        super().__init__(config)
+        self.on_serving = on_serving
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_serving()
+
+
+def run(app, on_serving, **settings) -> int:
+    """``uvicorn.run(app, **settings)`` (one process, no reload), calling ``on_serving`` once
+    the server listens; 0, or uvicorn's exit status when it could not start."""
+    server = Server(uvicorn.Config(app, **settings), on_serving)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0 if server.started else STARTUP_FAILURE

@@ -1,0 +1,80 @@
+"""What `mock-server serve` imports before it listens, and what it leaves for later: the
+Python JSON Schema validator (jsonschema, referencing) is only needed for the messages of
+an invalid request or a bad spec or fixture file, and the contract tooling only for its own
+subcommands. Importing them took about a quarter of start-up (benchmarks/PROFILE.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from helpers import ADMIN, CAPTURED, ROOT, LiveServer
+
+LATER = ("jsonschema", "referencing", "mock_server.tooling")  # packages, by their full names
+
+# `serve` as far as the moment it would listen: the arguments parsed, the app built, the
+# garbage collector's serving mode on; then the modules imported so far.
+_UP_TO_LISTENING = f"""
+import sys
+from mock_server import cli
+from mock_server.web import transport
+
+def listening(app, on_serving, **settings):
+    print(sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in {LATER!r})))
+    return 0
+
+transport.run = listening
+sys.exit(cli.main(["serve", "--port", "9"]))
+"""
+
+
+def test_serve_imports_neither_jsonschema_nor_the_tooling_before_it_listens():
+    done = subprocess.run(
+        [sys.executable, "-c", _UP_TO_LISTENING], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_an_invalid_request_first_thing_after_start_up_gets_medusas_message():
+    """The first request a fresh server answers is an invalid refund: its message needs the
+    Python validator, which the server may still be importing on its warm-up thread."""
+    server = LiveServer()
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            token = client.post("/auth/user/emailpass", json=ADMIN).json()["token"]
+            response = client.post(
+                f"/admin/payments/{CAPTURED}/refund",
+                json={"amount": "abc"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert response.status_code == 400
+        assert response.json() == {
+            "type": "invalid_data",
+            "message": "Invalid request: Expected type: 'number' for field 'amount', got: 'abc'",
+        }
+    finally:
+        server.stop()
+
+
+def test_a_bad_schema_in_the_spec_still_stops_start_up_with_its_path(tmp_path):
+    """jsonschema_rs finds the schema invalid; the Python validator, imported then, words it."""
+    spec = (ROOT / "specs" / "medusa-admin-payments.yaml").read_text()
+    marker = "\n  schemas:\n"  # components/schemas
+    assert marker in spec
+    bad = spec.replace(marker, marker + "    Broken:\n      type: 12\n", 1)
+    (tmp_path / "spec.yaml").write_text(bad)
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "9", "--spec", str(tmp_path / "spec.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert (
+        "at /components/schemas/Broken/type: invalid schema: 12 is not valid under any of the given schemas"
+        in (done.stderr)
+    ), done.stderr
