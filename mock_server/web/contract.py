@@ -27,6 +27,7 @@ import yaml
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import yaml_error
 from ..backend.messages import invalid_request, js_string, validation_issues
+from . import speccache
 
 SPEC_URI = "urn:medusa-mock:spec"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -222,7 +223,7 @@ def load(path: Path | str) -> Contract:
             raise SpecError(path, "", f"expected one OpenAPI file in the folder, found {len(candidates)}")
         path = candidates[0]
     try:
-        document = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        document = speccache.parsed(path.read_text(), _parse_yaml)
     except OSError as exc:
         raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -342,6 +343,10 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
 
 # libyaml when PyYAML has it (as for fixtures): the pure-Python parser took most of start-up
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 class SchemaProblem(Exception):
