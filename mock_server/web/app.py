@@ -147,7 +147,7 @@ class MockApp(Starlette):
                 cut = raw.find(b"/", len(PREFIX))
                 scope["raw_path"] = raw[cut:] if cut != -1 else b"/"
             scope[PREFIX_KEY] = name
-        await super().__call__(scope, receive, send)
+        await Starlette.__call__(self, scope, receive, send)  # not super(): no super object per request
         return outcome(scope, self.raise_on_drop)
 
 

@@ -4,6 +4,7 @@ credentials allowed, the origin echoed only when listed (docs/medusa-behaviour.m
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from .router import under
 
@@ -51,6 +52,10 @@ class Origins:
         return origin in self.exact or any(p.search(origin) for p in self.patterns)
 
 
+# What every answer under a CORS path carries; an allowed Origin is echoed before it.
+_NOT_ALLOWED = (("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true"))
+
+
 class Cors:
     def __init__(self, admin: tuple[str, ...], auth: tuple[str, ...]) -> None:
         self.admin, self.auth = Origins(admin), Origins(auth)
@@ -65,11 +70,10 @@ class Cors:
         return None
 
     @staticmethod
-    def headers(origins: Origins, origin: str | None) -> list[tuple[str, str]]:
-        allowed = (
-            [("Access-Control-Allow-Origin", origin)] if origin is not None and origin in origins else []
-        )
-        return [*allowed, ("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true")]
+    def headers(origins: Origins, origin: str | None) -> Sequence[tuple[str, str]]:
+        if origin is None or origin not in origins:
+            return _NOT_ALLOWED
+        return (("Access-Control-Allow-Origin", origin), *_NOT_ALLOWED)
 
     @staticmethod
     def preflight(origins: Origins, origin: str | None, request_headers: str | None) -> list[tuple[str, str]]:

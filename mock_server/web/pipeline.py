@@ -31,6 +31,7 @@ import time
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Sequence
 
 from starlette.requests import Request
 
@@ -304,13 +305,15 @@ class Pipeline:
 
     # -- steering (control/faults.py) ----------------------------------------------------
 
-    def cors(self, path: str, head: Head, method: str) -> list[tuple[str, str]]:
-        """The CORS headers a real answer on this path carries. HEAD is served by the GET
-        handler without them (observed on 2.21.2: no Vary, no Access-Control-*, with or
-        without Origin)."""
-        origins = self.mock.cors.origins_for(path)
+    def cors(
+        self, path: str, head: Head, method: str, endpoint: Endpoint | None = None
+    ) -> Sequence[tuple[str, str]]:
+        """The CORS headers a real answer on this path carries (``endpoint``: the path's, whose
+        origins are already known). HEAD is served by the GET handler without them (observed
+        on 2.21.2: no Vary, no Access-Control-*, with or without Origin)."""
+        origins = endpoint.origins if endpoint is not None else self.mock.cors.origins_for(path)
         if origins is None or method == "HEAD":
-            return []
+            return ()
         return self.mock.cors.headers(origins, head.origin)
 
     def fault(self, rule: FaultRule, scope, head: Head) -> ExpressResponse | None:
@@ -345,7 +348,7 @@ class Pipeline:
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
         method = scope["method"]
-        cors = self.cors(scope["path"], head, method)
+        cors = self.cors(scope["path"], head, method, endpoint)
         actor = None
         if op.security:
             actor = self.authenticate(ns, endpoint, method, head, scope)

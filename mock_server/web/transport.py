@@ -145,7 +145,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused or self.parser is None or self.transport.is_closing():
             return
         self._chunk = len(data)
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._in_head and not self.transport.is_closing():
             self._head_raw += self._chunk  # all of it is head: the head is not complete yet
             if self._head_raw >= RAW_HEAD_LIMIT or (
@@ -163,7 +163,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self._head_raw = 0
         self._in_head = True
         self._busy = True
@@ -179,19 +179,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.logger = _REFUSED_HEAD_LOGGER
             raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
         self._deadline = time.monotonic() + self.limits.request_timeout
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
         if cycle is not None and cycle.transport is self.transport and self.scope["method"] != "HEAD":
             cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._deadline = None
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def on_response_complete(self) -> None:
         self._busy = False
         self._idle_since = time.monotonic()
-        super().on_response_complete()
+        HttpToolsProtocol.on_response_complete(self)
 
     def _counted(self) -> int:
         """Node's count of the head so far: the URL, and each header's name and value."""
