@@ -416,15 +416,13 @@ def test_a_body_a_route_does_not_take_is_400_and_changes_nothing(guarded, method
 def serve(monkeypatch):
     """``mock-server serve ARGS`` up to the point it would listen: the Config it builds the
     app from (nothing is bound)."""
-    import uvicorn
-
     from mock_server import cli
-    from mock_server.web import app as web_app, memory
+    from mock_server.web import app as web_app, memory, transport
 
     built = []
     real = web_app.create_app
     monkeypatch.setattr(web_app, "create_app", lambda config: built.append(config) or real(config))
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(transport, "run", lambda app, on_serving, **kw: 0)
     monkeypatch.setattr(memory, "serve_mode", lambda: None)
     monkeypatch.delenv("MOCK_CONTROL_TOKEN", raising=False)
 

@@ -149,11 +149,22 @@ class Namespaces:
         """The namespace ``name`` (None: the default), built on first use; marks it used
         (and counts a Medusa request when ``count``). ``NamespaceError`` for a bad name or
         one more than the limit."""
-        now = self.clock()
+        found = self.existing(name, count)
+        if found is not None:
+            return found
+        built = await self._create(check_name(name))  # type: ignore[arg-type]
+        return self.existing(name, count) or built  # marked used as any other
+
+    def existing(self, name: str | None, count: bool = True) -> Namespace | None:
+        """``get`` for a namespace that exists (no coroutine: every request asks), marked
+        used; None when it is still to be built."""
         if name is None or name == DEFAULT:
             found = self.default
         else:
-            found = self.named.get(name) or await self._create(check_name(name))
+            found = self.named.get(name)
+            if found is None:
+                return None
+        now = self.clock()
         found.last_used = now
         found.requests += count
         if now >= self._next_sweep:

@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect
 
-from .parsing import BODY_LIMIT, PARSED_TYPES, BodyError, SlowParse, media_type, parse_body
+from .parsing import BODY_LIMIT, PARSED_TYPES, BodyError, media_type, parse_body
 
 _INFLATE = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -110,11 +110,13 @@ def _inflate(decoder, data: bytes, chunks: list[bytes], size: int) -> int:
     return size
 
 
-async def parse(raw: bytes, content_type: str | None, has_body: bool = True) -> Any:
-    """``parsing.parse_body``, with the rare large body orjson refuses (nesting deeper than
-    1024, numbers beyond a double, malformed JSON whose V8 message is worked out) parsed in
-    a worker thread, so the event loop keeps serving meanwhile."""
-    try:
-        return parse_body(raw, content_type, quick=True, has_body=has_body)
-    except SlowParse:
-        return await asyncio.to_thread(parse_body, raw, content_type)
+def parse_now(raw: bytes, content_type: str | None, has_body: bool = True) -> Any:
+    """``parsing.parse_body`` for the bodies it parses at once (nearly all); ``SlowParse``
+    for the rare large body orjson refuses (nesting deeper than 1024, numbers beyond a
+    double, malformed JSON whose V8 message is worked out): ``parse_later`` takes it."""
+    return parse_body(raw, content_type, quick=True, has_body=has_body)
+
+
+async def parse_later(raw: bytes, content_type: str | None) -> Any:
+    """``parsing.parse_body`` in a worker thread, so the event loop keeps serving meanwhile."""
+    return await asyncio.to_thread(parse_body, raw, content_type)

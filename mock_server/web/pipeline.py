@@ -46,7 +46,7 @@ from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
 from .caches import Answers
 from .contract import Operation
 from .handlers import HANDLERS, Call, Reply
-from .parsing import BodyError
+from .parsing import BodyError, SlowParse
 from .responses import (
     ExpressResponse,
     allow_response,
@@ -196,7 +196,7 @@ class Pipeline:
                     f"Two namespaces: {name[:64]!r} in the path and {head.namespace[:64]!r} in the "
                     "x-mock-namespace header",
                 )
-            ns = await mock.namespaces.get(name)
+            ns = mock.namespaces.existing(name) or await mock.namespaces.get(name)
         except NamespaceError as exc:
             refusal = json_response(exc.status, exc.body(), cors=self.cors(path, head, method))
             self.record(mock.namespaces.default, scope, None, b"", refusal, start, None)
@@ -212,7 +212,7 @@ class Pipeline:
             response = self.preflight(endpoint, head, scope)
         else:
             response = None
-            if op is not None:
+            if op is not None and head.has_body:  # without a length or an encoding there is none
                 try:
                     raw = await bodies.read(
                         receive, head.content_type, head.content_length, head.content_encoding, head.chunked
@@ -344,7 +344,10 @@ class Pipeline:
         if endpoint is None or op is None:
             return self.unrouted(ns, endpoint, scope, head)
         try:
-            body = await bodies.parse(raw, head.content_type, head.has_body)
+            try:
+                body = bodies.parse_now(raw, head.content_type, head.has_body)
+            except SlowParse:
+                body = await bodies.parse_later(raw, head.content_type)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
         method = scope["method"]

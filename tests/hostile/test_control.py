@@ -289,12 +289,10 @@ def test_start_up_warning_beyond_loopback(host, control_on, token, expected):
 
 def test_serve_prints_the_warning_on_stderr(monkeypatch, capsys):
     """``serve --host 0.0.0.0`` up to the point it would listen (nothing is bound here)."""
-    import uvicorn
-
-    from mock_server.web import memory
+    from mock_server.web import memory, transport
 
     served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw["host"]))
+    monkeypatch.setattr(transport, "run", lambda app, on_serving, **kw: served.append(kw["host"]) or 0)
     monkeypatch.setattr(memory, "serve_mode", lambda: None)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "9"]) == 0
     assert served == ["0.0.0.0"]
