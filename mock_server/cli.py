@@ -18,8 +18,8 @@ from .web.cors import parse_origins
 from .web.transport import Limits, protocol_class
 
 # The commands served by this module alone: when one of them runs, the contract tooling's
-# subcommands are listed without their arguments, so their modules (about 40 ms to import,
-# a tenth of `serve`'s start-up) are not imported.
+# subcommands are listed without their arguments, so their modules (about 25 ms to import)
+# are not imported.
 OWN_COMMANDS = ("serve", "check-fixtures", "init")
 
 # Each entry holds up to two 16 KiB bodies; a million of them is already gigabytes.
