@@ -307,8 +307,7 @@ def _serve(args) -> int:
         access_log=args.log_level == "debug",
         http=protocol_class(limits),
         proxy_headers=False,  # the mock reads neither the client address nor the scheme
-        # typed int, taken as any number of seconds (asyncio's call_later)
-        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
+        timeout_keep_alive=limits.keep_alive_timeout,  # typed int by uvicorn, taken as any number of seconds
     )
 
 

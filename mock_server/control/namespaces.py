@@ -158,6 +158,7 @@ class Namespaces:
     def existing(self, name: str | None, count: bool = True) -> Namespace | None:
         """``get`` for a namespace that exists (no coroutine: every request asks), marked
         used; None when it is still to be built."""
+        found: Namespace | None
         if name is None or name == DEFAULT:
             found = self.default
         else:
