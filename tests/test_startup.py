@@ -10,7 +10,7 @@ import sys
 
 import httpx
 
-from helpers import ADMIN, CAPTURED, ROOT, LiveServer
+from helpers import CAPTURED, ROOT, LiveServer, login
 
 LATER = ("jsonschema", "referencing", "mock_server.tooling")  # packages, by their full names
 
@@ -44,7 +44,7 @@ def test_an_invalid_request_first_thing_after_start_up_gets_medusas_message():
     server = LiveServer()
     try:
         with httpx.Client(base_url=server.url) as client:
-            token = client.post("/auth/user/emailpass", json=ADMIN).json()["token"]
+            token = login(client)
             response = client.post(
                 f"/admin/payments/{CAPTURED}/refund",
                 json={"amount": "abc"},

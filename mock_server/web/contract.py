@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -416,17 +415,9 @@ class _PythonValidators:
         )
 
 
-_python_lock = threading.Lock()
-_python: _PythonValidators | None = None
-
-
+@functools.cache  # the warm-up thread and the event loop may both build it once: harmless
 def python_validators() -> _PythonValidators:
-    global _python
-    if _python is None:
-        with _python_lock:
-            if _python is None:
-                _python = _PythonValidators()
-    return _python
+    return _PythonValidators()
 
 
 def warm() -> None:
