@@ -4,6 +4,12 @@ the app in process and record status, raw headers (in order) and body of every a
 
     python benchmarks/golden.py --record   # before a change (writes benchmarks/.work/golden.json)
     python benchmarks/golden.py --check    # after it: exit 1 and a diff on any difference
+    python benchmarks/golden.py --wire --record / --check   # the same over a socket
+
+``--wire`` serves the app with uvicorn and the mock's own transport (``web/transport.py``,
+as ``serve`` runs it) on a loopback port in the same process, and records what arrives
+there: status line, headers as written (names' case and order, duplicates), body; and the
+same requests once more with ``Connection: close`` (benchmarks/.work/golden-wire.json).
 
 Ids and clocks are pinned so two runs give the same bytes; the JWT, its iat/exp and the
 session id (which depend on the wall clock or on randomness) are masked. Both with and
@@ -359,13 +365,81 @@ async def run(validate: bool, fast: bool = True) -> list[dict]:
     return out
 
 
+async def run_wire(validate: bool) -> list[dict]:
+    """The corpus over loopback, through uvicorn and the mock's transport, ids and clock
+    pinned; every request once on a kept-alive connection and once with ``Connection: close``."""
+    import socket
+
+    import uvicorn
+
+    from mock_server.web.transport import Limits, protocol_class
+
+    _pin()
+    app = MockApp(Mock(Config(validate_responses=validate)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        server_header=False,
+        http=protocol_class(Limits()),
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    out = []
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            login = await client.post(
+                "/auth/user/emailpass", json={"email": "admin@example.com", "password": "supersecret"}
+            )
+            token = login.json()["token"]
+            for closing in (False, True):
+                for method, url, headers, body in requests(token):
+                    if closing:
+                        headers = {**(headers or {}), "connection": "close"}
+                    r = await client.request(method, url, headers=headers, content=body)
+                    out.append(_answer(method, url, body, r, closing))
+    finally:
+        server.should_exit = True
+        await serving
+    return out
+
+
+def _answer(method: str, url: str, body, r: httpx.Response, closing: bool) -> dict:
+    content, masked = mask(r.content)
+    headers_out = []
+    for k, v in r.headers.raw:
+        if k.lower() == b"date":
+            v = b"<date>"
+        v, m = mask(v)
+        if masked and k.lower() in (b"etag", b"content-length"):
+            v = b"<masked>"
+        headers_out.append([k.decode("latin-1"), v.decode("latin-1")])
+    request = f"{method} {url} {body[:80]!r}" if body else f"{method} {url}"
+    return {
+        "request": request + (" (Connection: close)" if closing else ""),
+        "status": f"{r.http_version} {r.status_code} {r.reason_phrase}",
+        "headers": headers_out,
+        "body": content.decode("utf-8", "replace"),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--check", action="store_true")
-    parser.add_argument("--file", type=Path, default=OUT)
+    parser.add_argument("--wire", action="store_true", help="over a socket, through the mock's transport")
+    parser.add_argument("--file", type=Path)
     args = parser.parse_args()
-    result = {"plain": asyncio.run(run(False)), "validated": asyncio.run(run(True))}
+    if args.file is None:
+        args.file = OUT.with_name("golden-wire.json") if args.wire else OUT
+    go = run_wire if args.wire else run
+    result = {"plain": asyncio.run(go(False)), "validated": asyncio.run(go(True))}
     if args.record or not args.file.exists():
         args.file.parent.mkdir(parents=True, exist_ok=True)
         args.file.write_text(json.dumps(result, indent=1))

@@ -13,17 +13,39 @@ from urllib.parse import quote
 
 import orjson
 from starlette.responses import Response
+from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
+
+from . import transport
 
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
-_TAIL = ((b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5"))
-# Headers sent on nearly every answer, encoded once.
-_POWERED_BY = (b"X-Powered-By", b"Express")
-_CONTENT_TYPES = {t: (b"Content-Type", t.encode()) for t in (JSON_TYPE, HTML_TYPE)}
-_CONSTANT = {
-    (k, v): (k.encode(), v.encode())
-    for k, v in (("Vary", "Origin"), ("Access-Control-Allow-Credentials", "true"))
-}
+# An answer's head as uvicorn writes it: names in lower case, in the order given.
+_POWERED_BY = b"x-powered-by: Express\r\n"
+_TAIL = b"connection: keep-alive\r\nkeep-alive: timeout=5\r\n"
+_POWERED_BY_PAIR = (b"X-Powered-By", b"Express")
+_TAIL_PAIRS = [(b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5")]
+_CONTENT_TYPES = {t: b"content-type: %s\r\n" % t.encode() for t in (JSON_TYPE, HTML_TYPE)}
+# Header lines encoded once per distinct sequence of pairs (the CORS headers of a few
+# origins, the 404's and preflights' own); None: a pair uvicorn would refuse.
+_LINES: dict[tuple[tuple[str, str], ...], bytes | None] = {}
+_LINES_LIMIT = 256
+
+
+def _lines(pairs: tuple[tuple[str, str], ...]) -> bytes | None:
+    """``name: value\r\n`` for each pair, or None if uvicorn would refuse one (a name that
+    is not a token, a value with a control character): its own ``send`` then refuses it."""
+    key = pairs
+    known = _LINES.get(key, False)
+    if known is not False:
+        return known  # type: ignore[return-value]
+    encoded = [(name.encode(), value.encode()) for name, value in key]
+    lines = None
+    if not any(HEADER_RE.search(k) or HEADER_VALUE_RE.search(v) for k, v in encoded):
+        lines = b"".join(b"%s: %s\r\n" % (k.lower(), v) for k, v in encoded)
+    if len(_LINES) >= _LINES_LIMIT:
+        _LINES.clear()
+    _LINES[key] = lines
+    return lines
 
 
 def etag(body: bytes) -> str:
@@ -53,7 +75,11 @@ def encode(data: object) -> bytes:
 
 
 class ExpressResponse(Response):
-    """A response with exactly the headers given, in order, plus Express's own."""
+    """A response with exactly the headers given, in order, plus Express's own.
+
+    Its head is built as the bytes uvicorn would write (``head``), and sent with the body in
+    one write where the transport offers it (``transport.answer``); elsewhere (in process,
+    another server) ``raw_headers`` gives the same headers as an ASGI list."""
 
     def __init__(
         self,
@@ -69,20 +95,50 @@ class ExpressResponse(Response):
         self.status_code = status
         self.body = body
         self.background = None
-        headers = [_POWERED_BY]
-        for k, v in before:
-            headers.append(_CONSTANT.get((k, v)) or (k.encode(), v.encode()))
-        if content_type:
-            headers.append(_CONTENT_TYPES.get(content_type) or (b"Content-Type", content_type.encode()))
-        headers.append((b"Content-Length", b"%d" % len(body)))
         self.etag = None
         if with_etag and body:
             self.etag = etag or _etag(body)
+        if type(before) is not tuple:
+            before = tuple(before)
+        if type(after) is not tuple:
+            after = tuple(after)
+        lines = _lines(before) if before else b""
+        tail = _lines(after) if after else b""
+        self._given = (before, content_type, after, len(body))  # for ``raw_headers``
+        if lines is None or tail is None:  # uvicorn's send refuses it, as it would have
+            self.head = None
+            return
+        self.head = b"%s%s%scontent-length: %d\r\n%s%s%s" % (
+            _POWERED_BY,
+            lines,
+            (_CONTENT_TYPES.get(content_type) or b"content-type: %s\r\n" % content_type.encode())
+            if content_type
+            else b"",
+            len(body),
+            b"etag: %s\r\n" % self.etag if self.etag is not None else b"",
+            tail,
+            _TAIL,
+        )
+
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
+        """The headers as an ASGI list, names as Express writes them (uvicorn writes them in
+        lower case)."""
+        before, content_type, after, length = self._given
+        headers = [_POWERED_BY_PAIR]
+        headers += [(k.encode(), v.encode()) for k, v in before]
+        if content_type:
+            headers.append((b"Content-Type", content_type.encode()))
+        headers.append((b"Content-Length", b"%d" % length))
+        if self.etag is not None:
             headers.append((b"ETag", self.etag))
-        for k, v in after:
-            headers.append((k.encode(), v.encode()))
-        headers += _TAIL
-        self.raw_headers = headers
+        headers += [(k.encode(), v.encode()) for k, v in after]
+        headers += _TAIL_PAIRS
+        return headers
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.head is None or not transport.answer(scope, self.status_code, self.head, self.body):
+            await Response.__call__(self, scope, receive, send)
 
 
 def json_response(

@@ -18,6 +18,12 @@ And one thing Node does that uvicorn does not: an answer's head goes out in the 
 write as the first part of its body (Node's ``OutgoingMessage`` prepends the head to the
 first chunk), so a whole answer is one ``send`` and one TCP segment, not two. That also
 halves the kernel's share of a request (about 20 us a request on a small VM, measured).
+
+The pipeline's answers take a shorter way to the same bytes: the transport offers each
+request an ASGI extension (``ANSWER``) through which ``answer`` writes a whole answer, its
+head already encoded by ``responses.ExpressResponse``, in that one write, without uvicorn's
+per-header checks (a third of what a refund cost the server: benchmarks/PROFILE.md).
+Everything else (the control API, a 500, a slow reader) goes through uvicorn's ``send``.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from __future__ import annotations
 import logging
 import resource
 import time
+import weakref
 from dataclasses import dataclass
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 MAX_HEADER_SIZE = 16384  # Node's http.maxHeaderSize
 # A head is also cut off at this many raw bytes (a few large fields are buffered whole by
@@ -103,6 +110,57 @@ class _HeadWithBody:
 
     def __getattr__(self, name: str):
         return getattr(self._transport, name)
+
+
+# The ASGI extension this transport offers each request (``scope["extensions"]``): a
+# weak reference to the request's uvicorn cycle, for ``answer`` (weak: the cycle holds the
+# scope, and both are freed by their counts when the request is done, as without it).
+ANSWER = "mock.answer"
+_dates: tuple[object, bytes] = (None, b"")  # uvicorn's default headers, last list seen, encoded
+
+
+def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
+    """Send a whole answer at once, as uvicorn's ``send`` does for a start and a final body
+    message, with one ``write`` and none of its per-header work: ``head`` is the answer's
+    header lines (``name: value\r\n`` each), which the caller vouches for as uvicorn would
+    check them: names in lower case and free of separators, values free of control
+    characters, a ``content-length`` equal to ``len(body)`` (the GET's for a HEAD, whose
+    body is not sent), no ``transfer-encoding``, and no ``connection`` header but
+    ``keep-alive``. False (nothing sent) when the request did not come through this
+    transport, or the cycle is not at its start (uvicorn's ``send`` then does the rest:
+    a paused write, a disconnected client, an access log to write)."""
+    extensions = scope.get("extensions")
+    offered = extensions.get(ANSWER) if extensions else None
+    cycle: RequestResponseCycle | None = offered["cycle"]() if offered is not None else None
+    if (
+        cycle is None
+        or cycle.response_started
+        or cycle.disconnected
+        or cycle.access_log
+        or cycle.flow.write_paused
+    ):
+        return False
+    global _dates
+    defaults = cycle.default_headers
+    known, dates = _dates
+    if known is not defaults:
+        dates = b"".join(b"%s: %s\r\n" % (name.lower(), value) for name, value in defaults)
+        _dates = (defaults, dates)
+    cycle.response_started = True
+    cycle.waiting_for_100_continue = False
+    close = b"" if cycle.keep_alive else b"connection: close\r\n"
+    if scope["method"] == "HEAD":
+        body = b""
+    transport = cycle.transport
+    if transport.__class__ is _HeadWithBody:
+        transport = transport._transport
+    transport.write(b"%s%s%s%s\r\n%s" % (STATUS_LINE[status], dates, head, close, body))
+    cycle.response_complete = True
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        transport.close()
+    cycle.on_response()
+    return True
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -183,8 +241,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = time.monotonic() + self.limits.request_timeout
         HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
-        if cycle is not None and cycle.transport is self.transport and self.scope["method"] != "HEAD":
-            cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
+        if cycle is not None and cycle.scope is self.scope:  # not an upgrade
+            self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle)}}
+            if self.scope["method"] != "HEAD":
+                cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._deadline = None

@@ -237,6 +237,130 @@ def test_an_answer_is_one_write_as_node_sends_it():
     assert failed.writes == [b"HTTP/1.1 200 OK\r\n\r\n"] and failed.closed
 
 
+def _raw_answers(port: int, token: str) -> list[bytes]:
+    """What a server writes for a few kinds of answer, each on a connection of its own, the
+    Date masked: a read, a HEAD, a refund refused, an unknown path (Express's HTML 404), a
+    401, a CORS preflight, and a read asking to close the connection."""
+    auth = f"Authorization: Bearer {token}\r\n".encode()
+    body = b'{"amount": 1000000}'
+    requests = [
+        b"GET /admin/payments/" + CAPTURED.encode() + b"?fields=id,amount HTTP/1.1\r\nHost: x\r\n" + auth,
+        b"HEAD /admin/payments?limit=1 HTTP/1.1\r\nHost: x\r\n" + auth,
+        b"POST /admin/payments/"
+        + CAPTURED.encode()
+        + b"/refund HTTP/1.1\r\nHost: x\r\n"
+        + auth
+        + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body,
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\n",
+        b"GET /admin/payments HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\n",
+        b"OPTIONS /admin/payments HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\n"
+        b"Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-a,x-b\r\n",
+        b"GET /admin/payments?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + auth,
+    ]
+    out = []
+    for request in requests:
+        if not request.endswith(body):
+            request += b"\r\n"
+        answer = exchange(port, request)
+        out.append(re.sub(rb"\r\ndate: [^\r]*", b"\r\ndate: <date>", answer))
+    return out
+
+
+def test_a_whole_answer_in_one_write_is_what_uvicorns_send_writes(monkeypatch):
+    """The pipeline's answers go out through ``transport.answer`` (head and body built as
+    bytes, one write); with it refused, through uvicorn's own ``send``. The bytes on the
+    wire are the same, Date aside, for every kind of answer."""
+    from mock_server.testing import MockServer
+    from mock_server.web import transport
+
+    sent = []
+    real = transport.answer
+
+    def counting(*args):
+        sent.append(real(*args))
+        return sent[-1]
+
+    monkeypatch.setattr(transport, "answer", counting)
+    answers = {}
+    for way in ("one write", "uvicorn's send"):
+        with MockServer() as server:
+            with httpx.Client(base_url=server.url, timeout=10) as c:
+                token = c.post(LOGIN, json=ADMIN).json()["token"]
+            answers[way] = _raw_answers(server.port, token)
+        monkeypatch.setattr(transport, "answer", lambda *args: False)
+    assert sent and all(sent)  # the first server took the one-write way every time
+    one, plain = answers["one write"], answers["uvicorn's send"]
+    assert one[0].startswith(b"HTTP/1.1 200 OK\r\ndate: <date>\r\nx-powered-by: Express\r\n")
+    assert one[1].endswith(b"keep-alive: timeout=5\r\n\r\n")  # HEAD: the GET's head, no body
+    assert one[2].startswith(b"HTTP/1.1 400 Bad Request\r\n") and one[3].startswith(
+        b"HTTP/1.1 404 Not Found\r\n"
+    )
+    assert b"\r\naccess-control-allow-origin: http://localhost:5173\r\n" in one[5]
+    assert b"\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\nconnection: close\r\n\r\n" in one[6]
+    assert one == plain
+
+
+def test_a_header_uvicorn_refuses_is_refused_as_before():
+    """A header value with a control character never reaches the wire: the answer keeps no
+    head of its own bytes, so uvicorn's ``send`` refuses it (its 500) as it always has."""
+    from mock_server.web.responses import ExpressResponse
+
+    bad = ExpressResponse(200, b"{}", before=[("X-Echo", "a\x01b")])
+    good = ExpressResponse(200, b"{}", before=[("X-Echo", "a\tb")])
+    assert bad.head is None and (b"X-Echo", b"a\x01b") in bad.raw_headers
+    assert good.head is not None and b"\r\nx-echo: a\tb\r\n" in b"\r\n" + good.head
+
+
+def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
+    """A paused write (the client reads slowly), a client gone, an access log to write, an
+    answer already started, a request that did not come through this transport: ``answer``
+    sends nothing and says so, and uvicorn's ``send`` does what it does then."""
+    import weakref
+
+    from mock_server.web import transport
+
+    class Flow:
+        write_paused = False
+
+    class Cycle:
+        response_started = disconnected = access_log = False
+        keep_alive = True
+        default_headers = [(b"date", b"today")]
+        flow = Flow()
+
+        def __init__(self) -> None:
+            self.transport = RecordingTransport()
+            self.done = 0
+
+            class Event:
+                def set(event) -> None:
+                    self.done += 1
+
+            self.message_event = Event()
+
+        def on_response(self) -> None:
+            self.done += 1
+
+    def scope_for(cycle):
+        return {"method": "GET", "extensions": {transport.ANSWER: {"cycle": weakref.ref(cycle)}}}
+
+    cycle = Cycle()
+    assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
+    assert cycle.transport.writes == [b"HTTP/1.1 200 OK\r\ndate: today\r\ncontent-length: 2\r\n\r\n{}"]
+    assert cycle.response_started and cycle.response_complete and cycle.done == 2
+    assert not transport.answer(scope_for(cycle), 200, b"", b"")  # already answered
+    assert not transport.answer({"method": "GET"}, 200, b"", b"")  # another server's scope
+    for attribute in ("disconnected", "access_log"):
+        other = Cycle()
+        setattr(other, attribute, True)
+        assert not transport.answer(scope_for(other), 200, b"", b"") and other.transport.writes == []
+    paused = Cycle()
+    paused.flow = Flow()
+    paused.flow.write_paused = True
+    assert not transport.answer(scope_for(paused), 200, b"", b"") and not paused.response_started
+
+
 def test_head_and_100_continue_over_a_real_connection(live_server):
     with httpx.Client(base_url=live_server.url, timeout=10) as c:
         token = c.post(LOGIN, json=ADMIN).json()["token"]
