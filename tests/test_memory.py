@@ -70,3 +70,37 @@ def test_cycles_frozen_while_serving_are_collected_once_idle():
     done = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+YOUNG_SCRIPT = """
+import collections, gc
+from mock_server.web import memory
+
+memory.serve_mode()
+journal = collections.deque(maxlen=1000)     # a full journal: each new entry evicts one
+for i in range(1000):
+    journal.append((i, "GET", b"", None, 200, b"{}", 0.1))
+
+def young_after(requests):
+    gc.collect(0)
+    for i in range(requests):
+        memory.busy()
+        # a tuple from the free list (the evicted entry's): the collector's count of new
+        # objects does not move, so no collection of its own would come
+        journal.append(tuple([i, "GET", b"", None, 200, b"{}", 0.1]))
+    return len(gc.get_objects(0))
+
+print(young_after(3 * memory.YOUNG_EVERY))
+"""
+
+
+def test_the_young_generation_is_bounded_by_requests_while_serving():
+    """Entries a full journal recycles from Python's free lists do not count towards the
+    collector's own threshold, so without a bound the youngest generation grew to tens of
+    thousands of them between two collections, and that collection was a 50-100 ms pause
+    (benchmarks/PROFILE.md). While serving, it is collected every ``YOUNG_EVERY`` requests."""
+    done = subprocess.run([sys.executable, "-c", YOUNG_SCRIPT], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from mock_server.web import memory
+
+    assert int(done.stdout) <= memory.YOUNG_EVERY

@@ -11,6 +11,13 @@ So, while serving (``serve_mode``):
 * what survives any collection is frozen at once: an object is walked by the collector
   at most once, in the young generation, and the older generations stay empty, so no
   collection walks more than the objects made since the last one (under 1 ms, measured);
+* the youngest generation is also collected every ``YOUNG_EVERY`` requests: objects that
+  come from Python's free lists (a tuple, a dict, a list reused after another was freed)
+  do not count towards the collector's own threshold, and a full journal makes each entry
+  from the one it evicts. So on routes that allocate little else, tens of thousands of
+  entries piled up between two collections, and that collection was a 50-100 ms pause
+  (benchmarks/PROFILE.md). Bounded by requests, each such collection walks about what the
+  last ``YOUNG_EVERY`` requests kept (a fraction of a millisecond);
 * the price is that a reference cycle that becomes garbage after it was frozen is not
   collected then. None was found in steady serving (the collector collected nothing under
   ``make bench``'s load), but a closed connection's protocol and its last request form
@@ -28,6 +35,7 @@ import gc
 
 IDLE = 1.0  # seconds without a request before the frozen objects are collected again
 GROWTH = 20_000  # ... if at least this many were frozen since the last time
+YOUNG_EVERY = 128  # requests between two collections of the youngest generation
 
 _active = False
 _scheduled = False
@@ -53,10 +61,15 @@ def serve_mode() -> None:
 
 
 def busy() -> None:
-    """One request on the event loop (the idle check's clock; the first starts it)."""
+    """One request on the event loop (the idle check's clock; the first starts it); every
+    ``YOUNG_EVERY`` requests, a collection of the youngest generation."""
     global activity, _watching
     activity += 1
-    if _active and not _watching:
+    if not _active:
+        return
+    if not activity % YOUNG_EVERY:
+        gc.collect(0)
+    if not _watching:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
