@@ -31,20 +31,25 @@ _LINES: dict[tuple[tuple[str, str], ...], bytes | None] = {}
 _LINES_LIMIT = 256
 
 
-def _lines(pairs: tuple[tuple[str, str], ...]) -> bytes | None:
-    """``name: value\r\n`` for each pair, or None if uvicorn would refuse one (a name that
+def _encoded(pairs: tuple[tuple[str, str], ...]) -> bytes | None:
+    """``name: value\\r\\n`` for each pair, or None if uvicorn would refuse one (a name that
     is not a token, a value with a control character): its own ``send`` then refuses it."""
-    key = pairs
-    known = _LINES.get(key, False)
+    encoded = [(name.encode(), value.encode()) for name, value in pairs]
+    if any(HEADER_RE.search(k) or HEADER_VALUE_RE.search(v) for k, v in encoded):
+        return None
+    return b"".join(b"%s: %s\r\n" % (k.lower(), v) for k, v in encoded)
+
+
+def _lines(pairs: tuple[tuple[str, str], ...]) -> bytes | None:
+    """``_encoded``, remembered for the sequences that repeat (the ones given before the
+    Content-Type; a Set-Cookie comes after it, and is new on each login)."""
+    known = _LINES.get(pairs, False)
     if known is not False:
         return known  # type: ignore[return-value]
-    encoded = [(name.encode(), value.encode()) for name, value in key]
-    lines = None
-    if not any(HEADER_RE.search(k) or HEADER_VALUE_RE.search(v) for k, v in encoded):
-        lines = b"".join(b"%s: %s\r\n" % (k.lower(), v) for k, v in encoded)
+    lines = _encoded(pairs)
     if len(_LINES) >= _LINES_LIMIT:
         _LINES.clear()
-    _LINES[key] = lines
+    _LINES[pairs] = lines
     return lines
 
 
@@ -103,7 +108,7 @@ class ExpressResponse(Response):
         if type(after) is not tuple:
             after = tuple(after)
         lines = _lines(before) if before else b""
-        tail = _lines(after) if after else b""
+        tail = _encoded(after) if after else b""
         self._given = (before, content_type, after, len(body))  # for ``raw_headers``
         if lines is None or tail is None:  # uvicorn's send refuses it, as it would have
             self.head = None
