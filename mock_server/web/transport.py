@@ -122,7 +122,7 @@ _dates: tuple[object, bytes] = (None, b"")  # uvicorn's default headers, last li
 def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     """Send a whole answer at once, as uvicorn's ``send`` does for a start and a final body
     message, with one ``write`` and none of its per-header work: ``head`` is the answer's
-    header lines (``name: value\r\n`` each), which the caller vouches for as uvicorn would
+    header lines (``name: value\\r\\n`` each), which the caller vouches for as uvicorn would
     check them: names in lower case and free of separators, values free of control
     characters, a ``content-length`` equal to ``len(body)`` (the GET's for a HEAD, whose
     body is not sent), no ``transfer-encoding``, and no ``connection`` header but
