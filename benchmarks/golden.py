@@ -347,13 +347,7 @@ async def run(validate: bool, fast: bool = True) -> list[dict]:
         token = login.json()["token"]
         for method, url, headers, body in requests(token):
             r = await client.request(method, url, headers=headers, content=body)
-            content, masked = mask(r.content)
-            headers_out = []
-            for k, v in r.headers.raw:
-                v, m = mask(v)
-                if masked and k.lower() in (b"etag", b"content-length"):
-                    v = b"<masked>"
-                headers_out.append([k.decode("latin-1"), v.decode("latin-1")])
+            content, headers_out = _masked(r)
             out.append(
                 {
                     "request": f"{method} {url} {body[:80]!r}" if body else f"{method} {url}",
@@ -410,16 +404,23 @@ async def run_wire(validate: bool) -> list[dict]:
     return out
 
 
-def _answer(method: str, url: str, body, r: httpx.Response, closing: bool) -> dict:
+def _masked(r: httpx.Response) -> tuple[bytes, list[list[str]]]:
+    """The body and the raw headers, masked (a Date as ``<date>``; a masked body's ETag and
+    Content-Length as ``<masked>``)."""
     content, masked = mask(r.content)
     headers_out = []
     for k, v in r.headers.raw:
         if k.lower() == b"date":
             v = b"<date>"
-        v, m = mask(v)
+        v, _ = mask(v)
         if masked and k.lower() in (b"etag", b"content-length"):
             v = b"<masked>"
         headers_out.append([k.decode("latin-1"), v.decode("latin-1")])
+    return content, headers_out
+
+
+def _answer(method: str, url: str, body, r: httpx.Response, closing: bool) -> dict:
+    content, headers_out = _masked(r)
     request = f"{method} {url} {body[:80]!r}" if body else f"{method} {url}"
     return {
         "request": request + (" (Connection: close)" if closing else ""),
