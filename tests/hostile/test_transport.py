@@ -361,6 +361,79 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     assert not transport.answer(scope_for(paused), 200, b"", b"") and not paused.response_started
 
 
+# ---- pipelined requests, and a body that comes later -----------------------------------------
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
+    """``count`` answers (head, body) read off one connection, by their Content-Length."""
+    data, out = b"", []
+    while len(out) < count:
+        head, found, rest = data.partition(b"\r\n\r\n")
+        length = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I) if found else None
+        if length and len(rest) >= int(length.group(1)):
+            size = int(length.group(1))
+            out.append((head, rest[:size]))
+            data = rest[size:]
+            continue
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {len(out)} answers"
+        data += chunk
+    return out
+
+
+def test_pipelined_requests_in_one_packet_are_answered_in_order(live_server):
+    """Three requests sent in one write (two refunds and a read of their payment): each is
+    answered in turn, and each sees what the one before it did."""
+    with httpx.Client(base_url=live_server.url, timeout=10) as c:
+        token = c.post(LOGIN, json=ADMIN).json()["token"]
+    auth = f"Authorization: Bearer {token}\r\n".encode()
+
+    def refund(amount: int) -> bytes:
+        body = b'{"amount": %d}' % amount
+        return (
+            b"POST /admin/payments/%s/refund?fields=refunds.amount HTTP/1.1\r\nHost: x\r\n"
+            % CAPTURED.encode()
+            + auth
+            + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+
+    read = b"GET /admin/payments/%s?fields=refunds.amount HTTP/1.1\r\nHost: x\r\n%s\r\n" % (
+        CAPTURED.encode(),
+        auth,
+    )
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as s:
+        s.sendall(refund(1) + refund(2) + read)
+        answers = _read_answers(s, 3)
+    assert [head.split(b"\r\n")[0] for head, _ in answers] == [b"HTTP/1.1 200 OK"] * 3
+    counts = [len(json.loads(body)["payment"]["refunds"]) for _, body in answers]
+    assert counts[1] == counts[0] + 1 and counts[2] == counts[1]
+    amounts = sorted(r["amount"] for r in json.loads(answers[2][1])["payment"]["refunds"])
+    assert 1 in amounts and 2 in amounts
+
+
+def test_a_body_that_comes_later_is_waited_for_without_holding_the_loop(live_server):
+    """A refund whose body comes 300 ms after its head: meanwhile another connection is
+    answered, and then the refund is, with its body."""
+    with httpx.Client(base_url=live_server.url, timeout=10) as c:
+        token = c.post(LOGIN, json=ADMIN).json()["token"]
+        before = len(refunds_of(c, {"Authorization": f"Bearer {token}"}, CAPTURED))
+        body = b'{"amount": 3}'
+        with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as s:
+            s.sendall(
+                b"POST /admin/payments/%s/refund?fields=id HTTP/1.1\r\nHost: x\r\n" % CAPTURED.encode()
+                + f"Authorization: Bearer {token}\r\n".encode()
+                + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+            )
+            time.sleep(0.1)
+            assert c.get("/health").text == "OK"  # the server is not waiting on the refund
+            time.sleep(0.2)
+            s.sendall(body)
+            [(head, answer)] = _read_answers(s, 1)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and json.loads(answer) == {"payment": {"id": CAPTURED}}
+        assert len(refunds_of(c, {"Authorization": f"Bearer {token}"}, CAPTURED)) == before + 1
+
+
 def test_head_and_100_continue_over_a_real_connection(live_server):
     with httpx.Client(base_url=live_server.url, timeout=10) as c:
         token = c.post(LOGIN, json=ADMIN).json()["token"]
