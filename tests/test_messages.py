@@ -84,8 +84,10 @@ def test_invalid_request_joins_at_most_three_issues():
 
 
 def test_json_parse_errors_match_node_on_mutated_documents():
-    """The same messages as Node's own JSON.parse, on 2,000 documents cut, grown and
-    trimmed at random (a fixed seed) from two valid ones."""
+    """The same messages as Node's own JSON.parse, on 3,000 documents cut, grown and
+    trimmed at random (a fixed seed) from three valid ones, one with characters outside
+    the Basic Multilingual Plane (positions and contexts count UTF-16 units, and either
+    half of an emoji, or a lone surrogate, can be the token or cut the context)."""
     import json
     import random
 
@@ -95,10 +97,11 @@ def test_json_parse_errors_match_node_on_mutated_documents():
     bases = [
         '{"amount": 12.5, "note": "hi\\n\\u00e9", "refund_reason_id": "refr_1", "x": [1, {"y": null}]}',
         '[{"a":[]},{"b":{}},"s",0,-1.5E+2,true,false]',
+        '{"note": "\U0001f600 refunded \U0001f389\U0001f389", "amount": 1, "r": ["\U0001f4b3", 2]}',
     ]
-    noise = '{}[],:"\\0123456789.-+eEtrufalsn xu\t\n\x01/'
+    noise = '{}[],:"\\0123456789.-+eEtrufalsn xu\t\n\x01/\U0001f600\ud83d'
     cases = []
-    for _ in range(2000):
+    for _ in range(3000):
         text = rnd.choice(bases)
         for _ in range(rnd.randint(1, 3)):
             i, op = rnd.randrange(len(text) + 1), rnd.random()
@@ -120,3 +123,46 @@ def test_json_parse_errors_match_node_on_mutated_documents():
 
     differing = [(c, e, v8_error(c)) for c, e in zip(cases, expected, strict=True) if v8_error(c) != e]
     assert differing == []
+
+
+# body-parser 1.20.9 (Medusa 2.21.2's) on Node 20, each text sent as a JSON body: its
+# strict-mode check and JSON.parse both count UTF-16 units, so an emoji is two, and the
+# token or either end of the context can be half of one (a lone surrogate).
+OUTSIDE_THE_BMP = [
+    (" \U0001f600{}", "Unexpected token '\ud83d', \" \U0001f600{}\" is not valid JSON"),
+    ("\U0001f600" * 13, "Unexpected token '\ud83d', \"" + "\U0001f600" * 5 + '"... is not valid JSON'),
+    (
+        "t" + "\U0001f600" * 13,
+        "Unexpected token 't', \"t" + "\U0001f600" * 4 + '\ud83d"... is not valid JSON',
+    ),
+    ("[\U0001f600]", "Unexpected token '\ud83d', \"[\U0001f600]\" is not valid JSON"),
+    ('{"a":1} ' + "\U0001f600" * 12, "Unexpected non-whitespace character after JSON at position 8"),
+    (
+        '["' + "\U0001f600" * 12 + '", x]',
+        "Unexpected token 'x', ...\"\ude00" + "\U0001f600" * 3 + '", x]" is not valid JSON',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), OUTSIDE_THE_BMP)
+def test_json_errors_count_utf16_units_as_body_parser_does(text, message):
+    from mock_server.web.parsing import BodyError, parse_body
+
+    with pytest.raises(BodyError) as caught:
+        parse_body(text.encode(), "application/json")
+    assert caught.value.message == message
+
+
+def test_half_an_emoji_in_a_message_is_written_as_json_stringify_writes_it(client, auth):
+    """The 400 quotes the lone surrogate V8 stopped at: JSON.stringify escapes it (lower
+    case) and writes a whole emoji as UTF-8. A 500 before (orjson refuses the surrogate)."""
+    r = client.post(
+        "/admin/payments/pay_x/refund",
+        content="[\U0001f600]".encode(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.content == (
+        b'{"message":"Unexpected token \'\\ud83d\', \\"[\xf0\x9f\x98\x80]\\" is not valid JSON",'
+        b'"type":"invalid_data"}'
+    )

@@ -7,8 +7,11 @@ where the parser is (the first property of an object asks for "property name or 
 a later one for a "double-quoted property name"; after a later name a missing colon is a
 plain unexpected token), and the position is where V8's cursor stands. Checked against
 Node's own JSON.parse on thousands of mutated documents (tests/test_messages.py pins a
-set). Positions count characters (V8 counts UTF-16 units: they differ after a character
-outside the Basic Multilingual Plane). Iterative: any depth, linear time.
+set). V8 reads a string as UTF-16 code units, so positions, the length that decides the
+context of an unexpected token and where that context is cut count units: a character
+outside the Basic Multilingual Plane (an emoji) is two, and either half can be the token
+or an end of the context, as on Node (tests/test_messages.py). Iterative: any depth,
+linear time.
 """
 
 from __future__ import annotations
@@ -21,8 +24,27 @@ _WS = re.compile(r"[ \t\n\r]*")
 _DIGITS = re.compile(r"[0-9]*")
 _PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # string characters that need no look
 _HEX = "0123456789abcdefABCDEF"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 EOS = "Unexpected end of JSON input"
 _WORDS = {"t": "true", "f": "false", "n": "null"}
+
+
+def _split(match: re.Match) -> str:
+    code = ord(match.group()) - 0x10000
+    return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
+
+
+def units(text: str) -> str:
+    """``text`` as V8 holds it, one character per UTF-16 code unit: each character outside
+    the Basic Multilingual Plane as its two surrogates (``text`` itself when it has none)."""
+    return _ASTRAL.sub(_split, text) if _ASTRAL.search(text) else text
+
+
+def joined(message: str) -> str:
+    """A message worked out over ``units``, with each whole surrogate pair one character
+    again; a half pair (a context cut between the two) stays as it is, as in Node's
+    string, and is written as JSON.stringify writes it (``web/responses.encode``)."""
+    return message.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _token(text: str, i: int) -> str:
@@ -99,7 +121,7 @@ def _number(s: str, i: int) -> tuple[str | None, int]:
     return None, j
 
 
-def v8_error(s: str) -> str | None:
+def _v8_error(s: str) -> str | None:
     """The message of ``JSON.parse(s)``'s SyntaxError, or None when ``s`` is valid JSON."""
     n = len(s)
     stack: list[str] = []
@@ -183,13 +205,28 @@ def _ws(s: str, k: int) -> int:
     return _WS.match(s, k).end()  # type: ignore[union-attr]
 
 
+def v8_error(text: str) -> str | None:
+    """``JSON.parse``'s error message for ``text``, or None when it is valid JSON."""
+    held = units(text)
+    message = _v8_error(held)
+    return message if message is None or held is text else joined(message)
+
+
+def unexpected_at_start(text: str) -> str:
+    """The message for an unexpected token at the start of ``text``."""
+    return joined(unexpected_token(units(text), 0))
+
+
 def strict_violation(text: str, first: str) -> str:
     """body-parser's strict-mode error: ``JSON.parse`` of the text up to its first
-    character, that character stood for by ``#`` (none: ``JSON.parse("")``)."""
+    character, that character stood for by ``#`` (none: ``JSON.parse("")``). As in
+    body-parser, the character is the first UTF-16 unit that is not white space."""
     if not first:
         return "Unexpected end of JSON input"
-    index = text.index(first)
-    message = v8_error(text[:index] + "#" * (len(text) - index)) or ""
+    held = units(text)
+    index = len(held) - len(held.lstrip(" \t\n\r"))
+    message = _v8_error(held[:index] + "#" * (len(held) - index)) or ""
     # body-parser then puts text back for each run of '#' in the message: always the text
     # from the first character on, as long as the run (also where V8 cut the context)
-    return re.sub(r"#+", lambda run: text[index : index + len(run.group())], message)
+    message = re.sub(r"#+", lambda run: held[index : index + len(run.group())], message)
+    return message if held is text else joined(message)

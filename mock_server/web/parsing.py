@@ -16,8 +16,8 @@ import orjson
 import qs_codec
 
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
-from ..backend.jsonparse import strict_violation, v8_error
-from ..backend.messages import js_key_order, unexpected_token
+from ..backend.jsonparse import strict_violation, unexpected_at_start, v8_error
+from ..backend.messages import js_key_order
 from .router import decode_uri_component
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
@@ -222,7 +222,7 @@ def _form(text: str) -> dict:
 
 def v8_message(text: str) -> str:
     """Node 20's ``JSON.parse`` error message for ``text`` (``backend/jsonparse.py``)."""
-    return v8_error(text) or unexpected_token(text, 0)
+    return v8_error(text) or unexpected_at_start(text)
 
 
 _NUMBER = json.scanner.NUMBER_RE

@@ -4,6 +4,7 @@ headers in Express's order, a weak ETag, and Express's HTML 404 (docs/medusa-beh
 
 from __future__ import annotations
 
+import json
 import re
 from binascii import b2a_base64
 from functools import lru_cache
@@ -75,8 +76,27 @@ _small_etag = lru_cache(maxsize=256)(_hash_etag)
 def encode(data: object) -> bytes:
     """Compact JSON, in a bytes object of its own size: orjson returns its whole write
     buffer (a 116-byte answer holds 4 KB), and answers are kept, by the journal (a thousand
-    per namespace) and by the read cache; a copy costs well under a microsecond."""
-    return memoryview(orjson.dumps(data)).tobytes()
+    per namespace) and by the read cache; a copy costs well under a microsecond.
+
+    A string may hold an unpaired surrogate: JSON.parse takes ``"\\ud800"``, and Medusa's
+    messages quote what a request sent (an id, half of an emoji where V8 cut a context).
+    JSON.stringify writes one as an escape (``\\ud800``, lower case); orjson refuses it,
+    so such data is written by the standard library and the escapes put in. (Stored text
+    holds none: ``backend/refund_reasons.as_stored``.)"""
+    try:
+        return memoryview(orjson.dumps(data)).tobytes()
+    except orjson.JSONEncodeError as exc:
+        if "surrogates not allowed" not in str(exc):
+            raise
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _UNPAIRED.sub(_escaped, text).encode()
+
+
+_UNPAIRED = re.compile("[\ud800-\udfff]")  # JSON and UTF-16 decoding make each whole pair one character
+
+
+def _escaped(match: re.Match) -> str:
+    return "\\u%04x" % ord(match.group())
 
 
 class ExpressResponse(Response):
