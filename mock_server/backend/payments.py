@@ -15,7 +15,7 @@ from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
 from .money import currency_digits, epsilon
 from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
-from .refund_reasons import storable
+from .refund_reasons import as_stored, storable
 from .store import Store
 
 
@@ -60,7 +60,9 @@ def refund(
         if refund_reason_id == "":
             raise MedusaError(UNKNOWN_ERROR, messages.EMPTY_REFUND_REASON_ID)
         storable(note)
-        store.add_refund(payment, to_refund, reason=reason, note=note, created_by=actor_id, at=ids.now_iso())
+        store.add_refund(
+            payment, to_refund, reason=reason, note=as_stored(note), created_by=actor_id, at=ids.now_iso()
+        )
     return payment
 
 

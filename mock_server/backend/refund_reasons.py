@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from . import ids, messages
 from .errors import NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import RefundReason
@@ -16,14 +18,27 @@ def storable(*texts: object) -> None:
         raise MedusaError(UNKNOWN_ERROR, messages.NUL_IN_TEXT)
 
 
+_UNPAIRED = re.compile("[\ud800-\udfff]")
+
+
+def as_stored(text: str | None) -> str | None:
+    """The text as it comes back from PostgreSQL: node-postgres writes a JS string as
+    UTF-8, which turns each unpaired surrogate (JSON.parse takes ``"\\ud800"``) into
+    U+FFFD, so Medusa answers with the replacement character where the request had half an
+    emoji."""
+    if text is None or _UNPAIRED.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def create(store: Store, *, label: str, code: str, description: str | None = None) -> RefundReason:
     storable(label, code, description)
     at = ids.now_iso()
     reason = RefundReason(
         id=ids.new_id(ids.REFUND_REASON),
-        label=label,
-        code=code,
-        description=description,
+        label=as_stored(label),  # type: ignore[arg-type]
+        code=as_stored(code),  # type: ignore[arg-type]
+        description=as_stored(description),
         created_at=at,
         updated_at=at,
     )
@@ -38,7 +53,7 @@ def update(store: Store, reason_id: str, changes: dict) -> RefundReason:
     storable(*(changes.get(key) for key in ("label", "code", "description")))
     for key in ("label", "code", "description"):
         if key in changes:
-            setattr(reason, key, changes[key])
+            setattr(reason, key, as_stored(changes[key]))
     reason.updated_at = ids.now_iso()
     return reason
 

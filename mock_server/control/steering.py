@@ -121,7 +121,7 @@ class BadInput(Exception):
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+    return Response(encode(data), status_code=status, media_type="application/json")
 
 
 def _error(status: int, type_: str, message: str) -> Response:

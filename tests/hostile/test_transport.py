@@ -593,3 +593,53 @@ def test_refund_of_a_huge_amount(client, auth, amount):
     )
     assert (response.status_code, response.json()) == (400, invalid(OVER_REFUND))
     assert refunds_of(client, auth, CAPTURED) == before
+
+
+# ---- unpaired surrogates ---------------------------------------------------------------------
+
+
+def test_unpaired_surrogates_are_stored_as_postgres_keeps_them(client, auth):
+    """JSON.parse takes ``"\\ud83d"`` (half an emoji); node-postgres writes the string as
+    UTF-8, which makes it U+FFFD, and that is what Medusa answers with. Before, the mock
+    stored the surrogate, answered 500 (orjson refuses it), and every later list of refund
+    reasons failed too."""
+    json_type = {**auth, "Content-Type": "application/json"}
+    before = len(refunds_of(client, auth, CAPTURED))
+    r = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields=refunds.note",
+        content=b'{"amount": 1, "note": "x\\ud83dy"}',
+        headers=json_type,
+    )
+    assert r.status_code == 200
+    assert "x\ufffdy" in [refund["note"] for refund in r.json()["payment"]["refunds"]]
+    assert len(refunds_of(client, auth, CAPTURED)) == before + 1
+
+    r = client.post(
+        "/admin/refund-reasons", content=b'{"label": "a\\udc00b", "code": "half"}', headers=json_type
+    )
+    assert r.status_code == 200 and r.json()["refund_reason"]["label"] == "a\ufffdb"
+    reason = r.json()["refund_reason"]["id"]
+    r = client.post(
+        f"/admin/refund-reasons/{reason}", content=b'{"description": "\\ud800"}', headers=json_type
+    )
+    assert r.status_code == 200 and r.json()["refund_reason"]["description"] == "\ufffd"
+    listed = client.get("/admin/refund-reasons?limit=100&fields=label", headers=auth)
+    assert (
+        listed.status_code == 200 and {"id": reason, "label": "a\ufffdb"} in listed.json()["refund_reasons"]
+    )
+
+
+def test_an_unpaired_surrogate_quoted_in_an_error_is_escaped_and_changes_nothing(client, auth):
+    """A reason id that is half an emoji is not found: Medusa's message quotes the id as the
+    request sent it, and JSON.stringify writes the surrogate as an escape."""
+    before = len(refunds_of(client, auth, CAPTURED))
+    r = client.post(
+        f"/admin/payments/{CAPTURED}/refund",
+        content=b'{"amount": 1, "refund_reason_id": "refr_\\udc00"}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 404
+    assert r.content == b'{"type":"not_found","message":"RefundReason id not found: refr_\\udc00"}'
+    assert len(refunds_of(client, auth, CAPTURED)) == before
+    journal = client.get("/__mock/requests?method=POST&limit=1")
+    assert journal.status_code == 200 and journal.json()["requests"][0]["response"]["status"] == 404
