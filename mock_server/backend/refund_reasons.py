@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import overload
 
 from . import ids, messages
 from .errors import NOT_FOUND, UNKNOWN_ERROR, MedusaError
@@ -21,6 +22,10 @@ def storable(*texts: object) -> None:
 _UNPAIRED = re.compile("[\ud800-\udfff]")
 
 
+@overload
+def as_stored(text: str) -> str: ...
+@overload
+def as_stored(text: None) -> None: ...
 def as_stored(text: str | None) -> str | None:
     """The text as it comes back from PostgreSQL: node-postgres writes a JS string as
     UTF-8, which turns each unpaired surrogate (JSON.parse takes ``"\\ud800"``) into
@@ -36,8 +41,8 @@ def create(store: Store, *, label: str, code: str, description: str | None = Non
     at = ids.now_iso()
     reason = RefundReason(
         id=ids.new_id(ids.REFUND_REASON),
-        label=as_stored(label),  # type: ignore[arg-type]
-        code=as_stored(code),  # type: ignore[arg-type]
+        label=as_stored(label),
+        code=as_stored(code),
         description=as_stored(description),
         created_at=at,
         updated_at=at,
