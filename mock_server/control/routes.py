@@ -45,7 +45,7 @@ from starlette.routing import Route, Router
 
 from ..backend import fixtures
 from ..web.cors import Cors, Origins
-from ..web.responses import preflight_response
+from ..web.responses import encode, preflight_response
 from .namespaces import (
     DEFAULT,
     HEADER,
@@ -98,7 +98,10 @@ def routes(mock) -> list[Route]:
         return JSONResponse(_counts(ns))
 
     async def state(request: Request, ns: Namespace) -> Response:
-        return JSONResponse(fixtures.dump(ns.store))
+        # The dump is built on the event loop (it must see one moment of the state); orjson
+        # writes it about ten times faster than Starlette's JSONResponse (json.dumps), the
+        # same bytes: 10,000 refunds held the loop 60-80 ms, now about 20 (PROFILE.md).
+        return Response(encode(fixtures.dump(ns.store)), media_type="application/json")
 
     async def load(request: Request, ns: Namespace) -> Response:
         """Replace the state with the posted fixture document (YAML or JSON); reset then
