@@ -25,6 +25,9 @@ _DIGITS = re.compile(r"[0-9]*")
 _PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # string characters that need no look
 _HEX = "0123456789abcdefABCDEF"
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# A surrogate in a str: always unpaired, as JSON and UTF-16 decoding make each whole pair
+# one character (JSON.parse takes "\\ud800"; JSON.stringify escapes it).
+UNPAIRED = re.compile("[\ud800-\udfff]")
 EOS = "Unexpected end of JSON input"
 _WORDS = {"t": "true", "f": "false", "n": "null"}
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import overload
 
 from . import ids, messages
+from .jsonparse import UNPAIRED
 from .errors import NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import RefundReason
 from .store import Store
@@ -19,9 +19,6 @@ def storable(*texts: object) -> None:
         raise MedusaError(UNKNOWN_ERROR, messages.NUL_IN_TEXT)
 
 
-_UNPAIRED = re.compile("[\ud800-\udfff]")
-
-
 @overload
 def as_stored(text: str) -> str: ...
 @overload
@@ -31,7 +28,7 @@ def as_stored(text: str | None) -> str | None:
     UTF-8, which turns each unpaired surrogate (JSON.parse takes ``"\\ud800"``) into
     U+FFFD, so Medusa answers with the replacement character where the request had half an
     emoji."""
-    if text is None or _UNPAIRED.search(text) is None:
+    if text is None or UNPAIRED.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 

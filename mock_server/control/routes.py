@@ -99,8 +99,8 @@ def routes(mock) -> list[Route]:
 
     async def state(request: Request, ns: Namespace) -> Response:
         # The dump is built on the event loop (it must see one moment of the state); orjson
-        # writes it about ten times faster than Starlette's JSONResponse (json.dumps), the
-        # same bytes: 10,000 refunds held the loop 60-80 ms, now about 20 (PROFILE.md).
+        # writes the same bytes as Starlette's JSONResponse (json.dumps) ten times faster:
+        # with 10,000 refunds, 3.4 ms against 34.7, after an 18.5 ms dump (PROFILE.md).
         return Response(encode(fixtures.dump(ns.store)), media_type="application/json")
 
     async def load(request: Request, ns: Namespace) -> Response:

@@ -16,6 +16,7 @@ import orjson
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
 
+from ..backend.jsonparse import UNPAIRED
 from . import transport
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -89,10 +90,7 @@ def encode(data: object) -> bytes:
         if "surrogates not allowed" not in str(exc):
             raise
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return _UNPAIRED.sub(_escaped, text).encode()
-
-
-_UNPAIRED = re.compile("[\ud800-\udfff]")  # JSON and UTF-16 decoding make each whole pair one character
+    return UNPAIRED.sub(_escaped, text).encode()
 
 
 def _escaped(match: re.Match) -> str:
