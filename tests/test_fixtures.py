@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, make_client
+from helpers import CAPTURED, ROOT, make_client
 from mock_server.backend import fixtures
 from mock_server.web import contract as spec
 from mock_server.web.app import Mock
@@ -174,3 +174,106 @@ def test_load_rejects_a_bad_fixture_and_changes_nothing(client, auth):
     response = client.post("/__mock/load", content="payments:\n  - amount: 0\n")
     assert response.status_code == 400 and response.json()["path"] == "payments[0].amount"
     assert client.get("/__mock/state").json() == before
+
+
+def _refunded_store(refunds: int):
+    """The default fixtures' state, with ``refunds`` more refunds of 0.01 on the captured payment."""
+    from decimal import Decimal
+
+    from mock_server.web.app import create_app
+
+    app = create_app(Config())
+    store = app.mock.namespaces.default.store
+    payment = store.payments[CAPTURED]
+    for _ in range(refunds):
+        store.add_refund(
+            payment, Decimal("0.01"), reason=None, note=None, created_by=None, at="2026-01-01T00:00:00.000Z"
+        )
+    return app, store, payment
+
+
+def test_the_state_is_the_moment_of_the_snapshot_and_one_documents_bytes():
+    from decimal import Decimal
+
+    import orjson
+
+    from mock_server.web.responses import encode
+
+    _, store, payment = _refunded_store(2 * fixtures.ROWS + 5)  # three pieces of refunds
+    kept = [r.id for r in payment.refunds]
+    reason = next(iter(store.refund_reasons.values()))
+    document = fixtures.snapshot(store)
+    # after the snapshot: a refund, a capture, a deleted reason
+    store.add_refund(
+        payment, Decimal(1), reason=None, note="later", created_by=None, at="2026-01-02T00:00:00.000Z"
+    )
+    store.add_capture(payment, Decimal(1), created_by=None, at="2026-01-02T00:00:00.000Z")
+    reason.deleted_at = "2026-01-02T00:00:00.000Z"
+    pieces = list(document(encode))
+    assert len(pieces) > 3
+    written = b"".join(pieces)
+    state = orjson.loads(written)
+    assert encode(state) == written  # what one encode of the whole document writes
+    dumped = next(p for p in state["payments"] if p["id"] == CAPTURED)
+    assert [r["id"] for r in dumped["refunds"]] == kept
+    assert len(dumped["captures"]) == len(payment.captures) - 1
+    assert not any(r.get("deleted") for r in state["refund_reasons"])
+
+
+def test_a_large_state_is_written_with_the_loop_serving_in_between():
+    """``/__mock/state`` of many refunds gives the event loop back while it writes them (a
+    coroutine that only yields runs many times during the one request), and answers whole,
+    with its Content-Length."""
+    import asyncio
+
+    import orjson
+
+    app, store, payment = _refunded_store(20 * fixtures.ROWS)
+
+    async def run() -> tuple[int, dict, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/__mock/state",
+            "raw_path": b"/__mock/state",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:9000")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 9000),
+        }
+        sent: list[dict] = []
+        done = asyncio.Event()
+
+        async def receive():
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        turns = 0
+
+        async def other_work():
+            nonlocal turns
+            while not done.is_set():
+                turns += 1
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(other_work())
+        await app(scope, receive, send)
+        done.set()
+        await ticker
+        start = sent[0]
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        return turns, dict(start["headers"]), body
+
+    turns, headers, body = asyncio.run(run())
+    assert turns >= 20
+    assert int(headers[b"content-length"]) == len(body)
+    assert b"transfer-encoding" not in headers
+    dumped = next(p for p in orjson.loads(body)["payments"] if p["id"] == CAPTURED)
+    assert len(dumped["refunds"]) == len(payment.refunds)
