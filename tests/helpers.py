@@ -218,3 +218,51 @@ def fixed_namespace(journal, faults):
         return namespace
 
     return resolve
+
+
+def get_while_the_loop_turns(app, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
+    """``GET path`` on ``app`` in process, with a coroutine beside it that only yields:
+    how many times the event loop ran it while the request was answered, the answer's
+    headers and its body."""
+    import asyncio
+
+    async def run():
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path.split("?")[0],
+            "raw_path": path.split("?")[0].encode(),
+            "query_string": path.partition("?")[2].encode(),
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:9000")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 9000),
+        }
+        sent: list[dict] = []
+        done = asyncio.Event()
+
+        async def receive():
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        turns = 0
+
+        async def other_work():
+            nonlocal turns
+            while not done.is_set():
+                turns += 1
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(other_work())
+        await app(scope, receive, send)
+        done.set()
+        await ticker
+        return turns, dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+    return asyncio.run(run())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CAPTURED, ROOT, make_client
+from helpers import CAPTURED, ROOT, get_while_the_loop_turns, make_client
 from mock_server.backend import fixtures
 from mock_server.web import contract as spec
 from mock_server.web.app import Mock
@@ -224,54 +224,10 @@ def test_a_large_state_is_written_with_the_loop_serving_in_between():
     """``/__mock/state`` of many refunds gives the event loop back while it writes them (a
     coroutine that only yields runs many times during the one request), and answers whole,
     with its Content-Length."""
-    import asyncio
-
     import orjson
 
     app, store, payment = _refunded_store(20 * fixtures.ROWS)
-
-    async def run() -> tuple[int, dict, bytes]:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/__mock/state",
-            "raw_path": b"/__mock/state",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:9000")],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 9000),
-        }
-        sent: list[dict] = []
-        done = asyncio.Event()
-
-        async def receive():
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message):
-            sent.append(message)
-
-        turns = 0
-
-        async def other_work():
-            nonlocal turns
-            while not done.is_set():
-                turns += 1
-                await asyncio.sleep(0)
-
-        ticker = asyncio.create_task(other_work())
-        await app(scope, receive, send)
-        done.set()
-        await ticker
-        start = sent[0]
-        body = b"".join(m.get("body", b"") for m in sent[1:])
-        return turns, dict(start["headers"]), body
-
-    turns, headers, body = asyncio.run(run())
+    turns, headers, body = get_while_the_loop_turns(app, "/__mock/state")
     assert turns >= 20
     assert int(headers[b"content-length"]) == len(body)
     assert b"transfer-encoding" not in headers

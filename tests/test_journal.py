@@ -13,7 +13,7 @@ from mock_server.control.journal import REDACTED, Journal, make_filters
 from mock_server.control.paths import MAX_PATTERN, PathPattern, PatternError
 from mock_server.control.steering import MAX_BODY, steering_routes
 
-from helpers import _SyncASGIClient, fixed_namespace
+from helpers import _SyncASGIClient, fixed_namespace, get_while_the_loop_turns
 
 import httpx
 
@@ -352,6 +352,26 @@ def steer():
     client.journal, client.faults = journal, faults
     yield client
     client.close()
+
+
+def test_a_large_journal_is_read_with_the_loop_serving_in_between():
+    """Reading 5,000 entries gives the event loop back while it filters and renders them
+    (a coroutine that only yields runs during the one request), and answers what one
+    encoding of the whole listing would, under one Content-Length."""
+    from mock_server.web.responses import encode
+
+    journal = Journal(5000)
+    for i in range(5000):
+        record(journal, path=f"/admin/payments/pay_{i}/refund")
+    app = Starlette(routes=[Mount("/__mock", routes=steering_routes(fixed_namespace(journal, Faults())))])
+    turns, headers, body = get_while_the_loop_turns(app, "/__mock/requests")
+    entries, count = journal.query()
+    assert body == encode({"requests": entries, "count": count}) and count == 5000
+    assert int(headers[b"content-length"]) == len(body)
+    assert turns >= 5000 // journal_module.RENDERED_A_STEP
+    turns, _, body = get_while_the_loop_turns(app, "/__mock/requests?method=GET")
+    assert body == b'{"requests":[],"count":0}'
+    assert turns >= 5000 // journal_module.LOOKED_A_STEP
 
 
 def test_get_requests_answers_newest_first_with_count_before_limit(steer):

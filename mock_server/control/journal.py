@@ -15,12 +15,13 @@ with a *greater* sequence number) stays meaningful for a test that noted the las
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Generator, Iterable, TypeVar
 
 import orjson
 
@@ -229,12 +230,27 @@ class Journal:
     ) -> tuple[list[dict], int]:
         """Entries matching ``filters`` (or the same fields as keywords), newest first,
         rendered; and how many matched before ``limit``."""
-        filters = filters or make_filters(**kwargs)
-        matched = [e for e in reversed(self._snapshot()) if _unmatched(e, filters) == []]
+        return finish(self.query_steps(filters or make_filters(**kwargs), limit))
+
+    def query_steps(self, filters: Filters, limit: int | None = None) -> Steps[tuple[list[dict], int]]:
+        """``query`` as ``Steps``: the journal as it is at the first step, then about a
+        millisecond of work a step."""
+        entries = self._snapshot()
+        matched = []
+        for i, entry in enumerate(reversed(entries), 1):
+            if not _unmatched(entry, filters):
+                matched.append(entry)
+            if not i % LOOKED_A_STEP:
+                yield
         count = len(matched)
         if limit is not None:
             matched = matched[:limit]
-        return [render(e) for e in matched], count
+        rendered = []
+        for i, entry in enumerate(matched, 1):
+            rendered.append(render(entry))
+            if not i % RENDERED_A_STEP:
+                yield
+        return rendered, count
 
     def verify(
         self,
@@ -247,6 +263,16 @@ class Journal:
         ``at_least``..``at_most``; nothing given means at least one). When it does not, the
         closest entries that did not match, ranked by how many criteria they meet (newest
         first among equals), each naming what differed."""
+        return finish(self.verify_steps(filters, times, at_least, at_most))
+
+    def verify_steps(
+        self,
+        filters: Filters,
+        times: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+    ) -> Steps[Verification]:
+        """``verify`` as ``Steps`` (``query_steps``)."""
         low: int
         high: int | None
         if times is not None:
@@ -260,7 +286,9 @@ class Journal:
         count = 0
         misses = []
         criteria = filters.criteria()
-        for entry in reversed(self._snapshot()):
+        for i, entry in enumerate(reversed(self._snapshot()), 1):
+            if not i % LOOKED_A_STEP:
+                yield
             if filters.since is not None and entry[_SEQ] <= filters.since:
                 continue
             unmatched = _unmatched(entry, filters)
@@ -271,8 +299,9 @@ class Journal:
         ok = count >= low and (high is None or count <= high)
         near = []
         if not ok and misses:
-            misses.sort(key=lambda m: (-m[0], m[1]))
-            for score, _, entry, unmatched in misses[:NEAR_MISSES]:
+            for score, _, entry, unmatched in heapq.nsmallest(
+                NEAR_MISSES, misses, key=lambda m: (-m[0], m[1])
+            ):
                 near.append(
                     {
                         "matched": score,
@@ -282,6 +311,25 @@ class Journal:
                     }
                 )
         return Verification(ok, count, expected, near)
+
+
+Result = TypeVar("Result")
+# Work that reads a whole journal (a million entries, with --journal-size) in steps: the
+# generator yields between two steps and returns its result. ``finish`` runs it at once;
+# the control API runs it with the event loop serving other requests between two steps
+# (steering.py).
+Steps = Generator[None, None, Result]
+LOOKED_A_STEP = 500  # entries compared with the filters in one step (about a millisecond)
+RENDERED_A_STEP = 64  # entries rendered in one step (about a millisecond)
+
+
+def finish(steps: Steps[Result]) -> Result:
+    """The result of ``steps``, run to the end at once."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def make_filters(

@@ -36,12 +36,11 @@ import hmac
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ..backend import fixtures
@@ -57,13 +56,11 @@ from .namespaces import (
     NamespaceError,
 )
 from .dashboard import dashboard_routes, is_public
-from .steering import namespaced, steering_routes, unexpected_input
+from .steering import answer_in_pieces, namespaced, steering_routes, unexpected_input
 
 NAMESPACE_HEADER = HEADER.decode("ascii")
 
 POSTED = "<posted fixture>"
-STATE_SLICE = 64 * 1024  # bytes of /__mock/state written between two turns of the loop
-STATE_PART = 256 * 1024  # ... and sent at a time, when it is larger
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
 TOKEN_HEADER = "X-Mock-Control-Token"
 MAX_TOKEN = 256
@@ -103,35 +100,9 @@ def routes(mock) -> list[Route]:
     async def state(request: Request, ns: Namespace) -> Response:
         # One moment of the state is read at once (work that grows with the payments); the
         # refunds and captures, which grow with every refund, are written a thousand at a
-        # time, and the answer is sent in parts of about 256 KB, never joined whole (12 MB
-        # for 100,000 refunds): the loop serves other requests in between (PROFILE.md).
-        # orjson writes the bytes json.dumps would, ten times faster.
-        pieces: list[bytes] = []
-        written = 0
-        for piece in fixtures.snapshot(ns.store)(encode):
-            pieces.append(piece)
-            written += len(piece)
-            if written >= STATE_SLICE:  # about half a millisecond of writing
-                written = 0
-                await asyncio.sleep(0)
-        length = sum(map(len, pieces))
-        if length <= STATE_PART:
-            return Response(b"".join(pieces), media_type="application/json")
-
-        async def parts() -> AsyncIterator[bytes]:
-            part: list[bytes] = []
-            size = 0
-            for piece in pieces:
-                part.append(piece)
-                size += len(piece)
-                if size >= STATE_PART:
-                    yield b"".join(part)
-                    part, size = [], 0
-                    await asyncio.sleep(0)
-            yield b"".join(part)
-
-        headers = {"content-length": str(length)}
-        return StreamingResponse(parts(), headers=headers, media_type="application/json")
+        # time, the loop serving other requests in between (PROFILE.md). orjson writes the
+        # bytes json.dumps would, ten times faster.
+        return await answer_in_pieces(fixtures.snapshot(ns.store)(encode))
 
     async def load(request: Request, ns: Namespace) -> Response:
         """Replace the state with the posted fixture document (YAML or JSON); reset then

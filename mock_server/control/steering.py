@@ -85,21 +85,23 @@ which discards it, and a drop then becomes uvicorn's 500.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Awaitable, Callable, TypeVar
 
 import orjson
 import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, RuleError, json_depth, as_int
-from .journal import make_filters
+from .journal import RENDERED_A_STEP, Steps, make_filters
 from .namespaces import QUERY as NAMESPACE_QUERY, Namespace, NamespaceError
 from .paths import PathPattern, PatternError
 from ..web.responses import encode
@@ -214,6 +216,65 @@ def _count(source: dict, name: str, problems: list[str], high: int, text: bool =
     return value
 
 
+SLICE = 64 * 1024  # bytes of a large answer written between two turns of the loop
+PART = 256 * 1024  # ... and sent at a time, when it is longer
+
+
+async def answer_in_pieces(pieces: Iterable[bytes]) -> Response:
+    """A JSON answer written piece by piece (each piece about a millisecond of work at
+    most), the event loop serving other requests between two slices of them, and sent
+    in parts of ``PART`` bytes when it is longer, never joined whole: a large state or
+    journal (tens of megabytes) does not hold up the Medusa routes. The bytes are those
+    of the pieces joined, under one Content-Length."""
+    kept: list[bytes] = []
+    written = 0
+    for piece in pieces:
+        kept.append(piece)
+        written += len(piece)
+        if written >= SLICE:
+            written = 0
+            await asyncio.sleep(0)
+    length = sum(map(len, kept))
+    if length <= PART:
+        return Response(b"".join(kept), media_type="application/json")
+
+    async def parts() -> AsyncIterator[bytes]:
+        part: list[bytes] = []
+        size = 0
+        for piece in kept:
+            part.append(piece)
+            size += len(piece)
+            if size >= PART:
+                yield b"".join(part)
+                part, size = [], 0
+                await asyncio.sleep(0)
+        yield b"".join(part)
+
+    return StreamingResponse(parts(), headers={"content-length": str(length)}, media_type="application/json")
+
+
+def _listing(entries: list[dict], count: int) -> Iterator[bytes]:
+    """``{"requests": entries, "count": count}`` as ``encode`` writes it, in pieces."""
+    yield b'{"requests":['
+    for i in range(0, len(entries), RENDERED_A_STEP):
+        yield (b"," if i else b"") + encode(entries[i : i + RENDERED_A_STEP])[1:-1]
+    yield b'],"count":' + str(count).encode() + b"}"
+
+
+Result = TypeVar("Result")
+
+
+async def run_steps(steps: Steps[Result]) -> Result:
+    """The result of ``steps`` (journal.py), the event loop serving other requests between
+    two of them: reading a large journal does not hold up the Medusa routes."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+        await asyncio.sleep(0)
+
+
 def steering_routes(namespace: Callable[[Request], Awaitable[Namespace]]) -> list[Route]:
     """The journal and fault routes; each acts on the namespace ``namespace(request)``
     gives (``?namespace=``, the header or the ``/__ns/`` prefix; ``routes.namespace_of``)."""
@@ -237,8 +298,8 @@ def steering_routes(namespace: Callable[[Request], Awaitable[Namespace]]) -> lis
         limit = _count(params, "limit", problems, MAX_LIMIT)
         if problems:
             return _error(400, "invalid_data", "; ".join(problems))
-        entries, count = journal.query(make_filters(**found, since=since), limit=limit)
-        return _json({"requests": entries, "count": count})
+        entries, count = await run_steps(journal.query_steps(make_filters(**found, since=since), limit))
+        return await answer_in_pieces(_listing(entries, count))
 
     async def clear_requests(request: Request, ns: Namespace) -> Response:
         if not ns.journal.enabled:
@@ -274,7 +335,7 @@ def steering_routes(namespace: Callable[[Request], Awaitable[Namespace]]) -> lis
         if problems:
             return _error(400, "invalid_data", "; ".join(problems))
         filters = make_filters(**found, since=since, body=data.get("body"), has_body=has_body)
-        result = journal.verify(filters, **counts)
+        result = await run_steps(journal.verify_steps(filters, **counts))
         if result.ok:
             return _json({"ok": True, "count": result.count})
         return _json(
