@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import importlib
 import threading
 from pathlib import Path
 
@@ -236,10 +237,21 @@ def _latency(text: str) -> str:
 
 def _lazy(name: str):
     """The module behind a subcommand, imported only when needed (Schemathesis is heavy)."""
-    import importlib
-
     module = {"diff": "diffcmd"}.get(name, name)
     return importlib.import_module(f"{__package__}.tooling.{module}")
+
+
+def _warm() -> None:
+    """Import what the first request of some kinds would otherwise import on the event
+    loop: jsonschema, for the first invalid request's messages (``contract.warm``), and
+    anyio's asyncio backend, for the first call to the thread pool (a new namespace's
+    state, a load, a reset: 23 ms on this machine). anyio imports its backend by this name
+    (``anyio._core._eventloop``); should it move, the first such call imports it."""
+    spec.warm()
+    try:
+        importlib.import_module("anyio._backends._asyncio")
+    except ImportError:
+        pass
 
 
 def _serve(args) -> int:
@@ -294,9 +306,9 @@ def _serve(args) -> int:
         keep_alive_timeout=args.keep_alive_timeout,
         max_connections=args.max_connections,
     )
-    # What only an invalid request needs (jsonschema, for its messages) is imported on a
-    # thread once the server listens: not before (start-up), nor on the event loop later.
-    warm = threading.Thread(target=spec.warm, name="mock-server-warm", daemon=True)
+    # What only some requests need is imported on a thread once the server listens: not
+    # before (start-up), nor on the event loop later.
+    warm = threading.Thread(target=_warm, name="mock-server-warm", daemon=True)
     return transport.run(
         app,
         warm.start,

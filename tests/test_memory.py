@@ -104,3 +104,44 @@ def test_the_young_generation_is_bounded_by_requests_while_serving():
     from mock_server.web import memory
 
     assert int(done.stdout) <= memory.YOUNG_EVERY
+
+
+NO_CYCLES_SCRIPT = """
+import asyncio, gc
+from decimal import Decimal
+from mock_server.backend import payments
+from mock_server.web.app import Mock
+from mock_server.config import Config
+
+CAPTURED = "pay_01KDEM0CAPTVRED00000000000"
+PARTLY = "pay_01KDEM0PARTCAPT00000000000"
+
+def use(store):
+    payments.refund(store, CAPTURED, amount=Decimal(1), refund_reason_id=None, note="n", actor_id="user_1")
+    payments.capture(store, PARTLY, amount=Decimal(1), actor_id="user_1")
+
+mock = Mock(Config())
+named = asyncio.run(mock.namespaces.get("t-1"))
+gc.collect()
+gc.disable()                       # from here on, only reference counting frees anything
+use(mock.store)
+use(named.store)
+mock.reset()
+assert gc.collect() == 0, "a reset left garbage only the collector frees"
+use(mock.store)
+mock.load(mock.namespaces.default.files)
+assert gc.collect() == 0, "a load left garbage only the collector frees"
+del named
+assert mock.namespaces.drop("t-1") is not None
+assert gc.collect() == 0, "a dropped namespace left garbage only the collector frees"
+print("ok")
+"""
+
+
+def test_a_dropped_state_is_freed_without_the_collector():
+    """Reset, load and a namespace's end free the state they drop by reference counting
+    (``Store.dispose`` breaks its cycles): no full collection of the heap, a pause of tens
+    of milliseconds, is needed for it."""
+    done = subprocess.run([sys.executable, "-c", NO_CYCLES_SCRIPT], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

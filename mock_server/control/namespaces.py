@@ -86,9 +86,11 @@ class Namespace:
     requests: int = 0
 
     def load(self, files: list[fixtures.FixtureFile], store: Store) -> None:
-        """The state of ``files`` (``store``, already built from them): reset returns to it."""
-        self.files = files
-        self.store = store
+        """The state of ``files`` (``store``, already built from them): reset returns to it.
+        The state it replaces is freed at once (``Store.dispose``)."""
+        dropped, self.files, self.store = self.store, files, store
+        if dropped is not store:
+            dropped.dispose()
 
     def summary(self, now: float) -> dict:
         """What ``GET /__mock/namespaces`` shows: when it was last used, and its size."""
@@ -118,7 +120,6 @@ class Namespaces:
         ttl: float = DEFAULT_TTL,
         limit: int = DEFAULT_LIMIT,
         clock: Callable[[], float] = time.monotonic,
-        on_drop: Callable[[], None] | None = None,
     ) -> None:
         if ttl <= 0 or limit < 0:
             raise ValueError("the namespace ttl is positive and the limit never negative")
@@ -126,7 +127,6 @@ class Namespaces:
         self.journal_size = journal_size
         self.ttl, self.limit = ttl, limit
         self.clock = clock
-        self.on_drop = on_drop  # called once namespaces were dropped (to free their state)
         self.default = Namespace(DEFAULT, files, fixtures.build(files), Journal(journal_size))
         self.named: dict[str, Namespace] = {}
         self._building: dict[str, asyncio.Future] = {}
@@ -203,8 +203,8 @@ class Namespaces:
 
     def drop(self, name: str) -> Namespace | None:
         found = self.named.pop(name, None)
-        if found is not None and self.on_drop is not None:
-            self.on_drop()
+        if found is not None:
+            found.store.dispose()  # freed at once, with its journal and rules
         return found
 
     def sweep(self, now: float) -> int:
@@ -212,9 +212,7 @@ class Namespaces:
         self._next_sweep = now + self._sweep_every
         idle = [name for name, ns in self.named.items() if now - ns.last_used >= self.ttl]
         for name in idle:
-            del self.named[name]
-        if idle and self.on_drop is not None:
-            self.on_drop()
+            self.named.pop(name).store.dispose()
         return len(idle)
 
     def replace_files(self, files: list[fixtures.FixtureFile], stores: dict[str, Store]) -> int:

@@ -24,7 +24,7 @@ from ..control.faults import Faults, parse_latency
 from ..control.journal import Journal
 from ..control.namespaces import PREFIX, PREFIX_KEY, Namespace, Namespaces, split_prefix
 from ..control.steering import outcome, quiet_drops
-from . import contract as spec, fastpath, memory
+from . import contract as spec, fastpath
 from .auth import Secrets, Sessions
 from .caches import BearerCache, QueryCache
 from .contract import Contract
@@ -50,7 +50,6 @@ class Mock:
             config.journal_size,
             ttl=config.namespace_ttl,
             limit=config.max_namespaces,
-            on_drop=memory.release_dropped_state_soon,
         )
         self.secrets = Secrets(config.jwt_secret, config.cookie_secret)
         self.sessions = Sessions(self.secrets)
@@ -96,7 +95,6 @@ class Mock:
         """The state of ``files`` in ``namespace`` (default: the default one): ``store`` if
         given (already built from them, e.g. off the event loop), else built here."""
         (namespace or self.namespaces.default).load(files, fixtures.build(files) if store is None else store)
-        memory.release_dropped_state()
 
 
 class MockApp(Starlette):

@@ -23,9 +23,14 @@ So, while serving (``serve_mode``):
   ``make bench``'s load), but a closed connection's protocol and its last request form
   one. So once the server has been idle for ``IDLE`` seconds, if more than ``GROWTH``
   objects were frozen since, everything is unfrozen, collected once and frozen again
-  (``release_dropped_state``), as after ``/__mock/reset`` and ``/__mock/load``, which
-  drop a whole store. A request that arrives during that collection waits for it; one
-  that arrives while serving never waits for more than a young generation's walk.
+  (``release_dropped_state``). That full collection walks the whole heap (30-40 ms on
+  the default state), so it waits for an idle server: a request that arrives during it
+  waits for it; one that arrives while serving never waits for more than a young
+  generation's walk.
+
+A state dropped by ``/__mock/reset``, ``/__mock/load`` or a namespace's end has its
+reference cycles broken first (``Store.dispose``), so it is freed by reference counting at
+once and needs no collection at all.
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ GROWTH = 20_000  # ... if at least this many were frozen since the last time
 YOUNG_EVERY = 128  # requests between two collections of the youngest generation
 
 _active = False
-_scheduled = False
 _watching = False
 activity = 0  # requests seen (``busy``); the idle check compares it over ``IDLE`` seconds
 _frozen_at_release = 0
@@ -98,26 +102,3 @@ def release_dropped_state() -> None:
         gc.collect()
         gc.freeze()
         _frozen_at_release = gc.get_freeze_count()
-
-
-def release_dropped_state_soon(delay: float = 1.0) -> None:
-    """``release_dropped_state`` once, ``delay`` seconds from now on the running event loop
-    (at once without one): namespaces dropped one after the other (a test suite's
-    teardowns, an expiry sweep) cost one full collection, not one each."""
-    global _scheduled
-    if not _active:
-        return
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        release_dropped_state()
-        return
-    if not _scheduled:
-        _scheduled = True
-        loop.call_later(delay, _release_scheduled)
-
-
-def _release_scheduled() -> None:
-    global _scheduled
-    _scheduled = False
-    release_dropped_state()

@@ -90,7 +90,8 @@ class Watcher:
             self.app.pipeline.router = Router(endpoints(mock))
             mock.query_cache = QueryCache()
         reset = namespaces.replace_files(files, dict(zip(names, stores, strict=True)))
-        memory.release_dropped_state()
+        if contract is not None:  # the old contract's compiled checks may hold cycles
+            memory.release_dropped_state()
         self.reloads += 1
         store = namespaces.default.store
         log.info(
