@@ -52,7 +52,9 @@ def mix(token: str):
     capture = f"/admin/payments/{AUTHORIZED}/capture"
     oversized = b'{"email":"' + b"a" * 102400 + b'"}'
     bomb = gzip.compress(b'{"email":"' + b"a" * 5_000_000 + b'"}')
-    deep = '{"note": ' + "[" * 20000 + "]" * 20000 + "}"
+    # deep enough for the slow parser, and a 400 in Medusa (a note nested past 3,163
+    # levels is its 500: the validation message runs V8 out of stack)
+    deep = '{"note": ' + "[" * 3000 + "]" * 3000 + "}"
     valid = [
         ("POST", "/auth/user/emailpass", dict(json=ADMIN)),
         ("GET", f"/admin/payments/{CAPTURED}", dict(headers=auth)),

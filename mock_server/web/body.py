@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect
 
 from .parsing import BODY_LIMIT, PARSED_TYPES, BodyError, media_type, parse_body
+
+if TYPE_CHECKING:
+    from .contract import SchemaCheck
 
 _INFLATE = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -117,6 +120,20 @@ def parse_now(raw: bytes, content_type: str | None, has_body: bool = True) -> An
     return parse_body(raw, content_type, quick=True, has_body=has_body)
 
 
-async def parse_later(raw: bytes, content_type: str | None) -> Any:
-    """``parsing.parse_body`` in a worker thread, so the event loop keeps serving meanwhile."""
-    return await asyncio.to_thread(parse_body, raw, content_type)
+async def parse_later(
+    raw: bytes, content_type: str | None, check: SchemaCheck | None = None
+) -> tuple[Any, list[str] | None]:
+    """``parsing.parse_body`` in a worker thread, so the event loop keeps serving meanwhile;
+    with ``check``, also the body's validation issues (``check.issues``), which the
+    handler raises in Medusa's order, after auth: such a body can nest 50,000 levels, and a
+    message that quotes it walks them all. None for the issues when they could not be
+    worked out there (the handler checks the body itself, and answers as it does)."""
+
+    def work() -> tuple[Any, list[str] | None]:
+        body = parse_body(raw, content_type)
+        try:
+            return body, check.issues(body) if check is not None else None
+        except Exception:
+            return body, None
+
+    return await asyncio.to_thread(work)

@@ -25,7 +25,7 @@ import yaml
 
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import yaml_error
-from ..backend.messages import invalid_request, js_string, validation_issues
+from ..backend.messages import Cut, invalid_request, validation_issues
 from . import speccache
 
 SPEC_URI = "urn:medusa-mock:spec"
@@ -89,8 +89,10 @@ class SchemaCheck:
             self._rejected[key] = tuple(issues)
         return issues
 
-    def check(self, instance: Any) -> None:
-        issues = self.issues(instance)
+    def check(self, instance: Any, issues: list[str] | None = None) -> None:
+        """``MedusaError`` for an invalid ``instance`` (``issues``: its ``issues``, if known)."""
+        if issues is None:
+            issues = self.issues(instance)
         if issues:
             raise MedusaError(INVALID_DATA, invalid_request(issues))
 
@@ -100,9 +102,10 @@ _DEPTH = 32  # deeper than any schema of the contract looks
 
 def _shallow(instance: Any) -> Any:
     """``instance`` as the Python validator may see it: nothing below ``_DEPTH`` levels
-    (its messages ``repr`` the instance, recursively). A list there becomes the one string
-    JavaScript's ``String()`` gives it, an object ``{}``: the same type at every level a
-    schema looks at, and the same ``js_string`` for Medusa's messages."""
+    (its messages ``repr`` the instance, recursively). A list there becomes an empty
+    ``Cut`` standing for it, an object ``{}``: the same type at every level a schema looks
+    at, and the same ``js_string`` for Medusa's messages, worked out only if a message
+    quotes it."""
     if not isinstance(instance, (list, dict)):
         return instance
     root: list = [None]
@@ -111,7 +114,7 @@ def _shallow(instance: Any) -> Any:
         parent, key, value, depth = todo.pop()
         if isinstance(value, list):
             if depth >= _DEPTH:
-                copy: Any = [js_string(value)]
+                copy: Any = Cut(value)
             else:  # scalars copied as they are; only containers are visited
                 copy = list(value)
                 todo.extend(

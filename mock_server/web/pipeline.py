@@ -343,11 +343,12 @@ class Pipeline:
         """Medusa's own answer (stages 4): parse, CORS, auth, validation, handler, encode."""
         if endpoint is None or op is None:
             return self.unrouted(ns, endpoint, scope, head)
+        issues = None  # the body's validation issues, when worked out with a slow parse
         try:
             try:
                 body = bodies.parse_now(raw, head.content_type, head.has_body)
             except SlowParse:
-                body = await bodies.parse_later(raw, head.content_type)
+                body, issues = await bodies.parse_later(raw, head.content_type, op.body)
         except BodyError as exc:
             return json_response(exc.status, {"message": exc.message, "type": exc.type})
         method = scope["method"]
@@ -359,7 +360,7 @@ class Pipeline:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
             if actor is SECRET_KEY_AS_BEARER:
                 return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY, cors=cors)
-        reply = self.handle(ns, endpoint, op, method, params, body, actor, scope)
+        reply = self.handle(ns, endpoint, op, method, params, body, actor, scope, issues)
         if reply.encoded is not None:  # a read answered before, in this same state
             return ExpressResponse(reply.status, reply.encoded[0], before=cors, etag=reply.encoded[1])
         if reply.text is not None:
@@ -401,15 +402,25 @@ class Pipeline:
         return actor
 
     def handle(
-        self, ns: Namespace, endpoint: Endpoint, op: Operation, method: str, params, body, actor, scope
+        self,
+        ns: Namespace,
+        endpoint: Endpoint,
+        op: Operation,
+        method: str,
+        params,
+        body,
+        actor,
+        scope,
+        issues: list[str] | None = None,
     ) -> Reply:
-        """Validate the body, then the query, then run the handler; Medusa's error
-        envelope for a ``MedusaError``, and its 500 for a bug in the mock (logged)."""
+        """Validate the body (``issues``: its issues, already worked out), then the query,
+        then run the handler; Medusa's error envelope for a ``MedusaError``, and its 500
+        for a bug in the mock (logged)."""
         mock = self.mock
         try:
             params = decode_params(params)  # Express decodes them after auth, before validation
             if op.body is not None:
-                op.body.check(body)
+                op.body.check(body, issues)
             query = mock.query_cache.get(op, scope)  # coerced and checked, ``fields`` included
             key = None
             if op.method != "GET":  # a request that may write: what was read may change
