@@ -23,9 +23,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 # An answer's head as uvicorn writes it: names in lower case, in the order given.
 _POWERED_BY = b"x-powered-by: Express\r\n"
-_TAIL = b"connection: keep-alive\r\nkeep-alive: timeout=5\r\n"
 _POWERED_BY_PAIR = (b"X-Powered-By", b"Express")
-_TAIL_PAIRS = [(b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5")]
 _CONTENT_TYPES = {t: b"content-type: %s\r\n" % t.encode() for t in (JSON_TYPE, HTML_TYPE)}
 # Header lines encoded once per distinct sequence of pairs (the CORS headers of a few
 # origins, the 404's and preflights' own); None: a pair uvicorn would refuse.
@@ -101,8 +99,11 @@ class ExpressResponse(Response):
     """A response with exactly the headers given, in order, plus Express's own.
 
     Its head is built as the bytes uvicorn would write (``head``), and sent with the body in
-    one write where the transport offers it (``transport.answer``); elsewhere (in process,
-    another server) ``raw_headers`` gives the same headers as an ASGI list."""
+    one write where the transport offers it (``transport.answer``, which adds the
+    connection's headers); elsewhere (in process, another server) ``raw_headers`` gives
+    the same headers as an ASGI list, with ``connection``'s last."""
+
+    connection: transport.Pairs = transport.KEEP_ALIVE_PAIRS  # Node's for a kept-alive connection
 
     def __init__(
         self,
@@ -131,7 +132,7 @@ class ExpressResponse(Response):
         if lines is None or tail is None:  # uvicorn's send refuses it, as it would have
             self.head = None
             return
-        self.head = b"%s%s%scontent-length: %d\r\n%s%s%s" % (
+        self.head = b"%s%s%scontent-length: %d\r\n%s%s" % (
             _POWERED_BY,
             lines,
             (_CONTENT_TYPES.get(content_type) or b"content-type: %s\r\n" % content_type.encode())
@@ -140,7 +141,6 @@ class ExpressResponse(Response):
             len(body),
             b"etag: %s\r\n" % self.etag if self.etag is not None else b"",
             tail,
-            _TAIL,
         )
 
     @property
@@ -156,11 +156,12 @@ class ExpressResponse(Response):
         if self.etag is not None:
             headers.append((b"ETag", self.etag))
         headers += [(k.encode(), v.encode()) for k, v in after]
-        headers += _TAIL_PAIRS
+        headers += self.connection
         return headers
 
     async def __call__(self, scope, receive, send) -> None:
         if self.head is None or not transport.answer(scope, self.status_code, self.head, self.body):
+            self.connection = transport.connection_headers(scope)
             await Response.__call__(self, scope, receive, send)
 
 

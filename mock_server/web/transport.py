@@ -29,6 +29,7 @@ Everything else (the control API, a 500, a slow reader) goes through uvicorn's `
 from __future__ import annotations
 
 import logging
+import math
 import resource
 import time
 import weakref
@@ -114,8 +115,50 @@ class _HeadWithBody:
 
 # The ASGI extension this transport offers each request (``scope["extensions"]``): a
 # weak reference to the request's uvicorn cycle, for ``answer`` (weak: the cycle holds the
-# scope, and both are freed by their counts when the request is done, as without it).
+# scope, and both are freed by their counts when the request is done, as without it), and
+# the header lines Node ends an answer with on a kept-alive connection.
 ANSWER = "mock.answer"
+CLOSE = b"connection: close\r\n"
+Pairs = tuple[tuple[bytes, bytes], ...]
+KEEP_ALIVE_PAIRS: Pairs = ((b"Connection", b"keep-alive"), (b"Keep-Alive", b"timeout=5"))  # Node's defaults
+CLOSE_PAIRS: Pairs = ((b"Connection", b"close"),)
+
+
+def keep_alive_pairs(timeout: float) -> Pairs:
+    """What Node's ``OutgoingMessage`` ends an answer with on a connection it keeps open:
+    ``Connection: keep-alive`` and, unless the server's keep-alive timeout is 0, its
+    timeout in whole seconds (``Math.floor(keepAliveTimeout / 1000)``). On a connection
+    that is to close (the request's ``Connection: close``, HTTP/1.0 without keep-alive)
+    only ``Connection: close``."""
+    pairs = [(b"Connection", b"keep-alive")]
+    if timeout:
+        pairs.append((b"Keep-Alive", b"timeout=%d" % math.floor(timeout)))
+    return tuple(pairs)
+
+
+def _lines(pairs) -> bytes:
+    return b"".join(b"%s: %s\r\n" % (name.lower(), value) for name, value in pairs)
+
+
+def connection_headers(scope) -> Pairs:
+    """The connection headers Node would end this request's answer with (Node's defaults
+    for a request that did not come through this transport: in process, no connection)."""
+    cycle, kept_alive = _offered(scope)
+    if cycle is None:
+        return KEEP_ALIVE_PAIRS
+    return kept_alive[0] if cycle.keep_alive else CLOSE_PAIRS
+
+
+def _offered(scope) -> tuple[RequestResponseCycle | None, tuple]:
+    """The request's uvicorn cycle (None: gone, or not a request of this transport), and
+    the connection's kept-alive headers (as pairs and as lines)."""
+    extensions = scope.get("extensions")
+    offered = extensions.get(ANSWER) if extensions else None
+    if offered is None:
+        return None, ()
+    return offered["cycle"](), offered["keep_alive"]
+
+
 _dates: tuple[object, bytes] = (None, b"")  # uvicorn's default headers, last list seen, encoded
 
 
@@ -125,13 +168,11 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     header lines (``name: value\\r\\n`` each), which the caller vouches for as uvicorn would
     check them: names in lower case and free of separators, values free of control
     characters, a ``content-length`` equal to ``len(body)`` (the GET's for a HEAD, whose
-    body is not sent), no ``transfer-encoding``, and no ``connection`` header but
-    ``keep-alive``. False (nothing sent) when the request did not come through this
+    body is not sent), no ``transfer-encoding`` and no ``connection`` header: the
+    connection's headers are added here, as Node writes them. False (nothing sent) when the request did not come through this
     transport, or the cycle is not at its start (uvicorn's ``send`` then does the rest:
     a paused write, a disconnected client, an access log to write)."""
-    extensions = scope.get("extensions")
-    offered = extensions.get(ANSWER) if extensions else None
-    cycle: RequestResponseCycle | None = offered["cycle"]() if offered is not None else None
+    cycle, kept_alive = _offered(scope)
     if (
         cycle is None
         or cycle.response_started
@@ -148,13 +189,13 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
         _dates = (defaults, dates)
     cycle.response_started = True
     cycle.waiting_for_100_continue = False
-    close = b"" if cycle.keep_alive else b"connection: close\r\n"
+    connection = kept_alive[1] if cycle.keep_alive else CLOSE
     if scope["method"] == "HEAD":
         body = b""
     transport = cycle.transport
     if transport.__class__ is _HeadWithBody:
         transport = transport._transport
-    transport.write(b"%s%s%s%s\r\n%s" % (STATUS_LINE[status], dates, head, close, body))
+    transport.write(b"%s%s%s%s\r\n%s" % (STATUS_LINE[status], dates, head, connection, body))
     cycle.response_complete = True
     cycle.message_event.set()
     if not cycle.keep_alive:
@@ -176,6 +217,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     limits = Limits()
     max_connections = limits.max_connections
+    # the headers that end an answer on a kept-alive connection, as pairs and as lines
+    kept_alive = (KEEP_ALIVE_PAIRS, _lines(KEEP_ALIVE_PAIRS))
     _sweeping = False  # one sweep per server (each server has its own class)
 
     def connection_made(self, transport) -> None:
@@ -242,7 +285,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade
-            self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle)}}
+            # Node keeps an HTTP/1.0 connection that asks for it open (uvicorn closes it)
+            cycle.keep_alive = self.parser.should_keep_alive()
+            self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": self.kept_alive}}
             if self.scope["method"] != "HEAD":
                 cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
 
@@ -304,10 +349,15 @@ def _evict_idlest(connections) -> bool:
 
 
 def protocol_class(limits: Limits) -> type[GuardedHttpToolsProtocol]:
+    pairs = keep_alive_pairs(limits.keep_alive_timeout)
     return type(
         "MockHttpProtocol",
         (GuardedHttpToolsProtocol,),
-        {"limits": limits, "max_connections": limits.effective_max_connections()},
+        {
+            "limits": limits,
+            "max_connections": limits.effective_max_connections(),
+            "kept_alive": (pairs, _lines(pairs)),
+        },
     )
 
 

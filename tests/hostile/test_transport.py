@@ -297,7 +297,8 @@ def test_a_whole_answer_in_one_write_is_what_uvicorns_send_writes(monkeypatch):
         b"HTTP/1.1 404 Not Found\r\n"
     )
     assert b"\r\naccess-control-allow-origin: http://localhost:5173\r\n" in one[5]
-    assert b"\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\nconnection: close\r\n\r\n" in one[6]
+    # a request that asks to close: Node's one Connection header, and no Keep-Alive
+    assert one[6].split(b"\r\n\r\n")[0].endswith(b'"\r\nconnection: close')
     assert one == plain
 
 
@@ -342,12 +343,17 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
         def on_response(self) -> None:
             self.done += 1
 
+    kept_alive = ((), b"connection: keep-alive\r\n")
+
     def scope_for(cycle):
-        return {"method": "GET", "extensions": {transport.ANSWER: {"cycle": weakref.ref(cycle)}}}
+        offered = {"cycle": weakref.ref(cycle), "keep_alive": kept_alive}
+        return {"method": "GET", "extensions": {transport.ANSWER: offered}}
 
     cycle = Cycle()
     assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
-    assert cycle.transport.writes == [b"HTTP/1.1 200 OK\r\ndate: today\r\ncontent-length: 2\r\n\r\n{}"]
+    assert cycle.transport.writes == [
+        b"HTTP/1.1 200 OK\r\ndate: today\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}"
+    ]
     assert cycle.response_started and cycle.response_complete and cycle.done == 2
     assert not transport.answer(scope_for(cycle), 200, b"", b"")  # already answered
     assert not transport.answer({"method": "GET"}, 200, b"", b"")  # another server's scope
@@ -379,6 +385,53 @@ def _read_answers(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
         assert chunk, f"connection closed after {len(out)} answers"
         data += chunk
     return out
+
+
+def _connection_headers(head: bytes) -> list[bytes]:
+    return [line for line in head.split(b"\r\n") if line.lower().startswith((b"connection:", b"keep-alive:"))]
+
+
+@pytest.mark.parametrize(
+    "request_line, asked, headers, stays_open",
+    [
+        # observed on 2.21.2 (Node 20): one Connection header, Keep-Alive only when kept open
+        (b"GET /health HTTP/1.1", b"", [b"connection: keep-alive", b"keep-alive: timeout=5"], True),
+        (b"GET /health HTTP/1.1", b"Connection: close\r\n", [b"connection: close"], False),
+        (b"GET /health HTTP/1.1", b"Connection: Upgrade, CLOSE\r\n", [b"connection: close"], False),
+        (b"GET /admin/payments HTTP/1.1", b"Connection: close\r\n", [b"connection: close"], False),
+        (b"GET /health HTTP/1.0", b"", [b"connection: close"], False),
+        (
+            b"GET /health HTTP/1.0",
+            b"Connection: keep-alive\r\n",
+            [b"connection: keep-alive", b"keep-alive: timeout=5"],
+            True,
+        ),
+    ],
+)
+def test_the_connection_headers_are_nodes(live_server, request_line, asked, headers, stays_open):
+    request = request_line + b"\r\nHost: x\r\n" + asked + b"\r\n"
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as s:
+        s.sendall(request)
+        ((head, _),) = _read_answers(s, 1)
+        assert _connection_headers(head) == headers
+        if stays_open:  # and serves the next request
+            s.sendall(request)
+            assert _read_answers(s, 1)[0][0].startswith(b"HTTP/1.1 200 OK")
+        else:
+            s.settimeout(5)
+            assert s.recv(1) == b"", "the connection was left open"
+
+
+def test_the_keep_alive_header_gives_the_configured_timeout_in_whole_seconds():
+    """``--keep-alive-timeout 2.5``: ``Keep-Alive: timeout=2``, as Node floors its own."""
+    server = LiveServer("--keep-alive-timeout", "2.5")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            ((head, _),) = _read_answers(s, 1)
+    finally:
+        server.stop()
+    assert _connection_headers(head) == [b"connection: keep-alive", b"keep-alive: timeout=2"]
 
 
 def test_pipelined_requests_in_one_packet_are_answered_in_order(live_server):
