@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..backend import errors
 from ..backend.errors import MedusaError
@@ -219,6 +219,9 @@ class Pipeline:
                     )
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})
+                except ClientDisconnect:  # gone, or its body did not parse: nobody to answer
+                    self.record(ns, scope, op, b"", None, start, None)
+                    return None
             rule = ns.faults.match(method, path, "before")
             if rule is not None:
                 fault = rule.id

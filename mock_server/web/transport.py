@@ -14,6 +14,15 @@ protocol (passed to uvicorn as its ``http`` protocol class):
   longest (no request in progress) is closed to make room, so new clients are served
   while many idle sockets are open; with none idle, the new connection is closed.
 
+* what Node answers before Express sees a request: a request its parser refuses gets
+  ``400 Bad Request`` with ``Connection: close`` and nothing else (uvicorn wrote a body of
+  its own and logged a warning); an HTTP/1.1 request without ``Host`` gets Node's 400
+  (``requireHostHeader``); a ``CONNECT`` is closed unanswered; an ``Upgrade`` header is
+  served as the plain request it also is. None of these is logged, as Node logs nothing;
+* the connection headers Node ends an answer with (``Connection: keep-alive`` and
+  ``Keep-Alive: timeout=<s>``, or ``Connection: close`` alone), and an HTTP/1.0 request
+  that asks for keep-alive kept open (uvicorn closed it).
+
 And one thing Node does that uvicorn does not: an answer's head goes out in the same
 write as the first part of its body (Node's ``OutgoingMessage`` prepends the head to the
 first chunk), so a whole answer is one ``send`` and one TCP segment, not two. That also
@@ -28,13 +37,13 @@ Everything else (the control API, a 500, a slow reader) goes through uvicorn's `
 
 from __future__ import annotations
 
-import logging
 import math
 import resource
 import time
 import weakref
 from dataclasses import dataclass
 
+import httptools
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
@@ -46,6 +55,11 @@ RAW_HEAD_LIMIT = 4 * MAX_HEADER_SIZE
 
 TOO_LARGE_HEAD = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
 TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n"
+# Node's answer to a request its parser refuses (the server's default 'clientError')
+BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
+# ... and to an HTTP/1.1 request without a Host header (requireHostHeader): writeHead(400,
+# ['Connection', 'close']) and end(), so a Date and an empty chunked body
+NO_HOST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nDate: %s\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -63,17 +77,8 @@ class Limits:
         return max(1, min(self.max_connections, soft - 64))
 
 
-class _HeadTooLarge(Exception):
-    pass
-
-
-# The logger of a connection whose head was refused with a 431: uvicorn takes the exception
-# that stops the parser for an invalid request and logs a warning, which would give any
-# client a line in the log for every oversized head it sends (Node logs nothing).
-_REFUSED_HEAD_LOGGER = logging.getLogger("mock_server.transport.refused_head")
-_REFUSED_HEAD_LOGGER.disabled = True
-_REFUSED_HEAD_LOGGER.setLevel(logging.CRITICAL)
-_REFUSED_HEAD_LOGGER.propagate = False
+class _Refused(Exception):
+    """Raised in a parser callback to stop the parser; the answer is ``_refusal``."""
 
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes before a body it waits for
@@ -225,7 +230,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_raw = 0
         self._chunk = 0
         self._in_head = True
-        self._head_too_large = False
+        self._refusal: bytes | None = None  # what to write instead of a 400 (b"": nothing)
         self._busy = False
         self._idle_since = time.monotonic()
         self._deadline: float | None = self._idle_since + self.limits.headers_timeout
@@ -245,24 +250,41 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """uvicorn's, with Node's answers to what its parser refuses and without uvicorn's
+        log lines for them: a request that does not parse gets Node's bare 400 (uvicorn
+        wrote a body of its own and logged a warning, for any client to repeat), a CONNECT
+        is closed unanswered, as Node does without a 'connect' listener, and an Upgrade
+        header is answered as the plain request it also is (uvicorn logged two warnings)."""
         if self._refused or self.parser is None or self.transport.is_closing():
             return
         self._chunk = len(data)
-        HttpToolsProtocol.data_received(self, data)
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            pass  # the request was already dispatched; there is no protocol to switch to
+        except httptools.HttpParserError:
+            if self._refusal is None and self.parser.get_method() == b"CONNECT":
+                self._refusal = b""
+            self._refuse()
+            return
         if self._in_head and not self.transport.is_closing():
             self._head_raw += self._chunk  # all of it is head: the head is not complete yet
             if self._head_raw >= RAW_HEAD_LIMIT or (
                 self._head_raw >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE
             ):
-                self._head_too_large = True
-                self.send_400_response("")
+                self._refusal = TOO_LARGE_HEAD
+                self._refuse()
 
     def send_400_response(self, msg: str) -> None:
-        if not self._head_too_large:
-            super().send_400_response(msg)
-            return
+        self._refuse()
+
+    def _refuse(self) -> None:
+        """Write ``_refusal`` (Node's bare 400 when none was set) and close."""
         self._deadline = None
-        self.transport.write(TOO_LARGE_HEAD)
+        answer = BAD_REQUEST if self._refusal is None else self._refusal
+        if answer:
+            self.transport.write(answer)
         self.transport.close()
 
     def on_message_begin(self) -> None:
@@ -278,9 +300,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # The raw bytes of the head are at most what came before this chunk and the chunk:
         # below the limit, Node's count (a part of them) is too.
         if self._head_raw + self._chunk >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE:
-            self._head_too_large = True
-            self.logger = _REFUSED_HEAD_LOGGER
-            raise _HeadTooLarge()  # httptools stops; uvicorn calls send_400_response
+            self._refusal = TOO_LARGE_HEAD
+            raise _Refused()  # httptools stops; data_received answers
+        for name, _ in self.headers:  # clients send Host first: one comparison
+            if name == b"host":
+                break
+        else:
+            if self.parser.get_http_version() == "1.1":
+                date = next((v for k, v in self.server_state.default_headers if k == b"date"), b"")
+                self._refusal = NO_HOST % date
+                raise _Refused()
         self._deadline = time.monotonic() + self.limits.request_timeout
         HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
