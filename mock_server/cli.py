@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import importlib
+import sys
 import threading
 from pathlib import Path
 

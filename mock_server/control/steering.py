@@ -89,9 +89,9 @@ import asyncio
 import logging
 import re
 from functools import lru_cache
-from pathlib import Path
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Awaitable, Callable, TypeVar
+from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 import orjson
 import yaml
@@ -101,7 +101,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .faults import METHODS, MAX_BODY_DEPTH, FaultRule, RuleError, json_depth, as_int
-from .journal import RENDERED_A_STEP, Steps, make_filters
+from .journal import RENDERED_A_STEP, Result, Steps, make_filters
 from .namespaces import QUERY as NAMESPACE_QUERY, Namespace, NamespaceError
 from .paths import PathPattern, PatternError
 from ..web.responses import encode
@@ -259,9 +259,6 @@ def _listing(entries: list[dict], count: int) -> Iterator[bytes]:
     for i in range(0, len(entries), RENDERED_A_STEP):
         yield (b"," if i else b"") + encode(entries[i : i + RENDERED_A_STEP])[1:-1]
     yield b'],"count":' + str(count).encode() + b"}"
-
-
-Result = TypeVar("Result")
 
 
 async def run_steps(steps: Steps[Result]) -> Result:

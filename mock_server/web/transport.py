@@ -174,9 +174,10 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     check them: names in lower case and free of separators, values free of control
     characters, a ``content-length`` equal to ``len(body)`` (the GET's for a HEAD, whose
     body is not sent), no ``transfer-encoding`` and no ``connection`` header: the
-    connection's headers are added here, as Node writes them. False (nothing sent) when the request did not come through this
-    transport, or the cycle is not at its start (uvicorn's ``send`` then does the rest:
-    a paused write, a disconnected client, an access log to write)."""
+    connection's headers are added here, as Node writes them. False (nothing sent) when
+    the request did not come through this transport, or the cycle is not at its start
+    (uvicorn's ``send`` then does the rest: a paused write, a disconnected client, an
+    access log to write)."""
     cycle, kept_alive = _offered(scope)
     if (
         cycle is None
