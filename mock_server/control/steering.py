@@ -226,31 +226,31 @@ async def answer_in_pieces(pieces: Iterable[bytes]) -> Response:
     in parts of ``PART`` bytes when it is longer, never joined whole: a large state or
     journal (tens of megabytes) does not hold up the Medusa routes. The bytes are those
     of the pieces joined, under one Content-Length."""
-    kept: list[bytes] = []
-    written = 0
+    parts: list[bytes] = []  # of about PART bytes each
+    part: list[bytes] = []
+    size = written = 0
     for piece in pieces:
-        kept.append(piece)
+        part.append(piece)
+        size += len(piece)
         written += len(piece)
+        if size >= PART:
+            parts.append(b"".join(part))
+            part, size = [], 0
         if written >= SLICE:
             written = 0
             await asyncio.sleep(0)
-    length = sum(map(len, kept))
-    if length <= PART:
-        return Response(b"".join(kept), media_type="application/json")
+    parts.append(b"".join(part))
+    if len(parts) == 1:
+        return Response(parts[0], media_type="application/json")
 
-    async def parts() -> AsyncIterator[bytes]:
-        part: list[bytes] = []
-        size = 0
-        for piece in kept:
-            part.append(piece)
-            size += len(piece)
-            if size >= PART:
-                yield b"".join(part)
-                part, size = [], 0
+    async def one_by_one() -> AsyncIterator[bytes]:
+        for i, each in enumerate(parts):
+            if i:
                 await asyncio.sleep(0)
-        yield b"".join(part)
+            yield each
 
-    return StreamingResponse(parts(), headers={"content-length": str(length)}, media_type="application/json")
+    length = str(sum(map(len, parts)))
+    return StreamingResponse(one_by_one(), headers={"content-length": length}, media_type="application/json")
 
 
 def _listing(entries: list[dict], count: int) -> Iterator[bytes]:
