@@ -132,9 +132,9 @@ CLOSE_PAIRS: Pairs = ((b"Connection", b"close"),)
 def keep_alive_pairs(timeout: float) -> Pairs:
     """What Node's ``OutgoingMessage`` ends an answer with on a connection it keeps open:
     ``Connection: keep-alive`` and, unless the server's keep-alive timeout is 0, its
-    timeout in whole seconds (``Math.floor(keepAliveTimeout / 1000)``). On a connection
+    timeout in whole seconds (``Math.floor(keepAliveTimeout / 1000)``). A connection
     that is to close (the request's ``Connection: close``, HTTP/1.0 without keep-alive)
-    only ``Connection: close``."""
+    ends with ``CLOSE_PAIRS`` instead."""
     pairs = [(b"Connection", b"keep-alive")]
     if timeout:
         pairs.append((b"Keep-Alive", b"timeout=%d" % math.floor(timeout)))
@@ -277,9 +277,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._refusal = TOO_LARGE_HEAD
                 self._refuse()
 
-    def send_400_response(self, msg: str) -> None:
-        self._refuse()
-
     def _refuse(self) -> None:
         """Write ``_refusal`` (Node's bare 400 when none was set) and close."""
         self._deadline = None
@@ -302,7 +299,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # below the limit, Node's count (a part of them) is too.
         if self._head_raw + self._chunk >= MAX_HEADER_SIZE and self._counted() >= MAX_HEADER_SIZE:
             self._refusal = TOO_LARGE_HEAD
-            raise _Refused()  # httptools stops; data_received answers
+            raise _Refused()  # httptools stops; data_received answers (_refuse)
         for name, _ in self.headers:  # clients send Host first: one comparison
             if name == b"host":
                 break
@@ -315,8 +312,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_headers_complete(self)
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade
-            # Node keeps an HTTP/1.0 connection that asks for it open (uvicorn closes it)
-            cycle.keep_alive = self.parser.should_keep_alive()
+            if not cycle.keep_alive:  # Node keeps an HTTP/1.0 connection that asks for it open
+                cycle.keep_alive = self.parser.should_keep_alive()
             self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": self.kept_alive}}
             if self.scope["method"] != "HEAD":
                 cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
