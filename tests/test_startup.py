@@ -5,6 +5,7 @@ subcommands. Importing them took about a quarter of start-up (benchmarks/PROFILE
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -14,15 +15,17 @@ from helpers import CAPTURED, ROOT, LiveServer, login
 
 LATER = ("jsonschema", "referencing", "mock_server.tooling")  # packages, by their full names
 
+
 # `serve` as far as the moment it would listen: the arguments parsed, the app built, the
-# garbage collector's serving mode on; then the modules imported so far.
-_UP_TO_LISTENING = f"""
+# garbage collector's serving mode on; then the modules of ``packages`` imported so far.
+def _up_to_listening(packages: tuple[str, ...]) -> str:
+    return f"""
 import sys
 from mock_server import cli
 from mock_server.web import transport
 
 def listening(app, on_serving, **settings):
-    print(sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in {LATER!r})))
+    print(sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in {packages!r})))
     return 0
 
 transport.run = listening
@@ -30,12 +33,32 @@ sys.exit(cli.main(["serve", "--port", "9"]))
 """
 
 
-def test_serve_imports_neither_jsonschema_nor_the_tooling_before_it_listens():
+def _imported_before_listening(packages: tuple[str, ...], env: dict | None = None) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", _UP_TO_LISTENING], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _up_to_listening(packages)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
+
+
+def test_serve_imports_neither_jsonschema_nor_the_tooling_before_it_listens():
+    assert _imported_before_listening(LATER) == "[]"
+
+
+def test_a_start_whose_spec_and_fixtures_come_from_the_cache_does_not_import_pyyaml(tmp_path):
+    """The first start parses specs/ and fixtures/ with PyYAML and keeps them
+    (mock_server/filecache.py); the next one reads them back and never imports it."""
+    env = {k: v for k, v in os.environ.items() if k != "MOCK_SPEC_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    assert "'yaml'" in _imported_before_listening(("yaml", "mock_server.backend.yamlload"), env)
+    kept = sorted(p.name.split("-")[0] for p in (tmp_path / "medusa-payments-mock").iterdir())
+    assert kept == ["fixture", "fixture", "fixture", "spec"]
+    assert _imported_before_listening(("yaml", "mock_server.backend.yamlload"), env) == "[]"
 
 
 def test_an_invalid_request_first_thing_after_start_up_gets_medusas_message():

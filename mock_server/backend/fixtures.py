@@ -20,12 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import jsonschema_rs
-import yaml
+
+from .. import filecache
 
 from . import ids, payments
 from .models import ApiKey, Capture, PaymentProvider, Refund, RefundReason, User
 from .money import to_decimal
 from .store import Store
+
+if TYPE_CHECKING:
+    from yaml import YAMLError
 
 # ULID time part of generated fixture ids: fixed, so ids are stable across starts.
 _ID_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -192,7 +196,7 @@ class FixtureFile:
     data: dict
 
 
-def yaml_error(exc: yaml.YAMLError) -> tuple[str, str]:
+def yaml_error(exc: YAMLError) -> tuple[str, str]:
     """Where a YAML document is broken and why, as fixture and spec errors word it:
     (``"line L, column C"`` or ``""``, ``"not valid YAML: <problem>"``)."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -218,17 +222,21 @@ def read(path: Path, limits: Limits = FILE) -> FixtureFile:
         raise FixtureError(path, "", f"cannot read: {exc.strerror}") from None
     if len(data) > limits.bytes:
         raise FixtureError(path, "", f"larger than {limits.bytes} bytes")
-    return parse(data, path, limits)
+    return parse(data, path, limits, keep=True)
 
 
-def parse(text: str | bytes, path: Path | str = "<fixture>", limits: Limits = POSTED) -> FixtureFile:
+def parse(
+    text: str | bytes, path: Path | str = "<fixture>", limits: Limits = POSTED, keep: bool = False
+) -> FixtureFile:
     """A fixture document (YAML or JSON), checked against ``SCHEMA``. Bounded by ``limits``
     (``POSTED`` unless said otherwise): at most ``limits.bytes`` (bytes are decoded as
     UTF-8), nesting ``MAX_DEPTH``, and ``limits.nodes`` values and ``limits.text``
     characters with every alias counted each time it is used, so a small document cannot
     stand for a huge one (an alias bomb). Only JSON
     values come out: no NaN or infinity, no binary, no sets, string keys only (unquoted
-    timestamps stay the strings they were written as)."""
+    timestamps stay the strings they were written as). ``keep``: a YAML document parsed
+    here is kept in the parsed-file cache for the next start (``filecache``; only for the
+    developer's own files, never for a posted document)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -241,10 +249,10 @@ def parse(text: str | bytes, path: Path | str = "<fixture>", limits: Limits = PO
     try:
         data = _load_json(text)
         if data is _NOT_JSON:
-            data = _load_yaml(text, limits)
-    except yaml.YAMLError as exc:
-        raise FixtureError(path, *yaml_error(exc)) from None
-    except _TooLarge as exc:
+            data = _load_yaml(text, limits, keep)
+    except YamlError as exc:
+        raise FixtureError(path, exc.where, exc.reason) from None
+    except TooLarge as exc:
         where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark else ""
         raise FixtureError(path, where, exc.reason) from None
     data = {} if data is None else data
@@ -268,35 +276,33 @@ def parse(text: str | bytes, path: Path | str = "<fixture>", limits: Limits = PO
     return FixtureFile(Path(str(path)), data)
 
 
-class _TooLarge(Exception):
+class TooLarge(Exception):
     def __init__(self, reason: str, mark) -> None:
         super().__init__(reason)
         self.reason, self.mark = reason, mark
 
 
-if TYPE_CHECKING:
-    _BaseLoader = yaml.SafeLoader
-else:
-    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+class YamlError(Exception):
+    """A YAML document that does not parse: where (``"line L, column C"`` or ``""``) and why,
+    as ``yaml_error`` words them."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.where, self.reason = where, reason
 
 
-class _BoundedLoader(_BaseLoader):
-    """PyYAML's safe loader, parsing with libyaml when available, composed by
-    ``_compose`` (iterative, bounded) instead of PyYAML's recursive composer (libyaml's
-    one crashes the process on deep nesting; the Python one raises RecursionError)."""
+def _load_yaml(text: str, limits: Limits, keep: bool):
+    """A YAML document (``yamlload``, which imports PyYAML), from the parsed-file cache when
+    ``keep`` and a start before kept it under the same ``limits``."""
 
-    def construct_yaml_int(self, node):
-        value = self.construct_scalar(node)
-        if len(value) > MAX_INT_CHARS:
-            raise _TooLarge(f"an integer longer than {MAX_INT_CHARS} characters", node.start_mark)
-        return super().construct_yaml_int(node)
+    def load(text: str):
+        from . import yamlload
 
-    def construct_timestamp_as_text(self, node):
-        return self.construct_scalar(node)
+        return yamlload.load(text, limits)
 
-
-_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
-_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp_as_text)
+    if not keep:
+        return load(text)
+    return filecache.parsed(text, load, kind="fixture", salt=repr(limits))
 
 
 _NOT_JSON = object()
@@ -313,131 +319,11 @@ def _load_json(text: str):
     except ValueError:  # not JSON, NaN/Infinity, an integer over Python's digit limit
         return _NOT_JSON
     except RecursionError:
-        raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels", None) from None
+        raise TooLarge(f"nested deeper than {MAX_DEPTH} levels", None) from None
 
 
 def _no_constant(name: str):
     raise ValueError(name)
-
-
-def _load_yaml(text: str, limits: Limits):
-    loader = _BoundedLoader(text)
-    try:
-        node = _compose(loader, limits)
-        return None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _compose(loader, limits: Limits) -> yaml.Node | None:
-    """The single document's node graph, as PyYAML's composer builds it, without recursion
-    and within ``MAX_DEPTH`` and ``limits``. An anchor is usable once its node
-    is complete, so an alias inside its own anchor is an undefined alias (no cycles)."""
-    from yaml.composer import ComposerError
-    from yaml.events import (
-        AliasEvent,
-        DocumentEndEvent,
-        MappingEndEvent,
-        MappingStartEvent,
-        ScalarEvent,
-        SequenceEndEvent,
-        SequenceStartEvent,
-        StreamEndEvent,
-    )
-
-    loader.get_event()  # StreamStartEvent
-    if loader.check_event(StreamEndEvent):
-        return None
-    loader.get_event()  # DocumentStartEvent
-    anchors: dict[str, tuple[yaml.Node, int, int]] = {}  # node, its values, its characters
-    open_: list[list] = []  # [node, anchor, values before it, characters before it, key]
-    root: Any = None
-    nodes = text = 0
-    node: Any
-
-    def count(n: int, chars: int, mark) -> None:
-        nonlocal nodes, text
-        nodes += n
-        text += chars
-        if nodes > limits.nodes:
-            raise _TooLarge(f"more than {limits.nodes} values (aliases counted at every use)", mark)
-        if text > limits.text:
-            raise _TooLarge(
-                f"more than {limits.text} characters of text (aliases counted at every use)", mark
-            )
-
-    def attach(node: yaml.Node) -> None:
-        nonlocal root
-        if not open_:
-            root = node
-            return
-        frame = open_[-1]
-        parent = frame[0]
-        if isinstance(parent, yaml.SequenceNode):
-            parent.value.append(node)
-        elif frame[4] is None:
-            frame[4] = node
-        else:
-            parent.value.append((frame[4], node))
-            frame[4] = None
-
-    def anchor(name: str | None, node: yaml.Node, n: int, chars: int, mark) -> None:
-        if name is None:
-            return
-        if name in anchors:
-            raise ComposerError(
-                f"found duplicate anchor {name!r}; first occurrence",
-                anchors[name][0].start_mark,
-                "second occurrence",
-                mark,
-            )
-        anchors[name] = (node, n, chars)
-
-    while True:
-        event = loader.get_event()
-        start: Any = event.start_mark  # libyaml's Mark when parsed by CSafeLoader
-        if isinstance(event, ScalarEvent):
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-            end: Any = event.end_mark
-            node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
-            count(1, len(event.value), event.start_mark)
-            anchor(event.anchor, node, 1, len(event.value), event.start_mark)
-            attach(node)
-        elif isinstance(event, AliasEvent):
-            if event.anchor not in anchors:
-                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", start)
-            node, n, chars = anchors[event.anchor]
-            count(n, chars, event.start_mark)
-            attach(node)
-        elif isinstance(event, (SequenceStartEvent, MappingStartEvent)):
-            if len(open_) >= MAX_DEPTH:
-                raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-            sequence = isinstance(event, SequenceStartEvent)
-            kind = yaml.SequenceNode if sequence else yaml.MappingNode
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(kind, None, event.implicit)
-            node = kind(tag, [], start, None, flow_style=event.flow_style)
-            count(1, 0, event.start_mark)
-            attach(node)
-            open_.append([node, event.anchor, nodes - 1, text, None])
-        elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
-            node, name, nodes_before, text_before, _ = open_.pop()
-            node.end_mark = event.end_mark
-            anchor(name, node, nodes - nodes_before, text - text_before, node.start_mark)
-        elif isinstance(event, DocumentEndEvent):
-            break
-    if not loader.check_event(StreamEndEvent):
-        event = loader.get_event()
-        raise ComposerError(
-            "expected a single document in the stream",
-            root.start_mark,
-            "but found another document",
-            event.start_mark,
-        )
-    return root
 
 
 def _not_json(data, limits: Limits) -> tuple[list, str] | None:

@@ -94,7 +94,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import orjson
-import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -410,7 +409,10 @@ def namespaced(path: str, namespace, **handlers: tuple[Callable, str]) -> Route:
 @lru_cache(maxsize=1)
 def openapi_json() -> bytes:
     """The control API's OpenAPI document (openapi.yaml beside this module) as JSON bytes,
-    read and encoded once (with libyaml when PyYAML has it)."""
+    read and encoded once (with libyaml when PyYAML has it; imported here, on the first
+    request for it, not at start-up)."""
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return orjson.dumps(yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=loader))
 

@@ -21,12 +21,11 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
-import yaml
 
 from ..backend.errors import INVALID_DATA, MedusaError
-from ..backend.fixtures import yaml_error
+from ..backend.fixtures import YamlError, yaml_error
 from ..backend.messages import Cut, invalid_request, validation_issues
-from . import speccache
+from .. import filecache
 
 SPEC_URI = "urn:medusa-mock:spec"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -225,11 +224,11 @@ def load(path: Path | str) -> Contract:
             raise SpecError(path, "", f"expected one OpenAPI file in the folder, found {len(candidates)}")
         path = candidates[0]
     try:
-        document = speccache.parsed(path.read_text(), _parse_yaml)
+        document = filecache.parsed(path.read_text(), _parse_yaml)
     except OSError as exc:
         raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(path, *yaml_error(exc)) from None
+    except YamlError as exc:
+        raise SpecError(path, exc.where, exc.reason) from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
         raise SpecError(path, "/openapi", "not an OpenAPI 3.1 document")
     if not isinstance(document.get("paths"), dict):
@@ -343,12 +342,15 @@ def _compile(pointer: str, registries: Registries, document: dict, file: Any = N
     )
 
 
-# libyaml when PyYAML has it (as for fixtures): the pure-Python parser took most of start-up
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_YAML_LOADER)
+    """The spec's document; PyYAML is imported only here, when the cache does not have it.
+    libyaml when PyYAML has it (as for fixtures): the pure-Python parser took most of start-up."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise YamlError(*yaml_error(exc)) from None
 
 
 class SchemaProblem(Exception):
