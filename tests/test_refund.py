@@ -177,6 +177,18 @@ def test_currency_epsilon_usd(client, auth):
     error(refund(client, auth, EPSILON, {"amount": 0.01}), 400, "invalid_data", OVER_WITH_AMOUNT)
 
 
+def test_the_smallest_amounts_are_added_exactly(client, auth):
+    """Observed on 2.21.2: captured 30 and refunded 30.01 (over by exactly the epsilon), a
+    further 5e-324 crosses it; refunded all that was captured, 5e-324 passes and 0.01 more does not.
+    Sums with Decimal's default 28 digits lost the 5e-324 (found by the generated diff)."""
+    assert refund(client, auth, EPSILON, {"amount": 30.01}).status_code == 200
+    error(refund(client, auth, EPSILON, {"amount": 5e-324}), 400, "invalid_data", OVER_WITH_AMOUNT)
+    error(refund(client, auth, EPSILON, {"amount": 1e-300}), 400, "invalid_data", OVER_WITH_AMOUNT)
+    assert refund(client, auth, CAPTURED, {"amount": 100}).status_code == 200
+    assert refund(client, auth, CAPTURED, {"amount": 5e-324}).status_code == 200
+    error(refund(client, auth, CAPTURED, {"amount": 0.01}), 400, "invalid_data", OVER_WITH_AMOUNT)
+
+
 def test_currency_epsilon_follows_the_currency_digits(client, auth):
     # JPY has no decimals: the tolerance is 1 yen; KWD has three: 0.001
     error(refund(client, auth, YEN, {"amount": 5001.5}), 400, "invalid_data", OVER_WITH_AMOUNT)

@@ -25,7 +25,7 @@ from .. import filecache
 
 from . import ids, payments
 from .models import ApiKey, Capture, PaymentProvider, Refund, RefundReason, User
-from .money import to_decimal
+from .money import add, to_decimal
 from .store import Store
 
 if TYPE_CHECKING:
@@ -515,7 +515,7 @@ class _Loader:
             if payments.capture_exceeds(payment, value):  # the capture route's own rule
                 self.fail(
                     where + (f"[{j}]" if "captures" in spec else ""),
-                    f"captures total {payment.captured_total + value} exceeds the payment amount {amount}",
+                    f"captures total {add(payment.captured_total, value)} exceeds the payment amount {amount}",
                 )
             store.add_capture(
                 payment,
@@ -531,7 +531,7 @@ class _Loader:
             if payments.refund_exceeds(payment, value):  # the refund route's own rule
                 self.fail(
                     where,
-                    f"refunds total {payment.refunded_total + value} exceeds "
+                    f"refunds total {add(payment.refunded_total, value)} exceeds "
                     f"the captured amount {payment.captured_total}",
                 )
             reason = None

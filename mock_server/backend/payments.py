@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from . import ids, messages
 from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
-from .money import currency_digits, epsilon
+from .money import add, currency_digits, epsilon, sub
 from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
 from .refund_reasons import as_stored, storable
 from .store import Store
@@ -70,14 +70,14 @@ def refund_exceeds(payment: Payment, amount: Decimal, tolerance: Decimal | None 
     """Would refunding ``amount`` more exceed what was captured, beyond the currency's epsilon?"""
     if tolerance is None:
         tolerance = epsilon(payment.currency_code)
-    return payment.captured_total - (payment.refunded_total + amount) < -tolerance
+    return sub(payment.captured_total, add(payment.refunded_total, amount)) < -tolerance
 
 
 def capture_exceeds(payment: Payment, amount: Decimal) -> bool:
     """Would capturing ``amount`` more exceed the authorized amount? Both sides are rounded
     to the currency's digits first, so 100.004 on an authorized 100 USD passes (observed)."""
     digits = currency_digits(payment.currency_code)
-    remaining = _round(payment.amount, digits) - _round(payment.captured_total, digits)
+    remaining = sub(_round(payment.amount, digits), _round(payment.captured_total, digits))
     return _round(amount, digits) > remaining
 
 

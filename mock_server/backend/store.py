@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ids
-from .money import numeric
+from .money import add, numeric
 from .models import (
     ApiKey,
     Capture,
@@ -141,9 +141,9 @@ class Store:
             updated_at=at,
         )
         payment.captures.append(capture)
-        payment.captured_total += amount
+        payment.captured_total = add(payment.captured_total, amount)
         collection = payment.collection
-        collection.captured_amount += numeric(amount)
+        collection.captured_amount = add(collection.captured_amount, numeric(amount))
         collection.updated_at = at
         if payment.captured_total >= payment.amount:
             payment.captured_at = at
@@ -175,7 +175,7 @@ class Store:
             updated_at=at,
         )
         payment.refunds.append(refund)
-        payment.refunded_total += amount
-        payment.collection.refunded_amount += numeric(amount)
+        payment.refunded_total = add(payment.refunded_total, amount)
+        payment.collection.refunded_amount = add(payment.collection.refunded_amount, numeric(amount))
         payment.collection.updated_at = at
         return refund
