@@ -61,6 +61,14 @@ def keys(client, auth, fields: str) -> tuple[list[str], list[str] | None]:
         ("id,amount,amount.*", ["id"], None),
         ("refunds.amount.*", DEFAULT_KEYS, [k for k in DEFAULT_REFUND_KEYS if k != "amount"]),
         ("\t", ["id"], None),
+        # a root `*` that is not a modifier (observed on 2.21.2: `\v*` and `\t*` replace the
+        # defaults and select nothing; ` *` is a modifier and keeps them)
+        ("\v*", ["id"], None),
+        ("\t*", ["id"], None),
+        ("\t*,+amount", ["amount", "id"], None),
+        ("\v*,amount", ["amount", "id"], None),
+        ("*,\v*", ["id"], None),
+        (" *", DEFAULT_KEYS, DEFAULT_REFUND_KEYS),
     ],
 )
 def test_fields_naming_relations(client, auth, fields, root, refund):

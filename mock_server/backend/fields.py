@@ -301,7 +301,8 @@ def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
             added.append(item.strip())
         elif item:  # `\t` too: an item that is not a modifier replaces the defaults
             replace = True
-            plain.append(item.strip())
+            if item.strip() != "*":  # `\v*`: the defaults replaced by a root `*`, nothing (observed)
+                plain.append(item.strip())
     paths = plain + added if replace else list(defaults) + added
     if removed:
         return [p for p in paths if p and not _removed(p, removed)]
