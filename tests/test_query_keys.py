@@ -123,3 +123,40 @@ def test_wrong_types_in_one_operator_object_are_one_issue(client, auth, query, m
         400,
         {"type": "invalid_data", "message": f"Invalid request: {message}"},
     )
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        # a union failed inside the operator object is no issue Medusa words
+        ("deleted_at%5B%24eq%5D%5Ba%5D=1", "Invalid input"),
+        (
+            "deleted_at%5B%24eq%5D%5Ba%5D=1&deleted_at%5B%24in%5D=x",
+            "Expected type: 'array' for field 'deleted_at, $in', got: 'x'",
+        ),
+        (
+            "created_at%5B%24eq%5D%5Ba%5D=1&updated_at%5B%24in%5D=x",
+            "Invalid input; Expected type: 'array' for field 'updated_at, $in', got: 'x'",
+        ),
+        # a value inside a list is not found by Medusa's lookup: a missing field, or undefined
+        ("deleted_at%5B%24in%5D%5B0%5D%5Ba%5D=1", "Field 'deleted_at, $in, 0' is required"),
+        (
+            "deleted_at%5B%24in%5D%5B0%5D%5Ba%5D=1&deleted_at%5B%24nin%5D=x",
+            "Expected type: 'array' for field 'deleted_at, $in, 0', got: 'undefined'",
+        ),
+        ("id%5B0%5D%5Ba%5D=1", "Expected type: 'string' for field 'id', got: '[object Object]'"),
+        (
+            "id%5B%5D=ok&id%5B1%5D%5Ba%5D=1",
+            "Expected type: 'string' for field 'id', got: 'ok,[object Object]'",
+        ),
+    ],
+)
+def test_a_failed_union_is_worded_as_medusas_format_error_does(client, auth, query, message):
+    """Observed on 2.21.2 (found by the generated differential, seed 772): Medusa flattens
+    the union's branches' issues one level, names the types of those whose value it finds
+    by walking plain objects only, and else the first one it does not find as missing."""
+    response = client.get(f"/admin/refund-reasons?{query}", headers=auth)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"type": "invalid_data", "message": f"Invalid request: {message}"},
+    )

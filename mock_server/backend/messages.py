@@ -207,16 +207,26 @@ def _field(path: Iterable[Any]) -> str:
     return ", ".join(str(p) for p in path)  # Medusa joins Zod's path with ", "
 
 
-class _MergedTypes:
-    """Several wrong types in the one fitting branch of a union, which Medusa reports as one
-    issue: every expected type, at the first one's path, with the first one's value
-    (observed: ``updated_at[$in]=x&updated_at[$nin]=y`` → Expected type: 'array, array' for
-    field 'updated_at, $in', got: 'x')."""
+# Medusa words Zod's issues in ``formatError`` (@medusajs/framework, zod/zod-helpers.js,
+# 2.21.2), read here from the validator's errors: a ``type`` error is Zod's invalid_type, a
+# missing property its invalid_type of an undefined value, an ``enum`` its invalid_value,
+# a failed ``anyOf`` its invalid_union, whose branches' issues are flattened one level (a
+# union failed inside a branch stays one issue, which no rule below words).
 
-    def __init__(self, subs: list[ValidationError]) -> None:
-        self.path = list(subs[0].absolute_path)
-        self.instance = subs[0].instance
-        self.types = ", ".join(_type_name(sub.validator_value) for sub in subs)
+_UNDEFINED = object()  # JavaScript's undefined: no value at that path
+
+
+def _value_at(root: Any, path: list) -> Any:
+    """The value at ``path`` as Medusa's ``getValueFromBody`` finds it: through plain objects
+    only, so a path through an array (or a missing key, or null) is undefined."""
+    value = root
+    if not isinstance(value, dict):
+        return _UNDEFINED
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return _UNDEFINED
+        value = value[part]
+    return value
 
 
 def _type_name(expected: Any) -> str:
@@ -225,44 +235,67 @@ def _type_name(expected: Any) -> str:
     return "number" if expected == "integer" else expected
 
 
-def _expand_unions(errors: list[ValidationError]) -> list[ValidationError | _MergedTypes]:
-    """A failed union is reported by the branch whose type the value has (an operator object
-    for a date filter); when no branch or several do, it stays Zod's ``Invalid input``."""
-    out: list[ValidationError | _MergedTypes] = []
-    for error in errors:
-        if error.validator in ("anyOf", "oneOf") and error.context:
-            branches: dict[Any, list[ValidationError]] = {}
-            for sub in error.context:
-                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-            fitting = [
-                subs
-                for subs in branches.values()
-                if not any(s.validator == "type" and not s.relative_path for s in subs)
-            ]
-            if len(fitting) == 1:
-                subs = fitting[0]
-                if len(subs) > 1 and all(s.validator == "type" and len(s.relative_path) == 1 for s in subs):
-                    out.append(_MergedTypes(subs))  # in the schema's property order
-                else:
-                    out.extend(_expand_unions(subs))
-                continue
-        out.append(error)
-    return out
+# a Zod issue: (code, absolute path, expected type or allowed values)
+_Issue = tuple[str, list, Any]
 
 
-def _union_types(error: ValidationError) -> str | None:
-    """The branch types of a failed union when every branch failed on the value's type."""
-    types: dict[Any, str] = {}
-    for sub in error.context or ():
-        if sub.validator == "type" and not sub.relative_path:
-            expected = sub.validator_value
-            if isinstance(expected, list):
-                expected = next((t for t in expected if t != "null"), expected[0])
-            types[sub.relative_schema_path[0]] = "number" if expected == "integer" else expected
-    branches = {sub.relative_schema_path[0] for sub in error.context or ()}
-    if not types or set(types) != branches:
+def _zod_issues(error: ValidationError) -> list[_Issue]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    if kind == "type":
+        return [("invalid_type", path, _type_name(error.validator_value))]
+    if kind == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [
+            ("invalid_type", [*path, name], None) for name in error.validator_value if name not in present
+        ]
+    if kind == "enum":
+        return [("invalid_value", path, error.validator_value)]
+    return [(kind, path, None)]
+
+
+def _invalid_type(issues: list[_Issue], root: Any) -> str | None:
+    """Medusa's ``formatInvalidType``: the expected types of the issues that have a value,
+    at the first issue's path, with the first issue's value (``undefined`` if it has none)."""
+    typed = [i for i in issues if i[0] == "invalid_type"]
+    expected = [i[2] for i in typed if _value_at(root, i[1]) is not _UNDEFINED]
+    if not expected:
         return None
-    return ", ".join(dict.fromkeys(types.values()))
+    first = typed[0]
+    received = _value_at(root, first[1])
+    shown = "undefined" if received is _UNDEFINED else js_string(received)
+    return f"Expected type: '{', '.join(expected)}' for field '{_field(first[1])}', got: '{shown}'"
+
+
+def _required(issues: list[_Issue], root: Any) -> str | None:
+    """Medusa's ``formatRequiredField``: the first issue without a value is a missing field."""
+    for code, path, _ in issues:
+        if code in ("invalid_type", "invalid_value") and _value_at(root, path) is _UNDEFINED:
+            return f"Field '{_field(path)}' is required"
+    return None
+
+
+# Validators that stand for Zod's checks (a value of the right type out of bounds), which
+# do not abort a union's branch; a wrong type, a missing property, a value not among an
+# enum's and a failed union do.
+_CHECKS = frozenset(
+    ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "pattern", "minLength", "maxLength")
+)
+
+
+def _check_message(error: ValidationError) -> str:
+    path = list(error.absolute_path)
+    if error.validator in ("exclusiveMinimum", "minimum"):
+        return (
+            f"Value for field '{_field(path)}' too small, expected at least: "
+            f"'{js_string(error.validator_value)}'"
+        )
+    if error.validator in ("exclusiveMaximum", "maximum"):
+        return (
+            f"Value for field '{_field(path)}' too big, expected at most: "
+            f"'{js_string(error.validator_value)}'"
+        )
+    return "Invalid input"  # a pattern, a length: Zod's own wording
 
 
 def validation_issues(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
@@ -277,72 +310,41 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
     def position(name: Any) -> int:
         return order.index(name) if name in order else len(order)
 
-    for error in _expand_unions(errors):
-        if isinstance(error, _MergedTypes):
-            add(
-                (0, position(error.path[0])),
-                f"Expected type: '{error.types}' for field '{_field(error.path)}', "
-                f"got: '{js_string(error.instance)}'",
-            )
-            continue
+    for error in errors:
         path = list(error.absolute_path)
         top = position(path[0]) if path else -1
         kind = error.validator
-        union_types = _union_types(error) if kind in ("anyOf", "oneOf") else None
-        if (kind == "type" or union_types) and len(path) > 2 and path[0] in ("$and", "$or"):
-            # inside an `$and`/`$or` item Medusa words any wrong type as a missing field
-            # (observed: `$or[0][id][$like]=x` → Field '$or, 0, id' is required)
-            add((0, top), f"Field '{_field(path)}' is required")
-        elif union_types:
-            # no branch of the union takes the value's type (observed: `id[$like]=x` →
-            # Expected type: 'string, array' for field 'id', got: '[object Object]')
-            add(
-                (0, top),
-                f"Expected type: '{union_types}' for field '{_field(path)}', "
-                f"got: '{js_string(error.instance)}'",
-            )
-        elif kind == "type" and error.validator_value == "object":
-            # Medusa words "expected an object" as a missing field (body `[]`, `$or=a`)
-            add((0, top), f"Field '{_field(path)}' is required")
-        elif kind == "required":
-            for name in error.validator_value:
-                if isinstance(error.instance, dict) and name not in error.instance:
-                    add(
-                        (0, position(name) if not path else top),
-                        f"Field '{_field([*path, name])}' is required",
-                    )
+        if kind in ("anyOf", "oneOf"):
+            branches: dict[Any, list[ValidationError]] = {}
+            for sub in error.context or ():
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+            took_type = [subs for subs in branches.values() if all(s.validator in _CHECKS for s in subs)]
+            if len(took_type) == 1:
+                # Zod 4: the one branch whose type the value has failed only its checks;
+                # its issues are the union's (`is_enabled=yes` → Invalid input)
+                for sub in took_type[0]:
+                    add((0, top), _check_message(sub))
+                continue
+            # no branch took the value: every branch's issues, one level down
+            issues = [issue for sub in error.context or () for issue in _zod_issues(sub)]
+            add((0, top), _invalid_type(issues, instance) or _required(issues, instance) or "Invalid input")
+        elif kind in ("type", "required"):
+            for issue in _zod_issues(error):
+                rank = (0, position(issue[1][0]) if issue[1] else -1)
+                add(rank, _invalid_type([issue], instance) or _required([issue], instance) or "Invalid input")
         elif kind == "additionalProperties":
             allowed = set((error.schema.get("properties") or {}).keys())
             extra = js_key_order(k for k in error.instance if k not in allowed)
             add((1, 0), f"Unrecognized fields: '{', '.join(extra)}'")
-        elif kind == "type":
-            expected = error.validator_value
-            if isinstance(expected, list):
-                expected = next((t for t in expected if t != "null"), expected[0])
-            expected = "number" if expected == "integer" else expected
-            add(
-                (0, top),
-                f"Expected type: '{expected}' for field '{_field(path)}', got: '{js_string(error.instance)}'",
-            )
-        elif kind in ("exclusiveMinimum", "minimum"):
-            add(
-                (0, top),
-                f"Value for field '{_field(path)}' too small, expected at least: "
-                f"'{js_string(error.validator_value)}'",
-            )
-        elif kind in ("exclusiveMaximum", "maximum"):
-            add(
-                (0, top),
-                f"Value for field '{_field(path)}' too big, expected at most: "
-                f"'{js_string(error.validator_value)}'",
-            )
+        elif kind in _CHECKS:
+            add((0, top), _check_message(error))
         elif kind == "enum":
             add(
                 (0, top),
                 f"Expected: '{', '.join(map(js_string, error.validator_value))}' "
                 f"for field '{_field(path)}', but got: '{js_string(error.instance)}'",
             )
-        else:  # unions and the rest: Zod's generic wording
+        else:  # the rest: Zod's generic wording
             add((0, top), "Invalid input")
     ranked.sort(key=lambda item: item[0])
     return [message for _, message in ranked]
