@@ -160,6 +160,26 @@ def test_dump_loads_back_to_the_same_state(tmp_path):
     assert client.get("/admin/payments?fields=%2Brefunds.*", headers=auth).json() == before
 
 
+def test_an_amount_past_2_53_is_written_as_javascript_writes_its_number(client, auth):
+    """JSON.stringify writes an integral number below 1e21 in digits, its shortest digits
+    padded with zeros, and from 1e21 on with an exponent (orjson wrote 1e+20 and 1e+21)."""
+    document = (
+        "payments:\n"
+        "  - {id: pay_big, amount: 123456789012345678901, captured: true}\n"
+        "  - {id: pay_bigger, amount: 1.0e+21, captured: true}\n"
+    )
+    assert client.post("/__mock/load", content=document).status_code == 200
+    big = client.get("/admin/payments/pay_big?fields=amount,captures.amount", headers=auth)
+    assert big.content == (
+        b'{"payment":{"amount":123456789012345680000,"id":"pay_big",'
+        b'"captures":[{"amount":123456789012345680000,"id":"'
+        + big.json()["payment"]["captures"][0]["id"].encode()
+        + b'"}]}}'
+    )
+    bigger = client.get("/admin/payments/pay_bigger?fields=amount", headers=auth)
+    assert bigger.content == b'{"payment":{"amount":1e+21,"id":"pay_bigger"}}'
+
+
 def test_reset_returns_to_the_fixtures(client, auth):
     client.post("/admin/payments/pay_01KDEM0CAPTVRED00000000000/refund", json={"amount": 1}, headers=auth)
     client.post("/admin/refund-reasons", json={"label": "x", "code": "x"}, headers=auth)

@@ -73,7 +73,18 @@ def json_number(value: Decimal) -> int | float:
         return 0
     if value == value.to_integral_value() and abs(value) < _MAX_SAFE_INT:
         return int(value)
-    return float(value)
+    return js_double(float(value))
+
+
+def js_double(value: float) -> int | float:
+    """What ``JSON.stringify`` writes for a JavaScript number, as a value the encoder writes
+    the same way: an integral number below 1e21 in plain digits, its shortest digits padded
+    with zeros (2^53 is ``9007199254740992``, 1.2345678901234568e20 is
+    ``123456789012345680000``), so an int; any other as the float (orjson writes those as V8
+    does, from 1e21 on ``1e+21``)."""
+    if value.is_integer() and abs(value) < 1e21:
+        return int(Decimal(repr(value)))
+    return value
 
 
 def raw(value: Decimal) -> dict:

@@ -25,6 +25,7 @@ import jsonschema_rs  # a fast yes/no in front of the Python validator (see Sche
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import YamlError, yaml_error
 from ..backend.messages import Cut, invalid_request, validation_issues
+from ..backend.money import js_double
 from .. import filecache
 
 SPEC_URI = "urn:medusa-mock:spec"
@@ -175,8 +176,8 @@ class Operation:
                 match = re.match(r"\s*[+-]?\d+", value)  # JavaScript parseInt
                 if match:
                     number = int(match.group())
-                    # past 2^53 a JavaScript number is a float (`"limit":3.7e+28` on the wire)
-                    query[name] = number if abs(number) < 2**53 else float(number)
+                    # past 2^53 a JavaScript number is a double (`"limit":3.7e+28` on the wire)
+                    query[name] = number if abs(number) < 2**53 else js_double(float(number))
             elif param.kind == "boolean" and value in ("true", "false"):
                 query[name] = value == "true"
         return query

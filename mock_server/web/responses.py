@@ -80,12 +80,15 @@ def encode(data: object) -> bytes:
     A string may hold an unpaired surrogate: JSON.parse takes ``"\\ud800"``, and Medusa's
     messages quote what a request sent (an id, half of an emoji where V8 cut a context).
     JSON.stringify writes one as an escape (``\\ud800``, lower case); orjson refuses it,
-    so such data is written by the standard library and the escapes put in. (Stored text
+    so such data is written by the standard library and the escapes put in. So is an
+    integer past 64 bits. (Stored text
     holds none: ``backend/refund_reasons.as_stored``.)"""
     try:
         return memoryview(orjson.dumps(data)).tobytes()
     except orjson.JSONEncodeError as exc:
-        if "surrogates not allowed" not in str(exc):
+        # orjson also refuses integers past 64 bits, which a JavaScript number below 1e21
+        # written in digits can be (``money.js_double``)
+        if "surrogates not allowed" not in str(exc) and "64-bit" not in str(exc):
             raise
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return UNPAIRED.sub(_escaped, text).encode()
