@@ -160,3 +160,39 @@ def test_a_failed_union_is_worded_as_medusas_format_error_does(client, auth, que
         400,
         {"type": "invalid_data", "message": f"Invalid request: {message}"},
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "constructor=1",
+        "%63onstructor=1",
+        "__proto__%5Ba%5D=1",
+        "%5Bconstructor%5D=1",
+        "id%5B__proto__%5D=x",
+        "deleted_at%5B%24in%5D%5BtoString%5D=x",
+        "foo%5Ba%5D%5Bb%5D%5Bc%5D%5Bd%5D%5Bconstructor%5D=1",
+    ],
+)
+def test_a_key_naming_an_object_prototype_property_is_dropped(client, auth, query):
+    # observed on 2.21.2: qs without allowPrototypes drops the whole parameter
+    response = client.get(f"/admin/refund-reasons?{query}", headers=auth)
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+
+
+@pytest.mark.parametrize(
+    "query, unrecognized",
+    [
+        ("foo=1&toString=2&bar=3", "foo, bar"),
+        ("foo=1&__proto__=2", "foo"),
+        # past qs's depth of five the rest of the key is not looked at
+        ("foo%5Ba%5D%5Bb%5D%5Bc%5D%5Bd%5D%5Be%5D%5Bconstructor%5D=1", "foo"),
+    ],
+)
+def test_only_the_parameters_naming_prototype_properties_are_dropped(client, auth, query, unrecognized):
+    response = client.get(f"/admin/refund-reasons?{query}", headers=auth)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"type": "invalid_data", "message": f"Invalid request: Unrecognized fields: '{unrecognized}'"},
+    )
