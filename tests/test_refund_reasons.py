@@ -141,3 +141,20 @@ def test_an_update_with_a_nul_character_changes_nothing(client, auth):
     # an unknown id is still the 404 first (observed)
     missing = client.post("/admin/refund-reasons/refr_nope", json={"label": "a\u0000"}, headers=auth)
     assert missing.json() == {"type": "not_found", "message": 'RefundReason with id "refr_nope" not found'}
+
+
+@pytest.mark.parametrize(
+    "sent, named", [("a%3Ab", "a - b"), ("a%3Ab%3Ac", "a - b - c"), ("%3A", " - "), ("x%3A%3Ay", "x -  - y")]
+)
+def test_an_unknown_id_with_colons_is_named_with_dashes_by_the_update(client, auth, sent, named):
+    # observed on 2.21.2 (found by the generated diff, seed 777): Medusa's internal service
+    # joins composite keys with ':' and names the missing ones with each ':' as ' - '
+    response = client.post(f"/admin/refund-reasons/{sent}", json={"label": "x"}, headers=auth)
+    assert (response.status_code, response.json()) == (
+        404,
+        {"type": "not_found", "message": f'RefundReason with id "{named}" not found'},
+    )
+    # the other routes quote the id as it came
+    assert client.delete(f"/admin/refund-reasons/{sent}", headers=auth).json()["id"] == sent.replace(
+        "%3A", ":"
+    )

@@ -51,7 +51,9 @@ def payment_canceled(payment_id: str) -> str:
 
 
 def refund_reason_not_found(reason_id: str) -> str:
-    return f'RefundReason with id "{reason_id}" not found'
+    """The update's 404: Medusa's internal service names the missing key with every ``:``
+    as `` - `` (its composite keys' separator; observed: ``a:b`` → ``"a - b"``)."""
+    return f'RefundReason with id "{reason_id.replace(":", " - ")}" not found'
 
 
 # The emailpass provider's 401s, in the order it checks.
