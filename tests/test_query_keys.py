@@ -149,6 +149,8 @@ def test_wrong_types_in_one_operator_object_are_one_issue(client, auth, query, m
             "id%5B%5D=ok&id%5B1%5D%5Ba%5D=1",
             "Expected type: 'string' for field 'id', got: 'ok,[object Object]'",
         ),
+        # the same words twice are two issues
+        ("created_at%5B%24eq%5D%5Ba%5D=1&updated_at%5B%24eq%5D%5Ba%5D=1", "Invalid input; Invalid input"),
     ],
 )
 def test_a_failed_union_is_worded_as_medusas_format_error_does(client, auth, query, message):

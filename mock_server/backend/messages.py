@@ -241,19 +241,30 @@ def _type_name(expected: Any) -> str:
 _Issue = tuple[str, list, Any]
 
 
-def _zod_issues(error: ValidationError) -> list[_Issue]:
-    path = list(error.absolute_path)
-    kind = error.validator
-    if kind == "type":
-        return [("invalid_type", path, _type_name(error.validator_value))]
-    if kind == "required":
-        present = error.instance if isinstance(error.instance, dict) else {}
-        return [
-            ("invalid_type", [*path, name], None) for name in error.validator_value if name not in present
-        ]
-    if kind == "enum":
-        return [("invalid_value", path, error.validator_value)]
-    return [(kind, path, None)]
+def _zod_issues(errors: Iterable[ValidationError], required_at: set[tuple] | None = None) -> list[_Issue]:
+    """Zod's issues for the validator's ``errors``; ``required_at``: the paths whose missing
+    properties are already reported (the validator reports each apart, each naming them all)."""
+    issues: list[_Issue] = []
+    required_at = set() if required_at is None else required_at
+    for error in errors:
+        path = list(error.absolute_path)
+        kind = error.validator
+        if kind == "type":
+            issues.append(("invalid_type", path, _type_name(error.validator_value)))
+        elif kind == "required":
+            if tuple(path) not in required_at:
+                required_at.add(tuple(path))
+                present = error.instance if isinstance(error.instance, dict) else {}
+                issues.extend(
+                    ("invalid_type", [*path, name], None)
+                    for name in error.validator_value
+                    if name not in present
+                )
+        elif kind == "enum":
+            issues.append(("invalid_value", path, error.validator_value))
+        else:
+            issues.append((kind, path, None))
+    return issues
 
 
 def _invalid_type(issues: list[_Issue], root: Any) -> str | None:
@@ -301,13 +312,11 @@ def _check_message(error: ValidationError) -> str:
 
 
 def validation_issues(errors: list[ValidationError], instance: Any, order: tuple[str, ...]) -> list[str]:
-    ranked: list[tuple[tuple[int, int], str]] = []
-    seen: set[str] = set()
+    ranked: list[tuple[tuple[int, int], str]] = []  # the same words twice are two issues (observed)
+    required_at: set[tuple] = set()
 
     def add(rank: tuple[int, int], message: str) -> None:
-        if message not in seen:
-            seen.add(message)
-            ranked.append((rank, message))
+        ranked.append((rank, message))
 
     def position(name: Any) -> int:
         return order.index(name) if name in order else len(order)
@@ -328,10 +337,10 @@ def validation_issues(errors: list[ValidationError], instance: Any, order: tuple
                     add((0, top), _check_message(sub))
                 continue
             # no branch took the value: every branch's issues, one level down
-            issues = [issue for sub in error.context or () for issue in _zod_issues(sub)]
+            issues = _zod_issues(error.context or ())
             add((0, top), _invalid_type(issues, instance) or _required(issues, instance) or "Invalid input")
         elif kind in ("type", "required"):
-            for issue in _zod_issues(error):
+            for issue in _zod_issues([error], required_at):
                 rank = (0, position(issue[1][0]) if issue[1] else -1)
                 add(rank, _invalid_type([issue], instance) or _required([issue], instance) or "Invalid input")
         elif kind == "additionalProperties":
