@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import CAPTURED, YEN
 
 
@@ -50,6 +52,45 @@ def test_limit_zero_returns_no_rows_but_the_count(client, auth):
 def test_limit_is_parsed_like_parseint(client, auth):
     body = client.get("/admin/payments?limit=1.5&fields=id", headers=auth).json()
     assert (len(body["payments"]), body["limit"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "sent, limit",
+    [
+        ("0x10", 16),
+        ("0X1f", 31),
+        ("%0B5", 5),  # JavaScript whitespace first: \v, no-break space, BOM, line separator
+        ("%C2%A05", 5),
+        ("%EF%BB%BF5", 5),
+        ("%E2%80%A85", 5),
+    ],
+)
+def test_limit_takes_what_javascripts_parseint_takes(client, auth, sent, limit):
+    # observed on 2.21.2 (found by the generated diff, seed 778, where \x1c was a 500)
+    body = client.get(f"/admin/payments/payment-providers?limit={sent}", headers=auth).json()
+    assert body["limit"] == limit
+
+
+@pytest.mark.parametrize(
+    "sent, shown",
+    [
+        ("0xg", "0xg"),
+        ("%D9%A3", "\u0663"),  # an Arabic-Indic digit is no digit to parseInt
+        ("%1C7", "\x1c7"),  # \x1c is no JavaScript whitespace
+        ("%C2%855", "\x855"),
+        ("1" + "0" * 400, "1" + "0" * 400),  # Infinity
+        ("1" + "0" * 5000, "1" + "0" * 5000),
+    ],
+)
+def test_limit_parseint_refuses_is_a_400_quoting_it(client, auth, sent, shown):
+    response = client.get(f"/admin/payments/payment-providers?limit={sent}", headers=auth)
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "type": "invalid_data",
+            "message": f"Invalid request: Expected type: 'number' for field 'limit', got: '{shown}'",
+        },
+    )
 
 
 def test_what_the_database_rejects_is_a_500(client, auth):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import YamlError, yaml_error
 from ..backend.messages import Cut, invalid_request, validation_issues
 from ..backend.money import js_double
+from .parsing import js_parse_int
 from .. import filecache
 
 SPEC_URI = "urn:medusa-mock:spec"
@@ -173,11 +173,11 @@ class Operation:
             if param is None or not isinstance(value, str):
                 continue
             if param.kind in ("integer", "number"):
-                match = re.match(r"\s*[+-]?\d+", value)  # JavaScript parseInt
-                if match:
-                    number = int(match.group())
+                number = js_parse_int(value)
+                # NaN and Infinity stay the text, which the schema refuses, as Zod does
+                if number is not None and not math.isinf(number):
                     # past 2^53 a JavaScript number is a double (`"limit":3.7e+28` on the wire)
-                    query[name] = number if abs(number) < 2**53 else js_double(float(number))
+                    query[name] = js_double(number) if isinstance(number, float) else number
             elif param.kind == "boolean" and value in ("true", "false"):
                 query[name] = value == "true"
         return query

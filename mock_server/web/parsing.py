@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import json.decoder
 import json.scanner
 import re
@@ -332,6 +333,37 @@ def qs_decode(text: str | None, charset: Any = None, kind: Any = None) -> str | 
 
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
 # at qs's default of 20 here.
+# JavaScript's StrWhiteSpaceChar: what parseInt skips first (not Python's \s, which also
+# takes \x1c-\x1f and \x85, and leaves out \ufeff)
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_PARSE_INT = re.compile(f"[{_JS_SPACE}]*([+-]?)(?:0[xX]([0-9a-fA-F]*)|([0-9]*))")
+# past these many digits the number is past the largest double: Infinity
+_MAX_DIGITS = {10: 309, 16: 257}
+
+
+def js_parse_int(text: str) -> int | float | None:
+    """JavaScript's ``parseInt(text)``: None for NaN, a float (``inf`` included) past 2^53.
+    Leading JavaScript whitespace and a sign; ``0x`` makes it hexadecimal; then the longest
+    run of ASCII digits (observed on 2.21.2 through ``limit``: ``0x10`` is 16, ``0xg`` and
+    ``\u0663`` are NaN, ``\ufeff5`` is 5)."""
+    match = _PARSE_INT.match(text)
+    assert match is not None  # every part of the pattern may be empty
+    sign, hex_digits, digits = match.groups()
+    radix, digits = (10, digits) if hex_digits is None else (16, hex_digits)
+    if not digits:
+        return None
+    if len(digits.lstrip("0")) > _MAX_DIGITS[radix]:
+        number: int | float = math.inf
+    else:
+        number = int(digits, radix)
+        if number >= 2**53:
+            try:
+                number = float(number)
+            except OverflowError:
+                number = math.inf
+    return -number if sign == "-" else number
+
+
 QS_DEPTH = 5
 _QS = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
 
