@@ -86,3 +86,33 @@ def payment_collection_id(client, auth) -> str:
     return client.get(f"/admin/payments/{PARTIALLY_REFUNDED}", headers=auth).json()["payment"][
         "payment_collection_id"
     ]
+
+
+REASON_DEFAULTS = ["id", "label", "code", "description", "created_at", "updated_at", "deleted_at"]
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        # replace mode strips every item of its modifiers, and removes nothing
+        ("label,-code", ["label", "code", "id"]),
+        ("-code,label", ["code", "label", "id"]),
+        ("label,%09%20-%2Bcode%09", ["label", "code", "id"]),
+        ("%09-label", ["label", "id"]),
+        ("%09%2B-label", ["label", "id"]),
+        # a removal takes what was chosen before it
+        ("-code,%2Bcode", [k for k in REASON_DEFAULTS if k != "code"] + ["code"]),
+        ("%2Bcode,-code", [k for k in REASON_DEFAULTS if k != "code"]),
+        # JavaScript's trim: \ufeff and \u2028 are whitespace, \x1c and \x85 are not
+        ("%EF%BB%BFlabel", ["label", "id"]),
+        ("%E2%80%A8label", ["label", "id"]),
+        ("%1Clabel", ["id"]),
+        ("%C2%85label", ["id"]),
+        ("-%1Ccode", REASON_DEFAULTS),
+    ],
+)
+def test_fields_are_parsed_as_medusas_field_parser_does(client, auth, fields, expected):
+    # observed on 2.21.2; the rules are its FieldParser's (@medusajs/framework, 2.21.2)
+    reason = client.get("/admin/refund-reasons", headers=auth).json()["refund_reasons"][0]["id"]
+    response = client.get(f"/admin/refund-reasons/{reason}?fields={fields}", headers=auth)
+    assert list(response.json()["refund_reason"]) == expected

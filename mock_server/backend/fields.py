@@ -275,50 +275,50 @@ def check(fields: Any) -> None:
             )
 
 
+# JavaScript's String.prototype.trim removes these (WhiteSpace and LineTerminator)
+JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def _strip_modifier(item: str) -> str:
+    """FieldParser.stripModifier: ``item.replace(/^[+ \\t-]+/, "").trim()``."""
+    return item.lstrip("+ \t-").strip(JS_SPACE)
+
+
 def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
-    """The list of paths a ``fields`` value selects, from the entity's defaults. Absent
-    ``fields`` selects the defaults; a present one with no item (``fields=``, ``fields=,``)
-    replaces them with nothing, leaving only ``id``, as Medusa's FieldParser does. Linear in
-    the length of ``fields``: removals are a set, each path checked at each of its dots."""
+    """The paths a ``fields`` value selects, as Medusa's FieldParser (@medusajs/framework,
+    http/utils/field-filtering, 2.21.2) and prepareListQuery make them: an item with no
+    modifier (``+``, a space, ``-``, ``*``, or ending ``.*``) puts the whole list in replace
+    mode, where every item is only stripped of its modifiers (``label,-code`` selects both);
+    else ``+x`` and `` x`` add, ``-x`` removes what is already chosen at or under ``x``, and
+    the rest is added as it is. Items starting ``*`` or ending ``.*`` then become ``rel.*``
+    after the others (a root ``*``: nothing). Absent ``fields`` selects the defaults."""
     if fields is None:
         return list(defaults)
-    if not any(fields.split(",")):
-        return []
-    plain: list[str] = []
-    added: list[str] = []
-    removed: set[str] = set()
-    replace = False
-    for item in fields.split(","):
-        if item.strip(" +-") == "*":
-            continue  # a root `*` selects nothing more than the defaults
-        if item[:1] == "*":  # `*rel` is `rel.*`, and adds (observed)
-            added.append(item[1:].strip() + ".*")
-        elif item[:1] in ("+", " "):  # an unencoded '+' arrives as a space
-            added.append(item[1:].strip())
-        elif item[:1] == "-":
-            removed.add(item[1:].strip())
-        elif item.strip().endswith(".*"):  # `rel.*` adds, with or without `+` (observed)
-            added.append(item.strip())
-        elif item:  # `\t` too: an item that is not a modifier replaces the defaults
-            replace = True
-            if item.strip() != "*":  # `\v*`: the defaults replaced by a root `*`, nothing (observed)
-                plain.append(item.strip())
-    paths = plain + added if replace else list(defaults) + added
-    if removed:
-        return [p for p in paths if p and not _removed(p, removed)]
-    return [p for p in paths if p]
-
-
-def _removed(path: str, removed: set[str]) -> bool:
-    """``path`` is one of ``removed`` or under one (``a.b`` is under ``a``)."""
-    if path in removed:
-        return True
-    dot = path.find(".")
-    while dot >= 0:
-        if path[:dot] in removed:
-            return True
-        dot = path.find(".", dot + 1)
-    return False
+    items = [item for item in fields.split(",") if item]
+    replace = not items or any(item[0] not in "+ -*" and not item.endswith(".*") for item in items)
+    chosen: dict[str, None]  # an ordered set, as the parser's Set
+    if replace:
+        chosen = dict.fromkeys(_strip_modifier(item) for item in items)
+    else:
+        chosen = dict.fromkeys(defaults)
+        for item in items:
+            if item[0] in "+ ":
+                chosen[_strip_modifier(item)] = None
+            elif item[0] == "-":
+                name = _strip_modifier(item)
+                for path in list(chosen):
+                    bare = path[1:] if path.startswith("*") else path
+                    if bare == name or bare.startswith(name + "."):
+                        del chosen[path]
+            else:
+                chosen[item] = None
+    plain = [path for path in chosen if path and not (path.startswith("*") or path.endswith(".*"))]
+    stars = dict.fromkeys(
+        (path[1:] if path.startswith("*") else path[:-2])  # the first of ^\* or \.\*$ only
+        for path in chosen
+        if path.startswith("*") or path.endswith(".*")
+    )
+    return plain + [f"{star}.*" for star in stars if star]
 
 
 @lru_cache(maxsize=1024)
