@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import CAPTURED, PARTIALLY_REFUNDED
 
 
@@ -242,3 +244,52 @@ def test_a_bare_relation_star_adds_to_the_defaults(client, auth):
     assert get(client, auth, "refunds.*") == get(client, auth, "+refunds.*")
     assert list(get(client, auth, "refunds.*")) == list(get(client, auth, None))
     assert list(get(client, auth, "id,refunds.*")) == ["id", "refunds"]
+
+
+@pytest.mark.parametrize(
+    "fields, status, body",
+    [
+        ("__proto__", 400, {"type": "invalid_data", "message": 'column "undefined" does not exist'}),
+        ("%2B__proto__", 400, {"type": "invalid_data", "message": 'column "undefined" does not exist'}),
+        ("constructor", 400, {"type": "invalid_data", "message": "column p0.Object does not exist"}),
+        (
+            "constructor,__proto__",
+            400,
+            {"type": "invalid_data", "message": "column p0.Object does not exist"},
+        ),
+        (
+            "__proto__,constructor",
+            400,
+            {"type": "invalid_data", "message": 'column "undefined" does not exist'},
+        ),
+        (
+            "toString,__proto__",
+            500,
+            {"code": "unknown_error", "type": "unknown_error", "message": "An unknown error occurred."},
+        ),
+    ],
+)
+def test_a_field_named_as_an_object_prototype_property_fails_the_query(client, auth, fields, status, body):
+    # observed on 2.21.2, on a read of any row, of none, and of a list
+    for path in (f"/admin/payments/{CAPTURED}", "/admin/payments/pay_nope", "/admin/payments"):
+        response = client.get(f"{path}?fields={fields}", headers=auth)
+        assert (response.status_code, response.json()) == (status, body)
+    assert client.get("/admin/payments?fields=-__proto__", headers=auth).status_code == 200
+
+
+def test_a_refund_whose_fields_fail_the_refetch_is_still_stored(client, auth):
+    # observed on 2.21.2: the write is done, then the read that answers it fails
+    response = client.post(
+        f"/admin/payments/{CAPTURED}/refund?fields=__proto__", json={"amount": 1}, headers=auth
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"type": "invalid_data", "message": 'column "undefined" does not exist'},
+    )
+    reason = client.post(
+        "/admin/refund-reasons?fields=constructor", json={"label": "l", "code": "c"}, headers=auth
+    )
+    assert reason.json() == {"type": "invalid_data", "message": "column r0.Object does not exist"}
+    payment = client.get(f"/admin/payments/{CAPTURED}?fields=refunds.amount", headers=auth).json()["payment"]
+    assert [r["amount"] for r in payment["refunds"]] == [1]
+    assert client.get("/admin/refund-reasons", headers=auth).json()["count"] == 4

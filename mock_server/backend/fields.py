@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import Any, Callable
 
 from . import messages
-from .errors import INVALID_DATA, MedusaError
+from .errors import INVALID_DATA, UNKNOWN_ERROR, MedusaError
 from .money import json_number, raw
 
 Getter = Callable[[Any], Any]
@@ -321,11 +321,48 @@ def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
     return plain + [f"{star}.*" for star in stars if star]
 
 
+# A field named as one of Object.prototype's properties reaches Medusa's query builder as
+# that property, and PostgreSQL or the builder refuses the query (observed on 2.21.2, on
+# every read and after every write, which stays done): __proto__ is the column
+# "undefined", constructor the column Object of the root's table alias, any other a 500.
+# The first such field decides. (`__proto__.x` and `*__proto__` instead pollute the real
+# server's Object.prototype, every later request answering 400 until it restarts: not
+# imitated, they select nothing here.)
+_PROTOTYPE_PROPERTIES = frozenset(
+    (
+        "__proto__",
+        "__defineGetter__",
+        "__defineSetter__",
+        "__lookupGetter__",
+        "__lookupSetter__",
+        "constructor",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "toString",
+        "valueOf",
+    )
+)
+
+
+def _refuse_prototype_property(entity_name: str, paths: list[str]) -> None:
+    name = next((path for path in paths if path in _PROTOTYPE_PROPERTIES), None)
+    if name == "__proto__":
+        raise MedusaError(INVALID_DATA, 'column "undefined" does not exist')
+    if name == "constructor":  # MikroORM's alias: the entity's first letter and 0
+        raise MedusaError(INVALID_DATA, f"column {entity_name[0]}0.Object does not exist")
+    if name is not None:
+        raise MedusaError(UNKNOWN_ERROR, "")
+
+
 @lru_cache(maxsize=1024)
 def compile_fields(entity_name: str, fields: str | None) -> Plan:
     entity = ENTITIES[entity_name]
+    paths = parse(fields, entity.defaults)
+    _refuse_prototype_property(entity_name, paths)
     root = _Node()
-    for path in parse(fields, entity.defaults):
+    for path in paths:
         _add(root, entity_name, path.split("."), (entity_name,))
     return _plan(root, entity_name, (entity_name,))
 
@@ -435,14 +472,19 @@ class Projector:
     def __init__(self) -> None:
         self._renderers: dict[tuple[str, str | None], Callable[[Any], dict]] = {}
 
-    def project(self, entity_name: str, entity: Any, fields: str | None) -> dict:
+    def renderer(self, entity_name: str, fields: str | None) -> Callable[[Any], dict]:
+        """The function projecting an entity, or the ``MedusaError`` Medusa's query would
+        end with for this ``fields`` (a read checks it before it reads anything)."""
         renderer = self._renderers.get((entity_name, fields))
         if renderer is None:
             renderer = _compile_renderer(compile_fields(entity_name, fields))
             if len(self._renderers) >= self.SIZE:
                 self._renderers.clear()
             self._renderers[(entity_name, fields)] = renderer
-        return renderer(entity)
+        return renderer
+
+    def project(self, entity_name: str, entity: Any, fields: str | None) -> dict:
+        return self.renderer(entity_name, fields)(entity)
 
 
 # ``render`` with the plan's loop unrolled: each plan becomes one function building its dict

@@ -65,6 +65,7 @@ def _project(call: Call, entity: str, row: Any) -> dict:
 
 
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
+    render = call.mock.projector.renderer(entity, _fields(call))  # refused before any row is read
     op = call.operation
     filterable = None if op is None else frozenset(op.query_params) - set(listing.PAGING_KEYS)
     page = listing.select(
@@ -75,11 +76,10 @@ def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=N
         columns=ENTITIES[entity].columns,
         filterable=filterable,
     )
-    fields = _fields(call)
     return Reply(
         200,
         {
-            name: [call.mock.projector.project(entity, row, fields) for row in page.items],
+            name: [render(row) for row in page.items],
             "count": page.count,
             "offset": page.offset,
             "limit": page.limit,
@@ -99,10 +99,11 @@ def list_payment_providers(call: Call) -> Reply:
 
 
 def retrieve_payment(call: Call) -> Reply:
+    render = call.mock.projector.renderer("payment", _fields(call))  # refused before the read
     payment = call.store.payments.get(call.params["id"])
     if payment is None:
         return Reply(200, {})  # Medusa answers 200 {} for an unknown id
-    return Reply(200, {"payment": _project(call, "payment", payment)})
+    return Reply(200, {"payment": render(payment)})
 
 
 def capture_payment(call: Call) -> Reply:
@@ -154,10 +155,11 @@ def create_refund_reason(call: Call) -> Reply:
 
 
 def retrieve_refund_reason(call: Call) -> Reply:
+    render = call.mock.projector.renderer("refund_reason", _fields(call))  # refused before the read
     reason = call.store.live_refund_reason(call.params["id"])
     if reason is None:
         return Reply(200, {})
-    return Reply(200, {"refund_reason": _project(call, "refund_reason", reason)})
+    return Reply(200, {"refund_reason": render(reason)})
 
 
 def update_refund_reason(call: Call) -> Reply:
