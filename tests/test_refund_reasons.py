@@ -158,3 +158,24 @@ def test_an_unknown_id_with_colons_is_named_with_dashes_by_the_update(client, au
     assert client.delete(f"/admin/refund-reasons/{sent}", headers=auth).json()["id"] == sent.replace(
         "%3A", ":"
     )
+
+
+@pytest.mark.parametrize(
+    "q, codes",
+    [
+        ("_", ["customer_care_adjustment", "pricing_error", "shipping_issue"]),
+        ("%25", ["customer_care_adjustment", "pricing_error", "shipping_issue"]),
+        ("Ship_ing", ["shipping_issue"]),
+        ("ship%25issue", ["shipping_issue"]),
+        ("ship%5Cping", ["shipping_issue"]),  # a backslash takes the next character as it is
+        ("%5C", []),  # ... and a final one the closing %
+        ("issue%20shipping", ["shipping_issue"]),
+        ("_" * 50, ["customer_care_adjustment", "pricing_error", "shipping_issue"]),
+        ("_" * 200, []),
+    ],
+)
+def test_q_is_an_ilike_pattern_per_word(client, auth, q, codes):
+    # observed on 2.21.2 (found by the generated diff, seed 783): each word is searched as
+    # ILIKE '%word%' in the label, code or description, so _ and % are wildcards
+    body = client.get(f"/admin/refund-reasons?q={q}&fields=code", headers=auth).json()
+    assert sorted(r["code"] for r in body["refund_reasons"]) == codes

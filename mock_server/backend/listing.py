@@ -9,8 +9,10 @@ negative ``limit``/``offset``, a filter date PostgreSQL cannot parse) is a 500 h
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from . import ids
@@ -274,3 +276,32 @@ def _norm(operand: Any, is_date: bool) -> Any:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return ids.iso(moment)
+
+
+@lru_cache(maxsize=256)
+def _like_pattern(token: str) -> re.Pattern:
+    """``%token%`` as PostgreSQL's LIKE reads it: ``_`` any one character, ``%`` any run,
+    a backslash the next character as it is (a final one: the closing ``%``)."""
+    out = [".*"]
+    rest = iter(token)
+    for char in rest:
+        if char == "\\":
+            escaped = next(rest, None)
+            if escaped is None:  # it escapes the closing %: the text ends with a % there
+                return re.compile("".join(out) + "%", re.DOTALL)
+            out.append(re.escape(escaped))
+        elif char == "_":
+            out.append(".")
+        elif char == "%":
+            out.append(".*")
+        else:
+            out.append(re.escape(char))
+    out.append(".*")
+    return re.compile("".join(out), re.DOTALL)
+
+
+def ilike(text: str | None, token: str) -> bool:
+    """``text ILIKE '%token%'`` (``token`` already in lower case), as Medusa's ``q`` searches
+    (observed on 2.21.2: ``q=_`` and ``q=%`` match every reason, ``q=Ship_ing`` and
+    ``q=ship%issue`` match "shipping_issue", ``q=\\_`` only an underscore)."""
+    return text is not None and _like_pattern(token).fullmatch(text.lower()) is not None

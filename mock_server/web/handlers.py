@@ -130,7 +130,7 @@ def refund_payment(call: Call) -> Reply:
 
 
 def _search_reason(reason, token: str) -> bool:
-    return any(token in (text or "").lower() for text in (reason.label, reason.code, reason.description))
+    return any(listing.ilike(text, token) for text in (reason.label, reason.code, reason.description))
 
 
 def list_refund_reasons(call: Call) -> Reply:
