@@ -195,7 +195,11 @@ def test_fields_parse_is_linear_in_its_input():
 
 def test_fields_removal_takes_the_item_and_everything_under_it():
     assert parse("-refunds", ("id", "refunds.id", "refunds_x", "refunds.reason.code")) == ["id", "refunds_x"]
-    assert parse("id,a.b.c,a.bc,-a.b", ()) == ["id", "a.bc"]
+    assert parse("-a.b", ("id", "a.b.c", "a.bc", "a.b")) == ["id", "a.bc"]
+    assert parse("+a.b.c,+a.bc,-a.b,+a.b.d", ("id",)) == ["id", "a.bc", "a.b.d"]  # only what came before
+    assert parse("*a.b,-a", ("id",)) == ["id"]  # a `*` item is taken by its name
+    # in replace mode (an item without a modifier) nothing is removed: `-a.b` is `a.b`
+    assert parse("id,a.b.c,a.bc,-a.b", ()) == ["id", "a.b.c", "a.bc", "a.b"]
 
 
 @pytest.mark.parametrize(
