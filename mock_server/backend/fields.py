@@ -275,13 +275,9 @@ def check(fields: Any) -> None:
             )
 
 
-# JavaScript's String.prototype.trim removes these (WhiteSpace and LineTerminator)
-JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-
-
 def _strip_modifier(item: str) -> str:
     """FieldParser.stripModifier: ``item.replace(/^[+ \\t-]+/, "").trim()``."""
-    return item.lstrip("+ \t-").strip(JS_SPACE)
+    return item.lstrip("+ \t-").strip(messages.JS_SPACE)
 
 
 def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
@@ -343,26 +339,8 @@ def parse(fields: str | None, defaults: tuple[str, ...]) -> list[str]:
 # The first such field decides. (`__proto__.x` and `*__proto__` instead pollute the real
 # server's Object.prototype, every later request answering 400 until it restarts: not
 # imitated, they select nothing here.)
-_PROTOTYPE_PROPERTIES = frozenset(
-    (
-        "__proto__",
-        "__defineGetter__",
-        "__defineSetter__",
-        "__lookupGetter__",
-        "__lookupSetter__",
-        "constructor",
-        "hasOwnProperty",
-        "isPrototypeOf",
-        "propertyIsEnumerable",
-        "toLocaleString",
-        "toString",
-        "valueOf",
-    )
-)
-
-
 def _refuse_prototype_property(entity_name: str, paths: list[str]) -> None:
-    name = next((path for path in paths if path in _PROTOTYPE_PROPERTIES), None)
+    name = next((path for path in paths if path in messages.PROTOTYPE_PROPERTIES), None)
     if name == "__proto__":
         raise MedusaError(INVALID_DATA, 'column "undefined" does not exist')
     if name == "constructor":  # MikroORM's alias: the entity's first letter and 0

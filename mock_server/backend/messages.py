@@ -81,6 +81,34 @@ def invalid_request(issues: list[str]) -> str:
     return "Invalid request: " + "; ".join(issues[:MAX_ISSUES])
 
 
+# JavaScript's whitespace, as String.prototype.trim and parseInt skip it (WhiteSpace and
+# LineTerminator): not Python's, whose str.strip and \s also take \x1c-\x1f and \x85 and
+# leave out \ufeff.
+JS_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+# Object.prototype's own property names, which Medusa's query parser drops from keys and
+# its query builder trips over as fields.
+PROTOTYPE_PROPERTIES = frozenset(
+    (
+        "__proto__",
+        "__defineGetter__",
+        "__defineSetter__",
+        "__lookupGetter__",
+        "__lookupSetter__",
+        "constructor",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "toString",
+        "valueOf",
+    )
+)
+
+
 def js_string(value: Any) -> str:
     """``String(value)`` in JavaScript, which Medusa puts in its validation messages."""
     if value is None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import codecs
 import json
-import math
 import json.decoder
 import json.scanner
+import math
 import re
 from functools import lru_cache
 from typing import Any, Callable
@@ -18,7 +18,7 @@ import qs_codec
 
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
 from ..backend.jsonparse import strict_violation, unexpected_at_start, v8_error
-from ..backend.messages import js_key_order
+from ..backend.messages import JS_SPACE, PROTOTYPE_PROPERTIES, js_key_order
 from .router import decode_uri_component
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
@@ -331,12 +331,8 @@ def qs_decode(text: str | None, charset: Any = None, kind: Any = None) -> str | 
     return text if decoded is None else decoded
 
 
-# Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
-# at qs's default of 20 here.
-# JavaScript's StrWhiteSpaceChar: what parseInt skips first (not Python's \s, which also
-# takes \x1c-\x1f and \x85, and leaves out \ufeff)
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_PARSE_INT = re.compile(f"[{_JS_SPACE}]*([+-]?)(?:0[xX]([0-9a-fA-F]*)|([0-9]*))")
+# parseInt: JavaScript's whitespace, a sign, then 0x and hexadecimal digits or decimal ones
+_PARSE_INT = re.compile(f"[{JS_SPACE}]*([+-]?)(?:0[xX]([0-9a-fA-F]*)|([0-9]*))")
 # past these many digits the number is past the largest double: Infinity
 _MAX_DIGITS = {10: 309, 16: 257}
 
@@ -364,31 +360,17 @@ def js_parse_int(text: str) -> int | float | None:
     return -number if sign == "-" else number
 
 
+# Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
+# at qs's default of 20 here.
 QS_DEPTH = 5
 _QS = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
 
-# Object.prototype's own property names. Medusa's query parser is qs without
-# allowPrototypes: a parameter whose key names one, before its brackets or inside any of
-# its first five, is dropped as if not sent (observed on 2.21.2: `constructor=1`,
-# `__proto__[a]=1`, `id[__proto__]=x`, `deleted_at[$in][toString]=x`: 200, nothing
-# unrecognized). qs_codec has no prototypes to guard, so the mock drops them first.
-_PROTOTYPE_NAMES = frozenset(
-    (
-        "__proto__",
-        "__defineGetter__",
-        "__defineSetter__",
-        "__lookupGetter__",
-        "__lookupSetter__",
-        "constructor",
-        "hasOwnProperty",
-        "isPrototypeOf",
-        "propertyIsEnumerable",
-        "toLocaleString",
-        "toString",
-        "valueOf",
-    )
-)
-_MAY_NAME_ONE = re.compile("%|" + "|".join(sorted(_PROTOTYPE_NAMES)))
+# Medusa's query parser is qs without allowPrototypes: a parameter whose key names one of
+# Object.prototype's properties, before its brackets or inside any of its first five, is
+# dropped as if not sent (observed on 2.21.2: `constructor=1`, `__proto__[a]=1`,
+# `id[__proto__]=x`, `deleted_at[$in][toString]=x`: 200, nothing unrecognized). qs_codec
+# has no prototypes to guard, so the mock drops them first.
+_MAY_NAME_ONE = re.compile("%|" + "|".join(sorted(PROTOTYPE_PROPERTIES)))
 _BRACKETS = re.compile(r"\[[^\[\]]*\]")  # qs's `child`: a bracketed part with no bracket inside
 
 
@@ -398,12 +380,12 @@ def _names_a_prototype_property(part: str) -> bool:
     end = part.find("=") if bracket_equals == -1 else bracket_equals + 1
     key = qs_decode(part if end == -1 else part[:end]) or ""
     first = _BRACKETS.search(key)
-    if (key[: first.start()] if first else key) in _PROTOTYPE_NAMES:
+    if (key[: first.start()] if first else key) in PROTOTYPE_PROPERTIES:
         return True
     for depth, segment in enumerate(_BRACKETS.finditer(key)):
         if depth >= QS_DEPTH:
             break
-        if segment.group()[1:-1] in _PROTOTYPE_NAMES:
+        if segment.group()[1:-1] in PROTOTYPE_PROPERTIES:
             return True
     return False
 

@@ -80,9 +80,8 @@ def encode(data: object) -> bytes:
     A string may hold an unpaired surrogate: JSON.parse takes ``"\\ud800"``, and Medusa's
     messages quote what a request sent (an id, half of an emoji where V8 cut a context).
     JSON.stringify writes one as an escape (``\\ud800``, lower case); orjson refuses it,
-    so such data is written by the standard library and the escapes put in. So is an
-    integer past 64 bits. (Stored text
-    holds none: ``backend/refund_reasons.as_stored``.)"""
+    so such data is written by the standard library and the escapes put in, as is an
+    integer past 64 bits. (Stored text holds none: ``backend/refund_reasons.as_stored``.)"""
     try:
         return memoryview(orjson.dumps(data)).tobytes()
     except orjson.JSONEncodeError as exc:
