@@ -605,7 +605,7 @@ def first_answers(port: int) -> None:
 
 def measure_startup(n: int, include_prism: bool) -> dict:
     """Process start to the first 200 on /health, median of ``n`` (default specs/ and
-    fixtures/), after one start that is not counted (it writes the bytecode and spec caches,
+    fixtures/), after one start that is not counted (it writes the bytecode and parsed-file caches,
     as a first run on a machine does); for the mock also to its first answers to a login, a
     read and an invalid refund (``first_answers``)."""
     out = {}
@@ -1443,7 +1443,7 @@ def write_results(path: Path, args, table: dict, extra: dict, checks, started: d
         lines.append(
             "- Start-up (process start to the first 200 on `/health`, default `specs/` "
             f"and `fixtures/`, median of {len(su['mock']['all_s'])} after one start not counted, "
-            "which writes the bytecode and spec caches): "
+            "which writes the bytecode and parsed-file caches): "
             + "; ".join(f"{k} {d['median_s'] * 1000:.0f} ms" for k, d in su.items())
         )
         if "first_answers_s" in su["mock"]:
