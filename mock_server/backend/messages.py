@@ -69,6 +69,13 @@ def fields_too_many(entries: int, limit: int) -> str:
     return f"Field 'fields' has {entries} entries, more than the {limit} the mock accepts"
 
 
+def pattern_too_costly(length: int, text: int, limit: int) -> str:
+    return (
+        f"A pattern piece of {length} characters with '_' in it, matched against a text of "
+        f"{text} characters, is more than the {limit} comparisons the mock makes"
+    )
+
+
 def fields_too_deep(depth: int, limit: int) -> str:
     return f"Field 'fields' has a path {depth} levels deep, more than the {limit} the mock accepts"
 

@@ -473,3 +473,27 @@ def test_hostile_queries_do_not_hold_the_event_loop(live_server):
         prober.join()
     assert slowest and max(slowest) < 2.0  # generous: each of these answers in milliseconds
     assert "Traceback" not in live_server.output()
+
+
+def test_a_q_word_whose_wildcards_would_cost_too_much_is_refused_before_the_search(client, auth):
+    """A piece of a LIKE pattern with `_` costs up to its length at each place of the text,
+    and a client writes both (a long description, a long q): past LIKE_COMPARISONS the
+    search is refused instead of holding the event loop. A search a person types is never."""
+    from mock_server.backend.listing import LIKE_COMPARISONS
+
+    created = client.post(
+        "/admin/refund-reasons", json={"label": "l", "code": "c", "description": "a" * 40_000}, headers=auth
+    )
+    assert created.status_code == 200
+    word = "a_" * 100 + "b"  # 201 characters: 8 million comparisons against the description
+    response = client.get(f"/admin/refund-reasons?q={word}", headers=auth)
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "type": "invalid_data",
+            "message": "Invalid request: A pattern piece of 201 characters with '_' in it, matched "
+            f"against a text of 40000 characters, is more than the {LIKE_COMPARISONS} comparisons "
+            "the mock makes",
+        },
+    )
+    assert client.get("/admin/refund-reasons?q=a_a", headers=auth).json()["count"] == 1
