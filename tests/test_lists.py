@@ -193,3 +193,25 @@ def test_query_decoding_edge_cases_seen_on_the_real_server(client, auth):
         "type": "invalid_data",
         "message": "Invalid request: Field '$or, 0' is required; Field '$or, 1' is required",
     }
+
+
+def test_limits_past_the_safe_integers_either_way_are_no_bound(client, auth):
+    # observed on 2.21.2 (found by the generated diff, seed 808): from -2^53 down, a limit or
+    # offset is left out of the query; -2^53 + 1 is still the database's refusal
+    body = client.get("/admin/payments?fields=id&limit=-9007199254740992", headers=auth)
+    assert (body.status_code, len(body.json()["payments"]), body.json()["limit"]) == (
+        200,
+        10,
+        -9007199254740992,
+    )
+    body = client.get("/admin/payments?fields=id&offset=-9007199254740992&limit=3", headers=auth)
+    assert (body.status_code, len(body.json()["payments"])) == (200, 3)
+    for query in ("limit=-9007199254740991", "offset=-9007199254740991", "limit=-1e400"):
+        response = client.get(f"/admin/payments?fields=id&{query}", headers=auth)
+        assert (response.status_code, response.json()["type"]) == (500, "unknown_error"), query
+
+
+def test_the_order_is_refused_before_the_fields(client, auth):
+    # observed on 2.21.2 (seed 808): an unknown order column is the 500 whatever fields holds
+    response = client.get("/admin/refund-reasons?order=foo&fields=__proto__", headers=auth)
+    assert (response.status_code, response.json()["type"]) == (500, "unknown_error")

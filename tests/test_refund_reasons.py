@@ -172,6 +172,8 @@ def test_an_unknown_id_with_colons_is_named_with_dashes_by_the_update(client, au
         ("issue%20shipping", ["shipping_issue"]),
         ("_" * 50, ["customer_care_adjustment", "pricing_error", "shipping_issue"]),
         ("_" * 200, []),
+        ("null", ["customer_care_adjustment", "pricing_error", "shipping_issue"]),  # null: no search
+        ("NULL", []),
     ],
 )
 def test_q_is_an_ilike_pattern_per_word(client, auth, q, codes):

@@ -51,19 +51,21 @@ def select(
         _check(filters, top)  # what PostgreSQL refuses, it refuses whatever the rows
         rows = [r for r in rows if _matches(r, filters, top)]
     q = query.get("q")
-    if search is not None and isinstance(q, str) and q.strip():
+    # the text "null" is Medusa's null (observed: `q=null` searches nothing, `q=NULL` does)
+    if search is not None and isinstance(q, str) and q.strip() and q != "null":
         rows = [r for r in rows if all(search(r, token) for token in q.lower().split())]
     offset = query.get("offset", 0)
     limit = query.get("limit", default_limit)
-    if offset < 0 or limit < 0:
+    # a limit or offset past JavaScript's safe integers, either way, is left out of the
+    # query, though the answer still shows it (observed on 2.21.2: offset 2^53 - 1 skips
+    # every row, 2^53 none; -2^53 + 1 is the database's 500, -2^53 is no bound at all)
+    skip = offset if abs(offset) < 2**53 else 0
+    take = limit if abs(limit) < 2**53 else None
+    if skip < 0 or (take is not None and take < 0):
         raise _database_error(f"negative limit or offset: {limit}, {offset}")
     rows = _ordered(rows, query.get("order"), columns)
-    # limit/offset may be huge; an offset past JavaScript's safe integers is left out of the
-    # query (observed on 2.21.2: 2^53 - 1 skips every row, 2^53 and up skip none), though
-    # the answer still shows it
-    skip = offset if offset < 2**53 else 0
-    start = int(min(skip, len(rows)))
-    stop = int(min(skip + limit, len(rows)))
+    start = min(skip, len(rows))
+    stop = len(rows) if take is None else min(skip + take, len(rows))
     return Page(rows[start:stop], len(rows), offset, limit)
 
 

@@ -65,7 +65,6 @@ def _project(call: Call, entity: str, row: Any) -> dict:
 
 
 def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=None) -> Reply:
-    render = call.mock.projector.renderer(entity, _fields(call))  # refused before any row is read
     op = call.operation
     filterable = None if op is None else frozenset(op.query_params) - set(listing.PAGING_KEYS)
     page = listing.select(
@@ -76,6 +75,9 @@ def _list(call: Call, name: str, entity: str, rows, default_limit: int, search=N
         columns=ENTITIES[entity].columns,
         filterable=filterable,
     )
+    # after the order's and the filters' refusals (observed: an unknown `order` is the 500
+    # whatever `fields` holds), before any row is rendered (an empty page too)
+    render = call.mock.projector.renderer(entity, _fields(call))
     return Reply(
         200,
         {
