@@ -59,8 +59,8 @@ def select(
     # a limit or offset past JavaScript's safe integers, either way, is left out of the
     # query, though the answer still shows it (observed on 2.21.2: offset 2^53 - 1 skips
     # every row, 2^53 none; -2^53 + 1 is the database's 500, -2^53 is no bound at all)
-    skip = offset if abs(offset) < 2**53 else 0
-    take = limit if abs(limit) < 2**53 else None
+    skip = offset if abs(offset) < messages.SAFE_INTEGER_LIMIT else 0
+    take = limit if abs(limit) < messages.SAFE_INTEGER_LIMIT else None
     if skip < 0 or (take is not None and take < 0):
         raise _database_error(f"negative limit or offset: {limit}, {offset}")
     rows = _ordered(rows, query.get("order"), columns)
@@ -279,12 +279,16 @@ def _pieces(pattern: str, escape: bool) -> tuple[str | _Wild, ...]:
         if escape and char == "\\":
             current.append(next(chars, "\\"))
         elif char == "%":
-            pieces.append(_Wild(current) if None in current else "".join(current))  # type: ignore[arg-type]
+            pieces.append(_piece(current))
             current = []
         else:
             current.append(None if char == "_" else char)
-    pieces.append(_Wild(current) if None in current else "".join(current))  # type: ignore[arg-type]
+    pieces.append(_piece(current))
     return tuple(pieces)
+
+
+def _piece(items: list[str | None]) -> str | _Wild:
+    return _Wild(items) if None in items else "".join(items)  # type: ignore[arg-type]
 
 
 def _piece_at(text: str, piece: str | _Wild, at: int) -> bool:

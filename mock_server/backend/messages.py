@@ -88,6 +88,10 @@ def invalid_request(issues: list[str]) -> str:
     return "Invalid request: " + "; ".join(issues[:MAX_ISSUES])
 
 
+# The first integer past JavaScript's safe ones (Number.MAX_SAFE_INTEGER + 1): from it on a
+# JavaScript number is a double, and Medusa leaves such a limit or offset out of its query.
+SAFE_INTEGER_LIMIT = 2**53
+
 # JavaScript's whitespace, as String.prototype.trim and parseInt skip it (WhiteSpace and
 # LineTerminator): not Python's, whose str.strip and \s also take \x1c-\x1f and \x85 and
 # leave out \ufeff.
@@ -130,7 +134,7 @@ def js_string(value: Any) -> str:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return js_number(value)
-    if isinstance(value, int) and abs(value) >= 2**53:  # JSON.parse made it a double
+    if isinstance(value, int) and abs(value) >= SAFE_INTEGER_LIMIT:  # JSON.parse made it a double
         return js_number(float(value))
     if isinstance(value, list):
         return _js_join(value)

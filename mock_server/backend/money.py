@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from babel.numbers import get_currency_precision
 
+from .messages import SAFE_INTEGER_LIMIT
+
 ZERO = Decimal(0)
 # Sums of amounts are exact, as BigNumber.js's and PostgreSQL's numeric are: Decimal's
 # default context keeps 28 digits, so 30.01 + 5e-324 was 30.01 and the over-refund check
@@ -24,7 +26,6 @@ add = _EXACT.add
 sub = _EXACT.subtract
 # Medusa renders any |amount| <= 0.0001 as 0 (the raw value keeps the real one).
 _RENDER_FLOOR = Decimal("0.0001")
-_MAX_SAFE_INT = 2**53
 
 
 def to_decimal(value: int | float | str | Decimal) -> Decimal:
@@ -71,7 +72,7 @@ def json_number(value: Decimal) -> int | float:
     """The JSON number Medusa sends for an amount (a JS number: integral → no decimals)."""
     if abs(value) <= _RENDER_FLOOR:
         return 0
-    if value == value.to_integral_value() and abs(value) < _MAX_SAFE_INT:
+    if value == value.to_integral_value() and abs(value) < SAFE_INTEGER_LIMIT:
         return int(value)
     return js_double(float(value))
 

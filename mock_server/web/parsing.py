@@ -18,7 +18,7 @@ import qs_codec
 
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
 from ..backend.jsonparse import strict_violation, unexpected_at_start, v8_error
-from ..backend.messages import JS_SPACE, PROTOTYPE_PROPERTIES, js_key_order
+from ..backend.messages import JS_SPACE, PROTOTYPE_PROPERTIES, SAFE_INTEGER_LIMIT, js_key_order
 from .router import decode_uri_component
 
 BODY_LIMIT = 100 * 1024  # body-parser's default '100kb'
@@ -352,7 +352,7 @@ def js_parse_int(text: str) -> int | float | None:
         number: int | float = math.inf
     else:
         number = int(digits, radix)
-        if number >= 2**53:
+        if number >= SAFE_INTEGER_LIMIT:
             try:
                 number = float(number)
             except OverflowError:
