@@ -11,6 +11,7 @@ it showed as JSON; the assertions are here, plus a look at the mock's state.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, SharedServer, free_port, make_client
+from helpers import ADMIN, CAPTURED, EPSILON, ROOT, LiveServer, SharedServer, make_client
 from mock_server.web.cors import parse_origins
 from test_js_sdk import ensure_node_modules, run_node, server_log
 
@@ -48,7 +49,24 @@ def browser_ready() -> None:
     ensure_node_modules()
 
 
-PAGE_PORT = free_port()
+class PageSocket:
+    """The page server's listening socket, bound to 127.0.0.1:0 here and held open for as long
+    as the mock allowing its origin lives; each driver run is handed its descriptor and serves on
+    it. Picking a free port and letting the driver bind it later raced: between the two, another
+    process took the port (``listen EADDRINUSE``)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+PAGE = PageSocket()  # for the whole module: the shared mock allows its origin
+PAGE_PORT = PAGE.port
 PAGE_ORIGIN = f"http://localhost:{PAGE_PORT}"
 
 
@@ -61,18 +79,19 @@ def localhost_allowed():
     shared.stop()
 
 
-def drive(scenario: str, server, *, backend: str, page_port: int, tmp_path: Path, **refund) -> dict:
-    """Run one scenario of the browser driver; its report, or a failure with everything
-    it printed (and the mock's log)."""
+def drive(scenario: str, server, *, backend: str, page: PageSocket, tmp_path: Path, **refund) -> dict:
+    """Run one scenario of the browser driver, serving the page on ``page``'s socket; its
+    report, or a failure with everything it printed (and the mock's log)."""
     env = {
         "MOCK_URL": backend,
-        "PAGE_PORT": str(page_port),
+        "PAGE_PORT": str(page.port),
+        "PAGE_FD": str(page.sock.fileno()),
         "SCENARIO": scenario,
         "CHROMIUM": CHROMIUM,
         "ARTIFACTS_DIR": str(tmp_path),
         **{k.upper(): str(v) for k, v in refund.items()},
     }
-    result = run_node(["browser-driver.mjs"], env=env, timeout=180)
+    result = run_node(["browser-driver.mjs"], env=env, timeout=180, pass_fds=(page.sock.fileno(),))
     lines = result.stdout.strip().splitlines()
     try:
         report = json.loads(lines[-1]) if lines else {}
@@ -112,7 +131,7 @@ def test_admin_page_session_login_refund_logout(cors, browser_ready, localhost_a
             "session-flow",
             server,
             backend=f"http://localhost:{server.port}",
-            page_port=PAGE_PORT,
+            page=PAGE,
             tmp_path=tmp_path,
             payment=CAPTURED,
             amount="12.5",
@@ -189,7 +208,7 @@ def test_admin_page_in_a_namespace_of_its_own(browser_ready, localhost_allowed, 
         "session-flow",
         server,
         backend=f"http://localhost:{server.port}{prefix}",
-        page_port=PAGE_PORT,
+        page=PAGE,
         tmp_path=tmp_path,
         payment=CAPTURED,
         amount="3",
@@ -218,7 +237,7 @@ def test_page_on_an_origin_not_in_cors_is_blocked(browser_ready, localhost_allow
         "blocked-origin",
         server,
         backend=f"http://localhost:{server.port}",
-        page_port=PAGE_PORT,
+        page=PAGE,
         tmp_path=tmp_path,
         payment=EPSILON,
         amount="1",
@@ -248,7 +267,7 @@ def test_cookie_is_not_sent_between_localhost_and_127_0_0_1(browser_ready, local
         "cross-site-cookie",
         server,
         backend=server.url,
-        page_port=PAGE_PORT,
+        page=PAGE,
         tmp_path=tmp_path,
         payment=EPSILON,
         amount="1",
@@ -306,8 +325,8 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(
     headers of a real answer, so the page's SDK rejects with a FetchError of status 500 and
     Medusa's message, not Chromium's "Failed to fetch". A "before" rule stores nothing; an
     "after" rule stores the refund the page was told had failed (the retry then refunds twice)."""
-    page_port = free_port()
-    origin = f"http://localhost:{page_port}"
+    page = PageSocket()
+    origin = f"http://localhost:{page.port}"
     server = LiveServer("--admin-cors", origin, "--auth-cors", origin)
     route = "/admin/payments/{id}/refund"
     fault = {"method": "POST", "path": route, "status": 500, "when": when, "times": 1}
@@ -320,7 +339,7 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(
             "fault-500",
             server,
             backend=f"http://localhost:{server.port}",
-            page_port=page_port,
+            page=page,
             tmp_path=tmp_path,
             payment=EPSILON,
             amount="4",
@@ -370,3 +389,4 @@ def test_a_500_fault_reaches_the_page_as_medusas_error_not_a_cors_failure(
         assert [(f["id"], f["fired"], f["live"]) for f in faults] == [(rule, 1, False)]
     finally:
         server.stop()
+        page.close()

@@ -65,7 +65,7 @@ def ensure_node_modules() -> None:
 
 
 def run_node(
-    args: list[str], *, env: dict, timeout: int = 300, input: str | None = None
+    args: list[str], *, env: dict, timeout: int = 300, input: str | None = None, pass_fds: tuple = ()
 ) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(
@@ -76,6 +76,7 @@ def run_node(
             timeout=timeout,
             env={**os.environ, **env},
             input=input,
+            pass_fds=pass_fds,
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(

@@ -40,8 +40,9 @@ export async function bundleSdk() {
   return result.outputFiles[0].text
 }
 
-/** Serve the page on host:port; resolves { url, close } once listening. */
-export async function startServer({ port = 5173, host = "127.0.0.1" } = {}) {
+/** Serve the page on host:port, or on the listening socket `fd` a parent process holds (so
+ * that no other process can take its port first); resolves { url, close } once listening. */
+export async function startServer({ port = 5173, host = "127.0.0.1", fd } = {}) {
   const sdk = await bundleSdk()
   const server = createServer(async (request, response) => {
     const { pathname } = new URL(request.url, "http://placeholder")
@@ -61,7 +62,8 @@ export async function startServer({ port = 5173, host = "127.0.0.1" } = {}) {
   })
   await new Promise((resolve, reject) => {
     server.once("error", reject)
-    server.listen(port, host, resolve)
+    if (fd === undefined) server.listen(port, host, resolve)
+    else server.listen({ fd }, resolve)
   })
   return {
     url: `http://localhost:${server.address().port}`,

@@ -6,6 +6,8 @@
 //   MOCK_URL      the backend as the page calls it, e.g. http://localhost:9000
 //   PAGE_PORT     port for the page's static server (bound to 127.0.0.1; the page is
 //                 opened as http://localhost:PAGE_PORT or http://127.0.0.1:PAGE_PORT)
+//   PAGE_FD       optional: a socket already listening on 127.0.0.1:PAGE_PORT, inherited
+//                 from the test, to serve on instead of binding the port here
 //   SCENARIO      "session-flow": on http://localhost:PAGE_PORT (an allowed origin) log in,
 //                 refund, log out, try again;
 //                 "blocked-origin": on http://127.0.0.1:PAGE_PORT (not in the CORS lists)
@@ -36,6 +38,7 @@ const env = (name, fallback) => {
 }
 const MOCK_URL = env("MOCK_URL")
 const PAGE_PORT = Number(env("PAGE_PORT"))
+const PAGE_FD = process.env.PAGE_FD === undefined ? undefined : Number(process.env.PAGE_FD)
 const SCENARIO = env("SCENARIO")
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium")
 const ARTIFACTS_DIR = process.env.ARTIFACTS_DIR
@@ -48,7 +51,7 @@ const log = (...args) => console.error("[browser-driver]", ...args)
 const report = { scenario: SCENARIO, console: [], requests: [], failedRequests: [] }
 
 async function main() {
-  const page_ = await startServer({ port: PAGE_PORT, host: "127.0.0.1" })
+  const page_ = await startServer({ port: PAGE_PORT, host: "127.0.0.1", fd: PAGE_FD })
   log(`page server on ${page_.url}`)
   let browser
   try {
