@@ -174,6 +174,12 @@ def test_an_unknown_id_with_colons_is_named_with_dashes_by_the_update(client, au
         ("_" * 200, []),
         ("null", ["customer_care_adjustment", "pricing_error", "shipping_issue"]),  # null: no search
         ("NULL", []),
+        # words are split at JavaScript's whitespace (found by the generated diff, seed 809:
+        # `q=%C2%85` listed the 2 reasons holding a U+0085 on 2.21.2, not all 604)
+        ("%C2%85", []),
+        ("%1C", []),
+        ("%EF%BB%BF", ["customer_care_adjustment", "pricing_error", "shipping_issue"]),
+        ("%C2%A0ship%E3%80%80issue", ["shipping_issue"]),
     ],
 )
 def test_q_is_an_ilike_pattern_per_word(client, auth, q, codes):
@@ -181,3 +187,16 @@ def test_q_is_an_ilike_pattern_per_word(client, auth, q, codes):
     # ILIKE '%word%' in the label, code or description, so _ and % are wildcards
     body = client.get(f"/admin/refund-reasons?q={q}&fields=code", headers=auth).json()
     assert sorted(r["code"] for r in body["refund_reasons"]) == codes
+
+
+def test_q_of_a_character_python_takes_for_space_finds_it(client, auth):
+    # U+0085 and U+001C are no whitespace to JavaScript's /\s+/: the word is searched
+    created = client.post(
+        "/admin/refund-reasons",
+        json={"label": "Odd", "code": "odd", "description": "a\x85b\x1cc"},
+        headers=auth,
+    )
+    assert created.status_code == 200, created.text
+    for q in ("%C2%85", "%1C", "b%1Cc"):
+        body = client.get(f"/admin/refund-reasons?q={q}&fields=code", headers=auth).json()
+        assert [r["code"] for r in body["refund_reasons"]] == ["odd"], q

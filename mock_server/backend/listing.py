@@ -51,9 +51,13 @@ def select(
         _check(filters, top)  # what PostgreSQL refuses, it refuses whatever the rows
         rows = [r for r in rows if _matches(r, filters, top)]
     q = query.get("q")
-    # the text "null" is Medusa's null (observed: `q=null` searches nothing, `q=NULL` does)
-    if search is not None and isinstance(q, str) and q.strip() and q != "null":
-        rows = [r for r in rows if all(search(r, token) for token in q.lower().split())]
+    # the text "null" is Medusa's null (observed: `q=null` searches nothing, `q=NULL` does);
+    # each word must match, words split as Medusa's free-text filter splits them (`/\s+/`,
+    # JavaScript's whitespace: `q=%C2%85` is one word, not none)
+    if search is not None and isinstance(q, str) and q != "null":
+        tokens = [token for token in _JS_SPACES.split(q.lower()) if token]
+        if tokens:
+            rows = [r for r in rows if all(search(r, token) for token in tokens)]
     offset = query.get("offset", 0)
     limit = query.get("limit", default_limit)
     # a limit or offset past JavaScript's safe integers, either way, is left out of the
@@ -67,6 +71,9 @@ def select(
     start = min(skip, len(rows))
     stop = len(rows) if take is None else min(skip + take, len(rows))
     return Page(rows[start:stop], len(rows), offset, limit)
+
+
+_JS_SPACES = re.compile(f"[{messages.JS_SPACE}]+")
 
 
 def _database_error(detail: str) -> MedusaError:
