@@ -55,7 +55,7 @@ def select(
     # each word must match, words split as Medusa's free-text filter splits them (`/\s+/`,
     # JavaScript's whitespace: `q=%C2%85` is one word, not none)
     if search is not None and isinstance(q, str) and q != "null":
-        tokens = [token for token in _JS_SPACES.split(q.lower()) if token]
+        tokens = messages.js_words(q.lower())
         if tokens:
             rows = [r for r in rows if all(search(r, token) for token in tokens)]
     offset = query.get("offset", 0)
@@ -71,9 +71,6 @@ def select(
     start = min(skip, len(rows))
     stop = len(rows) if take is None else min(skip + take, len(rows))
     return Page(rows[start:stop], len(rows), offset, limit)
-
-
-_JS_SPACES = re.compile(f"[{messages.JS_SPACE}]+")
 
 
 def _database_error(detail: str) -> MedusaError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -22,6 +23,7 @@ import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from ..backend.accounts import check_credentials
+from ..backend.messages import js_words
 from ..backend.store import Store
 
 # Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
@@ -167,7 +169,16 @@ def authenticate(
 ):
     """The actor behind a request, by the credentials the route accepts (``allow``):
     an ``Actor``, ``None`` (plain 401), or ``SECRET_KEY_AS_BEARER`` (Medusa's own 401
-    message for that mistake)."""
+    message for that mistake).
+
+    In Medusa's order and with its parsing (``authenticate-middleware.js``): a secret key
+    over HTTP Basic first (the header split at each space: the scheme, then the key as the
+    second piece), then the cookie session, then a bearer token (the first two runs of
+    non-space in the header, anywhere in it: ``Bearer\t<token> more`` is the token)."""
+    if "api-key" in allow and authorization:
+        key = _api_key(stores, authorization)
+        if key is not None:
+            return Actor(key.id, "api-key")
     if "session" in allow and session_cookie:
         found = sessions.lookup(session_cookie)
         if found is not None:
@@ -176,30 +187,46 @@ def authenticate(
                 return Actor(claims["actor_id"], "user", claims, sid)
     if not authorization:
         return None
-    scheme, _, credential = authorization.strip().partition(" ")
-    scheme = scheme.lower()
-    credential = credential.strip()
-    if scheme == "bearer" and "bearer" in allow:
-        if credential.startswith("sk_"):
+    if "bearer" in allow:
+        words = js_words(authorization, 3)  # /(\S+)\s+(\S+)/: the first two words
+        if len(words) >= 2 and words[0].lower() == "bearer":
+            token = verify_token(words[1], secrets_)
+            if token is not None and token.get("actor_type") == "user" and token.get("actor_id"):
+                return Actor(token["actor_id"], "user", token)
+    if "api-key" in allow:
+        scheme, _, rest = authorization.partition(" ")
+        if scheme.lower() == "bearer" and rest.startswith("sk_"):
             return SECRET_KEY_AS_BEARER
-        token = verify_token(credential, secrets_)
-        if token is not None and token.get("actor_type") == "user" and token.get("actor_id"):
-            return Actor(token["actor_id"], "user", token)
-        return None
-    if scheme == "basic" and "api-key" in allow:
-        username = _basic_username(credential)
-        for store in stores:  # the namespace's state, then the default's
-            key = store.api_keys.get(username)
-            if key is not None:
-                return Actor(key.id, "api-key") if key.revoked_at is None else None
     return None
 
 
-def _basic_username(credential: str) -> str:
-    if credential.startswith("sk_"):
-        return credential  # Medusa also takes the raw key
-    try:
-        decoded = base64.b64decode(credential, validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    return decoded.split(":", 1)[0]
+def _api_key(stores: tuple[Store, ...], authorization: str):
+    """The live secret key of an ``Authorization: Basic <key>`` header, read as Medusa reads
+    it: the second space-separated piece, taken as it is if it starts with ``sk_``, else
+    base64-decoded as Node decodes; one trailing ``:`` (an empty password) dropped."""
+    pieces = authorization.split(" ", 2)
+    if pieces[0].lower() != "basic" or len(pieces) < 2 or not pieces[1]:
+        return None
+    token = pieces[1] if pieces[1].startswith("sk_") else _node_base64(pieces[1])
+    if token.endswith(":"):
+        token = token[:-1]
+    if not token.startswith("sk_"):
+        return None
+    for store in stores:  # the namespace's state, then the default's
+        key = store.api_keys.get(token)
+        if key is not None:
+            return key if key.revoked_at is None else None
+    return None
+
+
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+
+
+def _node_base64(text: str) -> str:
+    """``Buffer.from(text, "base64").toString("utf-8")``: the URL-safe alphabet taken too,
+    any other character skipped, decoding stopped at the first ``=``, no padding needed;
+    malformed UTF-8 as U+FFFD."""
+    text = _NOT_BASE64.sub("", text.split("=", 1)[0].replace("-", "+").replace("_", "/"))
+    if len(text) % 4 == 1:
+        text = text[:-1]  # six bits make no byte
+    return base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-8", "replace")

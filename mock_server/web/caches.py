@@ -39,7 +39,6 @@ class BearerCache:
             or actor.type != "user"
             or actor.session_id is not None
             or not actor.claims
-            or not authorization.strip()[:7].lower() == "bearer "
         ):
             return
         try:
