@@ -221,7 +221,9 @@ def test_posting_a_session_with_a_secret_key_is_a_plain_401(client):
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
 
 
-@pytest.mark.parametrize("header", ["a" * 16_000, "Bearer " + "a" * 16_000, "a\x85" * 8_000, "Basic " + "=" * 16_000])
+@pytest.mark.parametrize(
+    "header", ["a" * 16_000, "Bearer " + "a" * 16_000, "a\x85" * 8_000, "Basic " + "=" * 16_000]
+)
 def test_a_long_authorization_header_is_read_in_one_pass(client, header):
     # searching /(\S+)\s+(\S+)/ at each place of a header with no space takes quadratic time;
     # the header is split once instead

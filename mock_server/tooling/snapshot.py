@@ -52,6 +52,25 @@ class SnapshotError(Exception):
     pass
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML writes a string holding U+0085 (NEL) raw inside single quotes, where its reader
+    takes it for a line break: ``"\x85\U00085f0d%"`` read back as ``"  \U00085f0d%"``. Such
+    strings (and those with U+2028 or U+2029) are written double-quoted, the break escaped."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(document: dict) -> str:
+    """The fixture document as YAML that reads back as the same document."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 def _amount(value: Any, raw: Any = None) -> int | str | float:
     """The exact amount: ``raw_amount.value`` when present (``"30.01"``, ``"1e-7"``), written
     the way the fixture format takes it (an integer, or a plain decimal string)."""
@@ -223,7 +242,7 @@ def loadable(document: dict) -> tuple[dict, list[tuple[str, str]]]:
     document = dict(document, payments=list(document.get("payments", [])))
     for _ in range(len(document["payments"]) + 1):
         try:
-            build([parse(yaml.safe_dump(document, allow_unicode=True), limits=FILE)])
+            build([parse(dump(document), limits=FILE)])
             return document, dropped
         except FixtureError as exc:
             match = re.match(r"payments\[(\d+)\]", exc.path or "")
@@ -243,7 +262,7 @@ def render(document: dict, base_url: str, notes: list[str]) -> str:
         "#   mock-server serve --fixtures <this file>",
     ]
     head += [f"# Note: {note}." for note in notes]
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    body = dump(document)
     return "\n".join(head) + "\n" + body
 
 
