@@ -197,6 +197,26 @@ def test_currency_epsilon_follows_the_currency_digits(client, auth):
     assert refund(client, auth, DINAR, {"amount": 12.346}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "currency, allowed, refused",
+    [
+        ("huf", 5000.99, 5001.01),  # 0 digits in Medusa's own table (CLDR and Intl say 2)
+        ("cop", 5000.99, 5001.01),
+        ("rsd", 5000.99, 5001.01),
+        ("xyz", 5000.01, 5000.02),  # not in the table: Medusa's default epsilon, 0.01
+        ("bhd", 5000.001, 5000.002),
+    ],
+)
+def test_the_epsilon_is_medusas_table_not_cldr(client, auth, currency, allowed, refused):
+    # read in @medusajs/payment 2.21.2: getEpsilonFromDecimalPrecision(defaultCurrencies[code]?.decimal_digits)
+    document = (
+        f"payments:\n  - id: pay_X\n    amount: 5000\n    currency_code: {currency}\n    captured: true\n"
+    )
+    assert client.post("/__mock/load", content=document.encode()).status_code == 200
+    error(refund(client, auth, "pay_X", {"amount": refused}), 400, "invalid_data", OVER_WITH_AMOUNT)
+    assert refund(client, auth, "pay_X", {"amount": allowed}).status_code == 200
+
+
 def test_uncaptured_payment(client, auth):
     error(refund(client, auth, AUTHORIZED, {"amount": 1}), 400, "invalid_data", OVER_WITH_AMOUNT)
     error(refund(client, auth, AUTHORIZED, {}), 400, "invalid_data", OVER)

@@ -8,11 +8,10 @@ refunds of 0.1 add up to exactly 1), and only turn it into a JSON number when en
 
 from __future__ import annotations
 
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision
-
+from .currencies import EPSILON_DIGITS, ROUNDING_DIGITS
 from .messages import SAFE_INTEGER_LIMIT
 
 ZERO = Decimal(0)
@@ -44,15 +43,25 @@ def to_decimal(value: int | float | str | Decimal) -> Decimal:
 
 
 @lru_cache(maxsize=256)
-def currency_digits(currency_code: str) -> int:
-    """Fraction digits of a currency (CLDR, as ``Intl.NumberFormat`` gives Medusa); 2 if unknown."""
-    return get_currency_precision(currency_code.upper())
-
-
-@lru_cache(maxsize=256)
 def epsilon(currency_code: str) -> Decimal:
-    """The tolerance Medusa allows on refund checks: 10^-digits of the currency."""
-    return Decimal(1).scaleb(-currency_digits(currency_code))
+    """The tolerance of Medusa's over-refund check: one unit of the last of the currency's
+    ``decimal_digits`` in Medusa's own table, 0.01 for a currency not in it."""
+    return Decimal(1).scaleb(-EPSILON_DIGITS.get(currency_code.lower(), 2))
+
+
+# Wide enough for any finite double (up to ~1.8e308) at any currency's digits: the default
+# 28 digits make ``quantize`` raise InvalidOperation on a request's 1e26.
+_WIDE = Context(prec=400)
+
+
+def to_currency_precision(value: Decimal, currency_code: str) -> Decimal:
+    """Medusa's ``roundToCurrencyPrecision``: half up to the digits ``Intl.NumberFormat``
+    writes for the currency; a currency it writes without a decimal point (JPY, HUF) is not
+    rounded at all (``currencies.ROUNDING_DIGITS``)."""
+    digits = ROUNDING_DIGITS.get(currency_code.lower(), 2)
+    if digits is None:
+        return value
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def numeric(value: Decimal) -> Decimal:

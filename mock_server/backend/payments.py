@@ -8,12 +8,12 @@ exceed what was captured.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import Decimal
 
 from . import ids, messages
 from .errors import INVALID_DATA, NOT_FOUND, UNKNOWN_ERROR, MedusaError
 from .models import Payment
-from .money import add, currency_digits, epsilon, sub
+from .money import add, epsilon, sub, to_currency_precision
 from .messages import OVER_CAPTURE, OVER_REFUND, OVER_REFUND_WITH_AMOUNT
 from .refund_reasons import as_stored, storable
 from .store import Store
@@ -75,10 +75,11 @@ def refund_exceeds(payment: Payment, amount: Decimal, tolerance: Decimal | None 
 
 def capture_exceeds(payment: Payment, amount: Decimal) -> bool:
     """Would capturing ``amount`` more exceed the authorized amount? Both sides are rounded
-    to the currency's digits first, so 100.004 on an authorized 100 USD passes (observed)."""
-    digits = currency_digits(payment.currency_code)
-    remaining = sub(_round(payment.amount, digits), _round(payment.captured_total, digits))
-    return _round(amount, digits) > remaining
+    as Medusa rounds them (``money.to_currency_precision``), so 100.004 on an authorized 100
+    USD passes (observed)."""
+    currency = payment.currency_code
+    remaining = sub(payment.amount, payment.captured_total)
+    return to_currency_precision(amount, currency) > to_currency_precision(remaining, currency)
 
 
 def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: str | None) -> Payment:
@@ -96,12 +97,3 @@ def capture(store: Store, payment_id: str, *, amount: Decimal | None, actor_id: 
             raise MedusaError(INVALID_DATA, OVER_CAPTURE)
         store.add_capture(payment, to_capture, created_by=actor_id, at=ids.now_iso())
     return payment
-
-
-# Wide enough for any finite double (up to ~1.8e308) at any currency's digits: the default
-# 28 digits make ``quantize`` raise InvalidOperation on a request's 1e26.
-_WIDE = Context(prec=400)
-
-
-def _round(value: Decimal, digits: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ids
-from .money import add, numeric
+from .money import add, numeric, to_currency_precision
 from .models import (
     ApiKey,
     Capture,
@@ -145,7 +145,12 @@ class Store:
         collection = payment.collection
         collection.captured_amount = add(collection.captured_amount, numeric(amount))
         collection.updated_at = at
-        if payment.captured_total >= payment.amount:
+        # fully captured once the totals are equal as Medusa rounds them (observed: 99.996 of
+        # 100 USD completes the payment and its collection)
+        currency = payment.currency_code
+        if to_currency_precision(payment.captured_total, currency) >= to_currency_precision(
+            payment.amount, currency
+        ):
             payment.captured_at = at
             payment.updated_at = at
             collection.status = "completed"
