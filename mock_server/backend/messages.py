@@ -103,11 +103,12 @@ JS_SPACE = (
 _JS_SPACE_RUNS = re.compile(f"[{JS_SPACE}]+")
 
 
-def js_words(text: str, limit: int = -1) -> list[str]:
+def js_words(text: str, maxsplit: int = 0) -> list[str]:
     """``text.split(/\\s+/).filter(Boolean)``: the runs of non-space in ``text``, JavaScript's
-    whitespace between them; with ``limit``, at most that many (the last holding the rest).
-    Linear, where a regular expression searched at each place for two words is not."""
-    words = _JS_SPACE_RUNS.split(text.strip(JS_SPACE), max(limit - 1, 0))
+    whitespace between them; with ``maxsplit``, split that many times at most (the last word
+    holding the rest), as ``re.split`` does. Linear, where a regular expression searched at
+    each place of the text for two words is not."""
+    words = _JS_SPACE_RUNS.split(text.strip(JS_SPACE), maxsplit)
     return [word for word in words if word]
 
 

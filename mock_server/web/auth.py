@@ -188,7 +188,7 @@ def authenticate(
     if not authorization:
         return None
     if "bearer" in allow:
-        words = js_words(authorization, 3)  # /(\S+)\s+(\S+)/: the first two words
+        words = js_words(authorization, 2)  # /(\S+)\s+(\S+)/: the first two words
         if len(words) >= 2 and words[0].lower() == "bearer":
             token = verify_token(words[1], secrets_)
             if token is not None and token.get("actor_type") == "user" and token.get("actor_id"):
