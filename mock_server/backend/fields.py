@@ -19,10 +19,11 @@ order (``amount`` last), where a many-to-one relation not otherwise selected sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable
+
+import msgspec
 
 from . import messages
 from .errors import INVALID_DATA, UNKNOWN_ERROR, MedusaError
@@ -31,16 +32,14 @@ from .money import json_number, raw
 Getter = Callable[[Any], Any]
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(msgspec.Struct, frozen=True):
     target: str
     many: bool
     get: Getter
     foreign_key: str | None = None
 
 
-@dataclass(frozen=True)
-class Entity:
+class Entity(msgspec.Struct, frozen=True):
     columns: dict[str, Getter]
     layout: tuple[str, ...]  # column order for `*`, with relation slots where Medusa puts them
     relations: dict[str, Relation]
@@ -236,11 +235,10 @@ ENTITIES: dict[str, Entity] = {
 }
 
 
-@dataclass
-class _Node:
+class _Node(msgspec.Struct):
     star: bool = False
-    keys: dict[str, "_Node | str | None"] = field(default_factory=dict)  # str: the markers below
-    dropped: set[str] = field(default_factory=set)  # columns asked as `col.*`
+    keys: dict[str, "_Node | str | None"] = msgspec.field(default_factory=dict)  # str: the markers below
+    dropped: set[str] = msgspec.field(default_factory=set)  # columns asked as `col.*`
 
 
 # A plan row: (key, getter, sub-plan or None, many)

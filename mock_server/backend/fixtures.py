@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import jsonschema_rs
+import msgspec
 
 from .. import filecache
 
@@ -165,8 +165,7 @@ def _python_validator():
 MAX_DEPTH = 64  # nested collections (a payment's metadata sits at depth 4)
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     bytes: int  # of the document
     nodes: int  # values, aliases counted at every use
     text: int  # characters of scalars, aliases counted at every use
@@ -190,8 +189,7 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
 
 
-@dataclass
-class FixtureFile:
+class FixtureFile(msgspec.Struct):
     path: Path
     data: dict
 

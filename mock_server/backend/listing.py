@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Collection, Iterable, Mapping
+
+import msgspec
 
 from . import ids, messages
 from .errors import INVALID_DATA, UNKNOWN_ERROR, MedusaError
@@ -22,8 +23,7 @@ PAGING_KEYS = ("fields", "limit", "offset", "order", "with_deleted", "q")
 _DATE_COLUMNS = ("created_at", "updated_at", "deleted_at")
 
 
-@dataclass
-class Page:
+class Page(msgspec.Struct):
     items: list
     count: int
     offset: int

@@ -9,15 +9,15 @@ refund check costs the same with one refund or a hundred thousand.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from .money import ZERO
 
 
-@dataclass(slots=True, eq=False)
-class RefundReason:
+class RefundReason(msgspec.Struct, eq=False):
     id: str
     label: str
     code: str
@@ -28,14 +28,12 @@ class RefundReason:
     deleted_at: str | None = None
 
 
-@dataclass(slots=True, eq=False)
-class PaymentProvider:
+class PaymentProvider(msgspec.Struct, eq=False):
     id: str
     is_enabled: bool = True
 
 
-@dataclass(slots=True, eq=False)
-class Capture:
+class Capture(msgspec.Struct, eq=False):
     id: str
     payment: "Payment"
     amount: Decimal
@@ -50,8 +48,7 @@ class Capture:
         return self.payment.id
 
 
-@dataclass(slots=True, eq=False)
-class Refund:
+class Refund(msgspec.Struct, eq=False):
     id: str
     payment: "Payment"
     amount: Decimal
@@ -69,8 +66,7 @@ class Refund:
         return self.payment.id
 
 
-@dataclass(slots=True, eq=False)
-class PaymentSession:
+class PaymentSession(msgspec.Struct, eq=False):
     id: str
     currency_code: str
     amount: Decimal
@@ -81,7 +77,7 @@ class PaymentSession:
     updated_at: str
     collection: "PaymentCollection | None" = None
     payment: "Payment | None" = None
-    data: dict = field(default_factory=dict)
+    data: dict = msgspec.field(default_factory=dict)
     context: dict | None = None
     metadata: dict | None = None
     deleted_at: str | None = None
@@ -91,15 +87,13 @@ class PaymentSession:
         return self.collection.id if self.collection else None
 
 
-@dataclass(slots=True, frozen=True)
-class OrderLink:
+class OrderLink(msgspec.Struct, frozen=True):
     """The order a collection is linked to; only its id is known to this mock."""
 
     id: str
 
 
-@dataclass(slots=True, eq=False)
-class PaymentCollection:
+class PaymentCollection(msgspec.Struct, eq=False):
     id: str
     currency_code: str
     amount: Decimal
@@ -113,17 +107,16 @@ class PaymentCollection:
     completed_at: str | None = None
     metadata: dict | None = None
     deleted_at: str | None = None
-    payments: list["Payment"] = field(default_factory=list)
-    payment_sessions: list[PaymentSession] = field(default_factory=list)
-    payment_providers: list[PaymentProvider] = field(default_factory=list)
+    payments: list["Payment"] = msgspec.field(default_factory=list)
+    payment_sessions: list[PaymentSession] = msgspec.field(default_factory=list)
+    payment_providers: list[PaymentProvider] = msgspec.field(default_factory=list)
 
     @property
     def order(self) -> OrderLink | None:
         return OrderLink(self.order_id) if self.order_id else None
 
 
-@dataclass(slots=True, eq=False)
-class Payment:
+class Payment(msgspec.Struct, eq=False):
     id: str
     amount: Decimal
     currency_code: str
@@ -137,11 +130,11 @@ class Payment:
     data: dict | None = None
     metadata: dict | None = None
     deleted_at: str | None = None
-    captures: list[Capture] = field(default_factory=list)
-    refunds: list[Refund] = field(default_factory=list)
+    captures: list[Capture] = msgspec.field(default_factory=list)
+    refunds: list[Refund] = msgspec.field(default_factory=list)
     captured_total: Decimal = ZERO
     refunded_total: Decimal = ZERO
-    lock: Any = field(default_factory=threading.Lock, repr=False)
+    lock: Any = msgspec.field(default_factory=threading.Lock)
 
     @property
     def payment_collection_id(self) -> str:
@@ -152,8 +145,7 @@ class Payment:
         return self.session.id if self.session else None
 
 
-@dataclass(slots=True, eq=False)
-class User:
+class User(msgspec.Struct, eq=False):
     id: str
     email: str
     password: str
@@ -162,8 +154,7 @@ class User:
     last_name: str | None = None
 
 
-@dataclass(slots=True, eq=False)
-class ApiKey:
+class ApiKey(msgspec.Struct, eq=False):
     """A secret API key (``sk_...``); its ``apk_`` id is the actor on what it does."""
 
     id: str

@@ -31,8 +31,9 @@ import itertools
 import random
 import re
 import threading
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ..backend import errors
 from .paths import PathPattern, PatternError
@@ -54,8 +55,7 @@ class RuleError(ValueError):
         self.problems = problems
 
 
-@dataclass
-class FaultRule:
+class FaultRule(msgspec.Struct):
     id: str
     method: str | None = None
     path: PathPattern | None = None

@@ -19,10 +19,10 @@ import heapq
 import itertools
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Generator, Iterable, TypeVar
 
+import msgspec
 import orjson
 
 from .paths import PathPattern
@@ -82,8 +82,7 @@ def _share(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
 ) = range(13)
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(msgspec.Struct, frozen=True):
     """What a query or a verification selects. ``path`` is compiled once; ``body`` is a
     JSON value the request's JSON body must contain (objects: every key given, recursively;
     anything else: equal, numbers by value, never ``true`` for ``1``)."""
@@ -93,7 +92,7 @@ class Filters:
     operation: str | None = None
     status: int | str | None = None  # 404, or a class such as "4xx"
     since: int | None = None
-    body: Any = field(default=None)
+    body: Any = None
     has_body: bool = False
 
     def criteria(self) -> list[str]:
@@ -103,8 +102,7 @@ class Filters:
         return names
 
 
-@dataclass
-class Verification:
+class Verification(msgspec.Struct):
     ok: bool
     count: int
     expected: dict

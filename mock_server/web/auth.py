@@ -15,11 +15,11 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import quote, unquote
 
 import jwt
+import msgspec
 from jwt.warnings import InsecureKeyLengthWarning
 
 from ..backend.accounts import check_credentials
@@ -34,8 +34,7 @@ SESSION_TTL = 10 * 3600  # express-session cookie maxAge in Medusa: 10 h
 COOKIE_NAME = "connect.sid"
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(msgspec.Struct, frozen=True):
     id: str
     type: str  # "user" or "api-key"
     claims: dict | None = None  # the token's or the session's auth context

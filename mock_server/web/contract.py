@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs  # a fast yes/no in front of the Python validator (see SchemaCheck)
+import msgspec
 
 from ..backend.errors import INVALID_DATA, MedusaError
 from ..backend.fixtures import YamlError, yaml_error
@@ -146,8 +147,7 @@ def _cache_key(instance: Any) -> str | None:
     return repr(instance)
 
 
-@dataclass
-class QueryParam:
+class QueryParam(msgspec.Struct):
     name: str
     kind: str  # "integer", "number", "boolean" or "other": how a query string value is coerced
 

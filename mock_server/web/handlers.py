@@ -6,8 +6,9 @@ Each takes a validated ``Call`` and returns a ``Reply``: parse, call the rules, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
+
+import msgspec
 
 from ..backend import listing, messages, payments, refund_reasons
 from ..backend.errors import NOT_ALLOWED, MedusaError
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
     from .contract import Operation
 
 
-@dataclass
-class Call:
+class Call(msgspec.Struct):
     mock: Mock
     params: dict
     body: Any
@@ -35,8 +35,7 @@ class Call:
     accounts: tuple[Store, ...] = ()  # where logins look users up (pipeline.accounts)
 
 
-@dataclass
-class Reply:
+class Reply(msgspec.Struct):
     status: int
     data: Any
     set_cookie: str | None = None

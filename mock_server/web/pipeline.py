@@ -30,9 +30,9 @@ import logging
 import time
 import traceback
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Sequence
 
+import msgspec
 from starlette.requests import ClientDisconnect, Request
 
 from ..backend import errors
@@ -60,8 +60,7 @@ from .router import ParamError, Router, decode_params, under
 log = logging.getLogger("mock_server")
 
 
-@dataclass(slots=True)
-class Head:
+class Head(msgspec.Struct):
     """The request headers the pipeline reads, in one pass over the ASGI list: the first of
     each name, as ``Request.headers.get`` gives it (ASGI servers send names in lower case)."""
 

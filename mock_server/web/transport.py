@@ -41,9 +41,9 @@ import math
 import resource
 import time
 import weakref
-from dataclasses import dataclass
 
 import httptools
+import msgspec
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
@@ -62,8 +62,7 @@ BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
 NO_HOST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nDate: %s\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     headers_timeout: float = 60.0
     request_timeout: float = 300.0
     keep_alive_timeout: float = 5.0
