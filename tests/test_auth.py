@@ -231,3 +231,58 @@ def test_a_long_authorization_header_is_read_in_one_pass(client, header):
     response = client.get("/admin/refund-reasons", headers={"Authorization": header.encode("latin-1")})
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
     assert time.process_time() - started < 5  # a generous bound: it takes milliseconds
+
+
+@pytest.mark.parametrize(
+    "claims, answer",
+    [
+        ({"actor_type": "customer", "actor_id": "cus_1"}, 200),
+        ({"actor_type": "robot"}, 200),
+        ({"actor_type": ...}, 200),
+        ({"actor_id": ""}, 200),  # an identity with no actor yet (allowUnregistered)
+        ({"actor_id": ...}, 200),
+        ({"actor_id": "", "auth_identity_id": ""}, 401),
+    ],
+)
+def test_a_session_is_made_from_any_actors_token(client, claims, answer):
+    # observed on 2.21.2: POST /auth/session is authenticate("*", "bearer", {allowUnregistered:
+    # true}); the session's context is the token's, its cookie ends it, and /admin refuses it
+    now = int(time.time())
+    base = {
+        "actor_id": "user_x",
+        "actor_type": "user",
+        "auth_identity_id": "authid_x",
+        "iat": now,
+        "exp": now + 60,
+    }
+    token_claims = {k: v for k, v in {**base, **claims}.items() if v is not ...}
+    token = jwt.encode(token_claims, "supersecret", algorithm="HS256")
+    response = client.post("/auth/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == answer
+    if answer == 401:
+        assert response.json() == UNAUTHORIZED
+        return
+    assert response.json() == {"user": token_claims}
+    jar = {"Cookie": response.headers["set-cookie"].split(";")[0]}
+    assert client.get("/admin/refund-reasons", headers=jar).status_code == 401
+    assert (
+        client.get("/admin/refund-reasons", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
+    assert client.delete("/auth/session", headers=jar).json() == {"success": True}
+
+
+def test_a_session_of_a_user_with_no_actor_hides_a_valid_bearer_token(client):
+    # observed on 2.21.2: a session whose context is a permitted actor type is the context,
+    # and Medusa does not read the bearer token then; a customer's session is not, so it does
+    now = int(time.time())
+    admin = login(client)
+    for claims, status in (
+        ({"actor_id": "", "actor_type": "user"}, 401),
+        ({"actor_id": "c", "actor_type": "customer"}, 200),
+    ):
+        token = jwt.encode({**claims, "auth_identity_id": "a", "iat": now, "exp": now + 60}, "supersecret")
+        cookie = client.post("/auth/session", headers={"Authorization": f"Bearer {token}"}).headers[
+            "set-cookie"
+        ]
+        headers = {"Cookie": cookie.split(";")[0], "Authorization": f"Bearer {admin}"}
+        assert client.get("/admin/refund-reasons", headers=headers).status_code == status

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections import OrderedDict
 from email.utils import formatdate
+from typing import Any
 from urllib.parse import quote, unquote
 
 import jwt
@@ -35,8 +36,10 @@ COOKIE_NAME = "connect.sid"
 
 
 class Actor(msgspec.Struct, frozen=True):
-    id: str
-    type: str  # "user" or "api-key"
+    # "user" or "api-key", with the actor's id; on /auth/session, whatever the token held
+    # (any actor type, even none, and no id for an identity without an actor yet)
+    id: Any
+    type: Any
     claims: dict | None = None  # the token's or the session's auth context
     session_id: str | None = None  # set when the cookie session authenticated
 
@@ -165,6 +168,7 @@ def authenticate(
     authorization: str | None,
     session_cookie: str | None,
     allow: tuple[str, ...] = ("bearer", "session", "api-key"),
+    any_actor: bool = False,
 ):
     """The actor behind a request, by the credentials the route accepts (``allow``):
     an ``Actor``, ``None`` (plain 401), or ``SECRET_KEY_AS_BEARER`` (Medusa's own 401
@@ -173,30 +177,45 @@ def authenticate(
     In Medusa's order and with its parsing (``authenticate-middleware.js``): a secret key
     over HTTP Basic first (the header split at each space: the scheme, then the key as the
     second piece), then the cookie session, then a bearer token (the first two runs of
-    non-space in the header, anywhere in it: ``Bearer\t<token> more`` is the token)."""
+    non-space in the header, anywhere in it: ``Bearer\t<token> more`` is the token), tried
+    only when the session gave no auth context of a permitted actor type.
+
+    The admin routes take ``user`` actors with an ``actor_id``. ``any_actor`` is Medusa's
+    ``authenticate("*", ..., {allowUnregistered: true})`` of the ``/auth/session`` routes: any
+    actor type, and a context with no ``actor_id`` but an ``auth_identity_id``."""
     if "api-key" in allow and authorization:
         key = _api_key(stores, authorization)
         if key is not None:
             return Actor(key.id, "api-key")
+    context, sid = None, None
     if "session" in allow and session_cookie:
         found = sessions.lookup(session_cookie)
-        if found is not None:
-            sid, claims = found
-            if claims.get("actor_type") == "user":
-                return Actor(claims["actor_id"], "user", claims, sid)
-    if not authorization:
-        return None
-    if "bearer" in allow:
+        if found is not None and (any_actor or found[1].get("actor_type") == "user"):
+            sid, context = found
+    if context is None and "bearer" in allow and authorization:
         words = js_words(authorization, 2)  # /(\S+)\s+(\S+)/: the first two words
         if len(words) >= 2 and words[0].lower() == "bearer":
             token = verify_token(words[1], secrets_)
-            if token is not None and token.get("actor_type") == "user" and token.get("actor_id"):
-                return Actor(token["actor_id"], "user", token)
-    if "api-key" in allow:
+            if token is not None and (any_actor or token.get("actor_type") == "user"):
+                context = token
+    if context is not None and (
+        _js_truthy(context.get("actor_id")) or (any_actor and _js_truthy(context.get("auth_identity_id")))
+    ):
+        return Actor(context.get("actor_id"), context.get("actor_type"), context, sid)
+    if "api-key" in allow and authorization:
         scheme, _, rest = authorization.partition(" ")
         if scheme.lower() == "bearer" and rest.startswith("sk_"):
             return SECRET_KEY_AS_BEARER
     return None
+
+
+def _js_truthy(value: object) -> bool:
+    """JavaScript's truthiness of a JSON value: empty lists and objects are true."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value == value and value != 0  # NaN and 0 are false
+    return True
 
 
 def _api_key(stores: tuple[Store, ...], authorization: str):

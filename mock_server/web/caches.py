@@ -37,6 +37,8 @@ class BearerCache:
         if (
             not isinstance(actor, Actor)
             or actor.type != "user"
+            or not isinstance(actor.id, str)
+            or not actor.id  # accepted on /auth/session only: not an admin actor
             or actor.session_id is not None
             or not actor.claims
         ):

@@ -125,6 +125,9 @@ class Endpoint:
             method: tuple(SCHEMES[s] for s in op.security if s in SCHEMES)
             for method, op in self.operations.items()
         }
+        # Medusa's /auth routes authenticate any actor type, and a token of an identity with
+        # no actor yet (`authenticate("*", ..., {allowUnregistered: true})`); /admin, users only
+        self.any_actor = under(template, "/auth")
         self.origins = mock.cors.origins_for(template)
         self.allow = allow_header(template, list(self.operations))
         self.response_checks = {}
@@ -398,6 +401,7 @@ class Pipeline:
                 authorization=head.authorization,
                 session_cookie=cookie,
                 allow=allow,
+                any_actor=endpoint.any_actor,
             )
             if bearer:
                 mock.bearer_cache.put(bearer, mock.secrets, actor)
