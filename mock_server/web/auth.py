@@ -24,6 +24,7 @@ import msgspec
 from jwt.warnings import InsecureKeyLengthWarning
 
 from ..backend.accounts import check_credentials
+from ..backend.errors import SECRET_KEY_AS_BEARER_BODY
 from ..backend.messages import js_words
 from ..backend.store import Store
 
@@ -157,7 +158,14 @@ class Sessions:
     CLEARING_COOKIE = f"{COOKIE_NAME}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 
 
-SECRET_KEY_AS_BEARER = object()
+class Refusal(msgspec.Struct, frozen=True):
+    """A 401 with a message of its own, where Medusa's middleware words the refusal."""
+
+    body: dict
+
+
+SECRET_KEY_AS_BEARER = Refusal(SECRET_KEY_AS_BEARER_BODY)
+MFA_REQUIRED = Refusal({"message": "MFA verification is required to complete this request"})
 
 
 def authenticate(
@@ -171,8 +179,8 @@ def authenticate(
     any_actor: bool = False,
 ):
     """The actor behind a request, by the credentials the route accepts (``allow``):
-    an ``Actor``, ``None`` (plain 401), or ``SECRET_KEY_AS_BEARER`` (Medusa's own 401
-    message for that mistake).
+    an ``Actor``, ``None`` (plain 401), or a ``Refusal`` (a 401 with Medusa's own message:
+    ``SECRET_KEY_AS_BEARER``, ``MFA_REQUIRED``).
 
     In Medusa's order and with its parsing (``authenticate-middleware.js``): a secret key
     over HTTP Basic first (the header split at each space: the scheme, then the key as the
@@ -180,9 +188,11 @@ def authenticate(
     non-space in the header, anywhere in it: ``Bearer\t<token> more`` is the token), tried
     only when the session gave no auth context of a permitted actor type.
 
-    The admin routes take ``user`` actors with an ``actor_id``. ``any_actor`` is Medusa's
-    ``authenticate("*", ..., {allowUnregistered: true})`` of the ``/auth/session`` routes: any
-    actor type, and a context with no ``actor_id`` but an ``auth_identity_id``."""
+    The admin routes take ``user`` actors with an ``actor_id``, and refuse a context with
+    ``mfa_enabled`` and no ``mfa_challenge_completed_at`` (``requireMfa``, on by default).
+    ``any_actor`` is Medusa's ``authenticate("*", ..., {allowUnregistered: true, requireMfa:
+    false})`` of the ``/auth/session`` routes: any actor type, a context with no ``actor_id``
+    but an ``auth_identity_id``, and no MFA requirement."""
     if "api-key" in allow and authorization:
         key = _api_key(stores, authorization)
         if key is not None:
@@ -198,6 +208,13 @@ def authenticate(
             token = verify_token(words[1], secrets_)
             if token is not None and (any_actor or token.get("actor_type") == "user"):
                 context = token
+    if (
+        context is not None
+        and not any_actor
+        and _js_truthy(context.get("mfa_enabled"))
+        and not _js_truthy(context.get("mfa_challenge_completed_at"))
+    ):
+        return MFA_REQUIRED
     if context is not None and (
         _js_truthy(context.get("actor_id")) or (any_actor and _js_truthy(context.get("auth_identity_id")))
     ):

@@ -42,7 +42,7 @@ from ..control.faults import FaultRule, error_body, prefer_code
 from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespace, NamespaceError
 from ..control.steering import drop, fault_answer
 from . import body as bodies, memory
-from .auth import SCHEMES, SECRET_KEY_AS_BEARER, authenticate
+from .auth import SCHEMES, Refusal, authenticate
 from .caches import Answers
 from .contract import Operation
 from .handlers import HANDLERS, Call, Reply
@@ -300,8 +300,8 @@ class Pipeline:
                 authorization=head.authorization,
                 session_cookie=session_cookie(scope, head),
             )
-            if actor is SECRET_KEY_AS_BEARER:
-                return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY)
+            if isinstance(actor, Refusal):
+                return json_response(401, actor.body)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY)
         if scope["method"] == "OPTIONS" and endpoint is not None:
@@ -363,8 +363,8 @@ class Pipeline:
             actor = self.authenticate(ns, endpoint, method, head, scope)
             if actor is None:
                 return json_response(401, errors.UNAUTHORIZED_BODY, cors=cors)
-            if actor is SECRET_KEY_AS_BEARER:
-                return json_response(401, errors.SECRET_KEY_AS_BEARER_BODY, cors=cors)
+            if isinstance(actor, Refusal):
+                return json_response(401, actor.body, cors=cors)
         reply = self.handle(ns, endpoint, op, method, params, body, actor, scope, issues)
         if reply.encoded is not None:  # a read answered before, in this same state
             return ExpressResponse(reply.status, reply.encoded[0], before=cors, etag=reply.encoded[1])
