@@ -25,8 +25,10 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from ..backend.accounts import check_credentials
 from ..backend.errors import SECRET_KEY_AS_BEARER_BODY
+from ..backend.jsonparse import v8_error
 from ..backend.messages import js_words
 from ..backend.store import Store
+from .parsing import loads
 
 # Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
@@ -74,12 +76,54 @@ def login(stores: tuple[Store, ...], body: object, secrets_: Secrets) -> str:
 
 
 def verify_token(token: str, secrets_: Secrets) -> dict | None:
-    """The claims of a valid, unexpired HS256 token signed with our secret, else None
-    (``alg: none``, other algorithms, tampering and expiry all fail here)."""
-    try:
-        return jwt.decode(token, secrets_.jwt_secret, algorithms=["HS256"], options={"require": ["exp"]})
-    except jwt.PyJWTError:
+    """The claims of a token, as ``jsonwebtoken.verify(token, secret)`` takes it in Medusa's
+    auth middleware, else None:
+
+    - three base64url parts (the signature may be empty), the header's JSON read as Latin-1;
+    - ``alg`` HS256, HS384 or HS512 (jsonwebtoken's default for a secret; ``none`` and the
+      others are refused), and a signature equal to the HMAC of the first two parts;
+    - a payload that is a JSON object (an array or a string is no context Medusa takes);
+    - ``nbf`` and ``exp`` checked only when present, and then they must be numbers: a token
+      without ``exp`` never expires, a string ``exp`` is refused. ``iat``, ``aud``, ``iss``,
+      ``crit`` and ``kid`` are not looked at.
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or not _JWS_PARTS.fullmatch(token):
         return None
+    text = _node_base64_bytes(parts[0]).decode("latin-1")
+    if v8_error(text) is not None:
+        return None
+    header = loads(text)
+    alg = header.get("alg") if isinstance(header, dict) else None
+    digest = _HMAC_DIGESTS.get(alg) if isinstance(alg, str) else None
+    if digest is None:
+        return None
+    signed = f"{parts[0]}.{parts[1]}".encode()
+    expected = base64.urlsafe_b64encode(hmac.new(secrets_.jwt_secret.encode(), signed, digest).digest())
+    if not hmac.compare_digest(expected.rstrip(b"="), parts[2].encode()):
+        return None
+    text = _node_base64_bytes(parts[1]).decode("utf-8", "replace")
+    if v8_error(text) is not None:
+        return None
+    claims = loads(text)
+    if not isinstance(claims, dict):
+        return None
+    now = int(time.time())
+    if "nbf" in claims and (not _is_number(claims["nbf"]) or claims["nbf"] > now):
+        return None
+    if "exp" in claims and (not _is_number(claims["exp"]) or now >= claims["exp"]):
+        return None
+    return claims
+
+
+# jws's isValidJws: the three parts in the base64url alphabet, the last one possibly empty
+_JWS_PARTS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_HMAC_DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def _is_number(value: object) -> bool:
+    """JavaScript's ``typeof value === "number"`` for a JSON value."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Sessions:
@@ -258,10 +302,14 @@ _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 
 
 def _node_base64(text: str) -> str:
-    """``Buffer.from(text, "base64").toString("utf-8")``: the URL-safe alphabet taken too,
-    any other character skipped, decoding stopped at the first ``=``, no padding needed;
-    malformed UTF-8 as U+FFFD."""
+    """``Buffer.from(text, "base64").toString("utf-8")``: malformed UTF-8 as U+FFFD."""
+    return _node_base64_bytes(text).decode("utf-8", "replace")
+
+
+def _node_base64_bytes(text: str) -> bytes:
+    """``Buffer.from(text, "base64")``: the URL-safe alphabet taken too, any other character
+    skipped, decoding stopped at the first ``=``, no padding needed."""
     text = _NOT_BASE64.sub("", text.split("=", 1)[0].replace("-", "+").replace("_", "/"))
     if len(text) % 4 == 1:
         text = text[:-1]  # six bits make no byte
-    return base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-8", "replace")
+    return base64.b64decode(text + "=" * (-len(text) % 4))
