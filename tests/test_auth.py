@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from helpers import ADMIN, API_KEY, CAPTURED, login
+from mock_server.web.auth import parse_cookies
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 
@@ -368,3 +369,34 @@ def test_a_token_whose_payload_is_no_object_is_refused(client):
     token = _signed({"alg": "HS256", "typ": "JWT"}, [1])
     response = client.get("/admin/refund-reasons", headers={"Authorization": f"Bearer {token}"})
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
+
+
+def test_the_first_session_cookie_of_a_name_is_the_one_read(client):
+    # observed on 2.21.2: express-session's cookie parser keeps the first pair of a name
+    token = login(client)
+    cookie = client.post("/auth/session", headers={"Authorization": f"Bearer {token}"}).headers["set-cookie"]
+    good = cookie.split(";")[0]
+    bad = "connect.sid=s%3Axx.yy"
+    for header, status in (
+        (f"{bad}; {good}", 401),
+        (f"{good}; {bad}", 200),
+        (f'a=1;connect.sid="{good[12:]}"', 200),
+    ):
+        assert client.get("/admin/refund-reasons", headers={"Cookie": header}).status_code == status, header
+
+
+@pytest.mark.parametrize(
+    "header, parsed",
+    [
+        ("a=1; a=2", {"a": "1"}),
+        (' a = "x" ;b=%41', {"a": "x", "b": "A"}),
+        ("x;y=1", {"y": "1"}),  # a part without "=" is no pair
+        ("a=%ZZ", {"a": "%ZZ"}),  # decodeURIComponent would throw: the value as it is
+        ("a=%ED%A0%80", {"a": "%ED%A0%80"}),  # a surrogate's UTF-8: it throws too
+        ('a="', {"a": ""}),
+        ("a=b=c", {"a": "b=c"}),
+        ("a", {}),
+    ],
+)
+def test_cookies_are_parsed_as_the_cookie_package_parses_them(header, parsed):
+    assert parse_cookies(header) == parsed

@@ -189,9 +189,10 @@ class Sessions:
         return base64.b64encode(mac).decode().rstrip("=")  # cookie-signature's format
 
     def _unsign(self, cookie_value: str | None) -> str | None:
+        """The session id of a cookie value as ``parse_cookies`` gives it (decoded once)."""
         if not cookie_value:
             return None
-        value = unquote(cookie_value)
+        value = cookie_value
         if not value.startswith("s:") or "." not in value:
             return None
         sid, signature = value[2:].rsplit(".", 1)
@@ -200,6 +201,50 @@ class Sessions:
         return sid if hmac.compare_digest(signature.encode(), self._sign(sid).encode()) else None
 
     CLEARING_COOKIE = f"{COOKIE_NAME}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """A Cookie header as express-session reads it (the ``cookie`` package 0.7.2's ``parse``):
+    pairs split at ``;``, a part without ``=`` joined to the next, names and values trimmed of
+    spaces and tabs, one pair of surrounding double quotes dropped, the **first** pair of a
+    name kept, and a value with a ``%`` decoded as ``decodeURIComponent`` decodes, or left as
+    it is where that would throw."""
+    cookies: dict[str, str] = {}
+    length, index = len(header), 0
+    if length < 2:
+        return cookies
+    while index < length:
+        equals = header.find("=", index)
+        if equals == -1:
+            break
+        end = header.find(";", index)
+        if end == -1:
+            end = length
+        elif equals > end:
+            index = header.rfind(";", 0, equals) + 1  # a part without "=": back to the last ";"
+            continue
+        name = header[index:equals].strip(" \t")
+        if name not in cookies:
+            value = header[equals + 1 : end].strip(" \t")
+            if value[:1] == '"' and value[-1:] == '"':  # a lone '"' too: it becomes ""
+                value = value[1:-1]
+            cookies[name] = _decode_uri_component(value)
+        index = end + 1
+    return cookies
+
+
+_MALFORMED_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
+
+
+def _decode_uri_component(value: str) -> str:
+    """``decodeURIComponent(value)`` where it has a ``%``, else ``value``; the value unchanged
+    where it would throw (a ``%`` not followed by two hex digits, escapes of malformed UTF-8)."""
+    if "%" not in value or _MALFORMED_ESCAPE.search(value):
+        return value
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        return value
 
 
 class Refusal(msgspec.Struct, frozen=True):

@@ -42,7 +42,7 @@ from ..control.faults import FaultRule, error_body, prefer_code
 from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespace, NamespaceError
 from ..control.steering import drop, fault_answer
 from . import body as bodies, memory
-from .auth import SCHEMES, Refusal, authenticate
+from .auth import COOKIE_NAME, SCHEMES, Refusal, authenticate, parse_cookies
 from .caches import Answers
 from .contract import Operation
 from .handlers import HANDLERS, Call, Reply
@@ -470,8 +470,12 @@ class Pipeline:
 
 
 def session_cookie(scope, head: Head) -> str | None:
-    """The ``connect.sid`` cookie, parsed only when the request has a Cookie header."""
-    return Request(scope).cookies.get("connect.sid") if head.cookie else None
+    """The ``connect.sid`` cookie, parsed only when the request has a Cookie header; several
+    Cookie headers are one, joined with "; " (Node's http parser)."""
+    if not head.cookie:
+        return None
+    header = "; ".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
+    return parse_cookies(header).get(COOKIE_NAME)
 
 
 def route_path(scope) -> str:
