@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
+from mock_server.control import steering
 from mock_server.control.steering import ConnectionDropped
 from tests.helpers import ADMIN, CAPTURED, LiveServer, login, make_client
 
@@ -247,3 +249,21 @@ def test_latency_delays_preflights_too():
     started = time.monotonic()
     preflight = client.options(REFUND, headers={"origin": ORIGIN, "access-control-request-method": "POST"})
     assert preflight.status_code == 204 and time.monotonic() - started >= 0.2
+
+
+def test_a_delay_is_held_in_full_even_when_a_timer_fires_early(monkeypatch):
+    # uvloop's timers count from the loop time cached at the start of its turn: a 200 ms
+    # delay ended after 199.882 ms by perf_counter (the journal's clock) in a CI run
+    clock = [100.0]
+    sleeps = []
+
+    async def early_sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += max(seconds - 0.0005, 0.0001)  # wakes half a millisecond early
+
+    monkeypatch.setattr(steering, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(steering, "asyncio", SimpleNamespace(sleep=early_sleep))
+    with pytest.raises(StopIteration):  # nothing really waits: one step runs it to the end
+        steering.hold(0.2).send(None)
+    assert clock[0] - 100.0 >= 0.2
+    assert len(sleeps) >= 2 and sleeps[0] == 0.2

@@ -35,7 +35,7 @@ operation None); never for ``/__mock`` itself, which is neither journalled nor f
    journal has it. Then, before anything is parsed, authenticated or applied:
    ``rule = faults.match(method, path, "before")`` and, when there is no rule,
    ``code = prefer_code(<the Prefer header>)`` (a rule wins over ``Prefer``).
-   - ``rule.delay_ms``: ``await asyncio.sleep(rule.delay)`` (never ``time.sleep``: the
+   - ``rule.delay_ms``: ``await hold(rule.delay)`` (never ``time.sleep``: the
      loop serves other requests meanwhile). A rule with only a delay then goes on to the
      normal pipeline.
    - ``rule.drop``: ``drop(scope)`` and return without sending anything (below).
@@ -50,7 +50,7 @@ operation None); never for ``/__mock`` itself, which is neither journalled nor f
    "after")``; a rule found replaces the answer built in 2 (its delay, then drop or its
    status answer; a delay alone delays the real answer). It fires whatever the handler
    answered.
-4. ``latency`` (``--latency``): ``await asyncio.sleep(latency())`` before every Medusa
+4. ``latency`` (``--latency``): ``await hold(latency())`` before every Medusa
    answer, faulted ones and drops included, when ``latency`` is truthy.
 5. Record once the answer is final and built, just before sending it (faulted answers,
    drops, 4xx and 5xx too): ``journal.record(method, path, scope["query_string"],
@@ -88,6 +88,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from functools import lru_cache
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -415,6 +416,17 @@ def openapi_json() -> bytes:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return orjson.dumps(yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=loader))
+
+
+async def hold(seconds: float) -> None:
+    """Wait at least ``seconds`` as ``time.perf_counter`` (the journal's ``duration_ms``)
+    measures them, serving other requests meanwhile. uvloop's timers count from the loop time
+    libuv cached at the start of its turn, so one sleep can end up to a millisecond early
+    (a 200 ms delay was journalled as 199.882 ms); the rest is slept again."""
+    deadline = time.perf_counter() + seconds
+    await asyncio.sleep(seconds)
+    while (left := deadline - time.perf_counter()) > 0:
+        await asyncio.sleep(left)
 
 
 def fault_answer(rule: FaultRule) -> tuple[int, bytes | None]:

@@ -25,7 +25,6 @@ does ends the request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import traceback
@@ -40,7 +39,7 @@ from ..backend.errors import MedusaError
 from ..backend.store import Store
 from ..control.faults import FaultRule, error_body, prefer_code
 from ..control.namespaces import HEADER as NAMESPACE_HEADER, PREFIX_KEY, Namespace, NamespaceError
-from ..control.steering import drop, fault_answer
+from ..control.steering import drop, fault_answer, hold
 from . import body as bodies, memory
 from .auth import COOKIE_NAME, SCHEMES, Refusal, authenticate, parse_cookies
 from .caches import Answers
@@ -228,7 +227,7 @@ class Pipeline:
             if rule is not None:
                 fault = rule.id
                 if rule.delay_ms:  # a rule with only a delay goes on to the usual answer
-                    await asyncio.sleep(rule.delay)
+                    await hold(rule.delay)
             if rule is not None and (rule.drop or rule.status is not None):
                 response = self.fault(rule, scope, head)
             elif (code := prefer_code(head.prefer)) is not None and code >= 400:
@@ -242,11 +241,11 @@ class Pipeline:
                 if after is not None:
                     fault = after.id
                     if after.delay_ms:
-                        await asyncio.sleep(after.delay)
+                        await hold(after.delay)
                     if after.drop or after.status is not None:
                         response = self.fault(after, scope, head)
         if mock.latency:  # every Medusa answer, preflights included: it stands for the network
-            await asyncio.sleep(mock.latency())
+            await hold(mock.latency())
         if method == "HEAD" and response is not None:  # the GET's headers (Content-Length, ETag)
             response.body = b""
         self.record(ns, scope, op, raw, response, start, fault)
