@@ -237,6 +237,19 @@ def test_a_long_authorization_header_is_read_in_one_pass(client, header):
     assert time.process_time() - started < 5  # a generous bound: it takes milliseconds
 
 
+def _claims(change: dict) -> dict:
+    """A user token's claims, valid for a minute, with ``change`` applied (``...``: left out)."""
+    now = int(time.time())
+    claims = {
+        "actor_id": "user_x",
+        "actor_type": "user",
+        "auth_identity_id": "authid_x",
+        "iat": now,
+        "exp": now + 60,
+    }
+    return {k: v for k, v in {**claims, **change}.items() if v is not ...}
+
+
 @pytest.mark.parametrize(
     "claims, answer",
     [
@@ -251,15 +264,7 @@ def test_a_long_authorization_header_is_read_in_one_pass(client, header):
 def test_a_session_is_made_from_any_actors_token(client, claims, answer):
     # observed on 2.21.2: POST /auth/session is authenticate("*", "bearer", {allowUnregistered:
     # true}); the session's context is the token's, its cookie ends it, and /admin refuses it
-    now = int(time.time())
-    base = {
-        "actor_id": "user_x",
-        "actor_type": "user",
-        "auth_identity_id": "authid_x",
-        "iat": now,
-        "exp": now + 60,
-    }
-    token_claims = {k: v for k, v in {**base, **claims}.items() if v is not ...}
+    token_claims = _claims(claims)
     token = jwt.encode(token_claims, "supersecret", algorithm="HS256")
     response = client.post("/auth/session", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == answer
@@ -351,15 +356,7 @@ def _signed(header: dict, payload, digest=hashlib.sha256, key=b"supersecret") ->
     ],
 )
 def test_a_token_is_verified_as_jsonwebtoken_verifies_it(client, header, change, digest, status):
-    now = int(time.time())
-    claims = {
-        "actor_id": "user_x",
-        "actor_type": "user",
-        "auth_identity_id": "a",
-        "iat": now,
-        "exp": now + 60,
-    }
-    claims = {k: v for k, v in {**claims, **change}.items() if v is not ...}
+    claims = _claims(change)
     token = _signed(header, claims, digest)
     response = client.get("/admin/refund-reasons?fields=id", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == status
