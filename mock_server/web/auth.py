@@ -17,7 +17,7 @@ import warnings
 from collections import OrderedDict
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import jwt
 import msgspec
@@ -29,6 +29,7 @@ from ..backend.jsonparse import v8_error
 from ..backend.messages import js_words
 from ..backend.store import Store
 from .parsing import loads
+from .router import decode_uri_component
 
 # Medusa's own fallback secret ("supersecret") is short; that is the point of a dev mock.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
@@ -90,10 +91,7 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
     parts = token.split(".")
     if len(parts) != 3 or not _JWS_PARTS.fullmatch(token):
         return None
-    text = _node_base64_bytes(parts[0]).decode("latin-1")
-    if v8_error(text) is not None:
-        return None
-    header = loads(text)
+    header = _json_parse(_node_base64_bytes(parts[0]).decode("latin-1"))
     alg = header.get("alg") if isinstance(header, dict) else None
     digest = _HMAC_DIGESTS.get(alg) if isinstance(alg, str) else None
     if digest is None:
@@ -102,10 +100,7 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
     expected = base64.urlsafe_b64encode(hmac.new(secrets_.jwt_secret.encode(), signed, digest).digest())
     if not hmac.compare_digest(expected.rstrip(b"="), parts[2].encode()):
         return None
-    text = _node_base64_bytes(parts[1]).decode("utf-8", "replace")
-    if v8_error(text) is not None:
-        return None
-    claims = loads(text)
+    claims = _json_parse(_node_base64(parts[1]))
     if not isinstance(claims, dict):
         return None
     now = int(time.time())
@@ -119,6 +114,11 @@ def verify_token(token: str, secrets_: Secrets) -> dict | None:
 # jws's isValidJws: the three parts in the base64url alphabet, the last one possibly empty
 _JWS_PARTS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _HMAC_DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def _json_parse(text: str) -> Any:
+    """``JSON.parse(text)``, or None where it throws."""
+    return loads(text) if v8_error(text) is None else None
 
 
 def _is_number(value: object) -> bool:
@@ -228,23 +228,10 @@ def parse_cookies(header: str) -> dict[str, str]:
             value = header[equals + 1 : end].strip(" \t")
             if value[:1] == '"' and value[-1:] == '"':  # a lone '"' too: it becomes ""
                 value = value[1:-1]
-            cookies[name] = _decode_uri_component(value)
+            decoded = decode_uri_component(value)  # where it would throw: the value as it is
+            cookies[name] = value if decoded is None else decoded
         index = end + 1
     return cookies
-
-
-_MALFORMED_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
-
-
-def _decode_uri_component(value: str) -> str:
-    """``decodeURIComponent(value)`` where it has a ``%``, else ``value``; the value unchanged
-    where it would throw (a ``%`` not followed by two hex digits, escapes of malformed UTF-8)."""
-    if "%" not in value or _MALFORMED_ESCAPE.search(value):
-        return value
-    try:
-        return unquote(value, errors="strict")
-    except UnicodeDecodeError:
-        return value
 
 
 class Refusal(msgspec.Struct, frozen=True):
@@ -297,17 +284,15 @@ def authenticate(
             token = verify_token(words[1], secrets_)
             if token is not None and (any_actor or token.get("actor_type") == "user"):
                 context = token
-    if (
-        context is not None
-        and not any_actor
-        and _js_truthy(context.get("mfa_enabled"))
-        and not _js_truthy(context.get("mfa_challenge_completed_at"))
-    ):
-        return MFA_REQUIRED
-    if context is not None and (
-        _js_truthy(context.get("actor_id")) or (any_actor and _js_truthy(context.get("auth_identity_id")))
-    ):
-        return Actor(context.get("actor_id"), context.get("actor_type"), context, sid)
+    if context is not None:
+        if (
+            not any_actor
+            and _js_truthy(context.get("mfa_enabled"))
+            and not _js_truthy(context.get("mfa_challenge_completed_at"))
+        ):
+            return MFA_REQUIRED
+        if _js_truthy(context.get("actor_id")) or (any_actor and _js_truthy(context.get("auth_identity_id"))):
+            return Actor(context.get("actor_id"), context.get("actor_type"), context, sid)
     if "api-key" in allow and authorization:
         scheme, _, rest = authorization.partition(" ")
         if scheme.lower() == "bearer" and rest.startswith("sk_"):
@@ -319,7 +304,7 @@ def _js_truthy(value: object) -> bool:
     """JavaScript's truthiness of a JSON value: empty lists and objects are true."""
     if value is None or value is False or value == "":
         return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         return value == value and value != 0  # NaN and 0 are false
     return True
 
