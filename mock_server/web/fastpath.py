@@ -63,7 +63,8 @@ def wrap(app, stack):
         except Exception:
             await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
             raise
-        if response is not None:  # once the answer has started, ServerErrorMiddleware only raises on
+        # once the answer has started, ServerErrorMiddleware only raises on
+        if response is not None and not response.sent(scope):
             await response(scope, receive, send)
 
     return dispatch

@@ -60,8 +60,8 @@ log = logging.getLogger("mock_server")
 
 
 class Head(msgspec.Struct):
-    """The request headers the pipeline reads, in one pass over the ASGI list: the first of
-    each name, as ``Request.headers.get`` gives it (ASGI servers send names in lower case)."""
+    """The request headers the pipeline reads: the first of each name, as
+    ``Request.headers.get`` gives it (ASGI servers send names in lower case)."""
 
     content_type: str | None = None
     origin: str | None = None
@@ -72,42 +72,28 @@ class Head(msgspec.Struct):
     content_length: bytes | None = None
     content_encoding: str | None = None
     chunked: bool = False  # a Transfer-Encoding
-
-    @property
-    def has_body(self) -> bool:
-        """A Content-Length or a Transfer-Encoding (type-is's hasBody)."""
-        return self.chunked or self.content_length is not None
+    has_body: bool = False  # a Content-Length or a Transfer-Encoding (type-is's hasBody)
 
     @classmethod
     def of(cls, raw: list[tuple[bytes, bytes]]) -> "Head":
-        head = cls()
-        for key, value in raw:
-            if key == b"authorization":
-                if head.authorization is None:
-                    head.authorization = value.decode("latin-1")
-            elif key == b"content-type":
-                if head.content_type is None:
-                    head.content_type = value.decode("latin-1")
-            elif key == b"origin":
-                if head.origin is None:
-                    head.origin = value.decode("latin-1")
-            elif key == b"cookie":
-                head.cookie = True
-            elif key == b"prefer":
-                if head.prefer is None:
-                    head.prefer = value.decode("latin-1")
-            elif key == b"content-length":
-                if head.content_length is None:
-                    head.content_length = value
-            elif key == b"transfer-encoding":
-                head.chunked = True
-            elif key == b"content-encoding":
-                if head.content_encoding is None:
-                    head.content_encoding = value.decode("latin-1")
-            elif key == NAMESPACE_HEADER:
-                if head.namespace is None:
-                    head.namespace = value.decode("latin-1")
-        return head
+        # the first of each name: ``dict`` keeps the last of the reversed list, in C, where
+        # a loop testing each name took a fifth of the pipeline's own bytecode
+        first = dict(reversed(raw))
+        get = first.get
+        length = get(b"content-length")
+        chunked = b"transfer-encoding" in first
+        return cls(
+            (v.decode("latin-1") if (v := get(b"content-type")) is not None else None),
+            (v.decode("latin-1") if (v := get(b"origin")) is not None else None),
+            (v.decode("latin-1") if (v := get(b"authorization")) is not None else None),
+            b"cookie" in first,
+            (v.decode("latin-1") if (v := get(b"prefer")) is not None else None),
+            (v.decode("latin-1") if (v := get(NAMESPACE_HEADER)) is not None else None),
+            length,
+            (v.decode("latin-1") if (v := get(b"content-encoding")) is not None else None),
+            chunked,
+            chunked or length is not None,
+        )
 
 
 class Endpoint:
@@ -230,7 +216,7 @@ class Pipeline:
                     await hold(rule.delay)
             if rule is not None and (rule.drop or rule.status is not None):
                 response = self.fault(rule, scope, head)
-            elif (code := prefer_code(head.prefer)) is not None and code >= 400:
+            elif head.prefer is not None and (code := prefer_code(head.prefer)) is not None and code >= 400:
                 fault = fault or "prefer"
                 response = json_response(code, error_body(code), cors=self.cors(path, head, method))
             elif response is None:
@@ -389,7 +375,7 @@ class Pipeline:
         token verified once is remembered until it expires (``caches.BearerCache``)."""
         mock = self.mock
         allow = endpoint.credentials[method]
-        cookie = session_cookie(scope, head)
+        cookie = session_cookie(scope, head) if head.cookie else None
         bearer = head.authorization if not cookie and "bearer" in allow else None
         actor = mock.bearer_cache.get(bearer, mock.secrets) if bearer else None
         if actor is None:

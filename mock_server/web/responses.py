@@ -123,7 +123,7 @@ class ExpressResponse(Response):
         self.background = None
         self.etag = None
         if with_etag and body:
-            self.etag = etag or _etag(body)
+            self.etag = etag or (_small_etag(body) if len(body) <= SMALL_BODY else _hash_etag(body))
         if type(before) is not tuple:
             before = tuple(before)
         if type(after) is not tuple:
@@ -161,8 +161,13 @@ class ExpressResponse(Response):
         headers += self.connection
         return headers
 
+    def sent(self, scope) -> bool:
+        """Written whole, at once, where the transport offers it (no coroutine); False: the
+        caller awaits the response as any ASGI app."""
+        return self.head is not None and transport.answer(scope, self.status_code, self.head, self.body)
+
     async def __call__(self, scope, receive, send) -> None:
-        if self.head is None or not transport.answer(scope, self.status_code, self.head, self.body):
+        if not self.sent(scope):
             self.connection = transport.connection_headers(scope)
             await Response.__call__(self, scope, receive, send)
 

@@ -346,7 +346,7 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     kept_alive = ((), b"connection: keep-alive\r\n")
 
     def scope_for(cycle):
-        offered = {"cycle": weakref.ref(cycle), "keep_alive": kept_alive}
+        offered = (weakref.ref(cycle), kept_alive)
         return {"method": "GET", "extensions": {transport.ANSWER: offered}}
 
     cycle = Cycle()
