@@ -51,9 +51,14 @@ def plan(
         except ValueError:
             length = None
     inflate = None
-    # type-is's hasBody: a Transfer-Encoding or a Content-Length (even 0) means a body
-    if _is_read_by_body_parser(content_type) and (chunked or content_length is not None):
-        name = (encoding or "identity").lower()
+    # type-is's hasBody: a Transfer-Encoding or a Content-Length (even 0) means a body; no
+    # Content-Encoding is identity
+    if (
+        encoding is not None
+        and (chunked or content_length is not None)
+        and _is_read_by_body_parser(content_type)
+    ):
+        name = encoding.lower()
         if name in _INFLATE:
             inflate = name
         elif name != "identity":
@@ -74,10 +79,15 @@ async def read(
     otherwise; ``ClientDisconnect`` if the client goes away); the head as ``plan`` takes it."""
     _, inflate = plan(content_type, content_length, encoding, chunked)
     decoder = zlib.decompressobj(_INFLATE[inflate]) if inflate else None
+    message = await receive()
+    if decoder is None and message["type"] == "http.request" and not message.get("more_body", False):
+        body = message.get("body", b"")  # all of it at once, as uvicorn gives a body it has
+        if len(body) > BODY_LIMIT:
+            raise too_large()
+        return body
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         kind = message["type"]
         if kind == "http.request":
             chunk = message.get("body", b"")
@@ -93,6 +103,7 @@ async def read(
                 break
         elif kind == "http.disconnect":
             raise ClientDisconnect()
+        message = await receive()
     if decoder is not None and not decoder.eof:
         raise BodyError(400, "unexpected end of file", "invalid_data")  # zlib's Z_BUF_ERROR in Node
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -132,6 +132,20 @@ def _codec(charset: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=HEADER_MEMO)
+def reader(content_type: str | None) -> tuple[str | None, str | None, str]:
+    """How body-parser reads a body of this type: the parser that takes it (``json``,
+    ``text``, ``urlencoded``; None: none does), the codec it decodes with (None: the charset
+    is refused, a 415) and that charset."""
+    parser = _PARSERS.get(media_type(content_type) or "")
+    if parser is None:
+        return None, None, ""
+    charset = charset_of(content_type) or "utf-8"
+    if (parser == "json" and not charset.startswith("utf-")) or (parser == "urlencoded" and charset != "utf-8"):
+        return parser, None, charset
+    return parser, _codec(charset), charset
+
+
 def _decode(raw: bytes, codec: str) -> str:
     """iconv-lite's decoding: invalid UTF-8 becomes U+FFFD, UTF-16 without a byte-order
     mark is guessed from its first two bytes (else little-endian), an odd last byte is
@@ -170,15 +184,11 @@ def parse_body(raw: bytes, content_type: str | None, quick: bool = False, has_bo
     here (the caller parses it off the event loop)."""
     if len(raw) > BODY_LIMIT:  # a fresh error each time: a shared one keeps every traceback
         raise BodyError(413, "request entity too large", "unknown_error")
-    parser = _PARSERS.get(media_type(content_type) or "") if has_body else None
+    if not has_body:
+        return {}
+    parser, codec, charset = reader(content_type)
     if parser is None:
         return {}
-    charset = charset_of(content_type) or "utf-8"
-    if (parser == "json" and not charset.startswith("utf-")) or (
-        parser == "urlencoded" and charset != "utf-8"
-    ):
-        raise BodyError(415, f'unsupported charset "{charset.upper()}"', "unknown_error")
-    codec = _codec(charset)
     if codec is None:
         raise BodyError(415, f'unsupported charset "{charset.upper()}"', "unknown_error")
     if parser == "json" and codec == "utf-8" and raw.lstrip(b" \t\n\r")[:1] in (b"{", b"["):
