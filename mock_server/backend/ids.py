@@ -20,19 +20,20 @@ API_KEY = "apk"
 ORDER = "order"
 
 
-_last_ulid = 0  # the last ULID new_id made, as a number
+_last_ulid = bytes(16)  # the last ULID new_id made, big-endian
 
 
 def new_id(prefix: str) -> str:
     """A new ``<prefix>_<ULID>``: the time now and random bits (ulid-transform, in C), one
     more than the last one when that would not sort after it (the same millisecond, a clock
-    that went back), so ids made one after the other sort in the order they were made."""
+    that went back), so ids made one after the other sort in the order they were made.
+    (Sixteen big-endian bytes compare as the numbers they hold.)"""
     global _last_ulid
-    value = int.from_bytes(ulid_now_bytes(), "big")
+    value = ulid_now_bytes()
     if value <= _last_ulid:
-        value = _last_ulid + 1
+        value = (int.from_bytes(_last_ulid, "big") + 1).to_bytes(16, "big")
     _last_ulid = value
-    return f"{prefix}_{bytes_to_ulid(value.to_bytes(16, 'big'))}"
+    return f"{prefix}_{bytes_to_ulid(value)}"
 
 
 def stable_id(prefix: str, seed: str, at: datetime) -> str:
@@ -54,13 +55,19 @@ def iso(moment: datetime) -> str:
 
 
 _last_iso: tuple[int, str] = (-1, "")
+_last_second: tuple[int, str] = (-1, "")
 
 
 def now_iso() -> str:
-    """``iso(now())``, formatted once per millisecond (it is on every refund's path)."""
-    global _last_iso
+    """``iso(now())``, made once per millisecond from the second's text, formatted once per
+    second (it is on every refund's path, and under load each refund has a millisecond of
+    its own)."""
+    global _last_iso, _last_second
     stamp = time.time_ns() // 1_000_000
     if _last_iso[0] != stamp:
-        moment = datetime.fromtimestamp(stamp / 1000, timezone.utc)
-        _last_iso = (stamp, moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp % 1000:03d}Z")
+        second = stamp // 1000
+        if _last_second[0] != second:
+            moment = datetime.fromtimestamp(second, timezone.utc)
+            _last_second = (second, moment.strftime("%Y-%m-%dT%H:%M:%S."))
+        _last_iso = (stamp, f"{_last_second[1]}{stamp % 1000:03d}Z")
     return _last_iso[1]

@@ -33,6 +33,8 @@ def to_decimal(value: int | float | str | Decimal) -> Decimal:
     Floats go through ``repr`` (the shortest string that round-trips), which is the
     decimal a JavaScript client meant when it wrote the number: ``30.01`` stays 30.01.
     """
+    if type(value) is int:  # the usual request amount
+        return Decimal(value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):

@@ -15,8 +15,9 @@ def storable(*texts: object) -> None:
     """PostgreSQL refuses a NUL character in a text column: Medusa's write fails with a 500
     (observed on 2.21.2 for a refund reason's label, code and description), after every
     check that comes before the write."""
-    if any(isinstance(text, str) and "\x00" in text for text in texts):
-        raise MedusaError(UNKNOWN_ERROR, messages.NUL_IN_TEXT)
+    for text in texts:
+        if isinstance(text, str) and "\x00" in text:
+            raise MedusaError(UNKNOWN_ERROR, messages.NUL_IN_TEXT)
 
 
 @overload
