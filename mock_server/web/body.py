@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect
 
+from . import transport
 from .parsing import BODY_LIMIT, PARSED_TYPES, BodyError, media_type, parse_body
 
 if TYPE_CHECKING:
@@ -66,6 +67,24 @@ def plan(
     if inflate is None and length is not None and length > BODY_LIMIT:
         raise too_large()
     return length, inflate
+
+
+def take(
+    scope,
+    content_type: str | None,
+    content_length: bytes | None = None,
+    encoding: str | None = None,
+    chunked: bool = False,
+) -> bytes | None:
+    """``read``, without a coroutine, for a body that needs no inflating and that the
+    server already holds whole (``transport.whole_body``); None: ``read`` it."""
+    _, inflate = plan(content_type, content_length, encoding, chunked)
+    if inflate:
+        return None
+    body = transport.whole_body(scope)
+    if body is not None and len(body) > BODY_LIMIT:
+        raise too_large()
+    return body
 
 
 async def read(

@@ -201,7 +201,10 @@ class Pipeline:
             response = None
             if op is not None and head.has_body:  # without a length or an encoding there is none
                 try:
-                    raw = await bodies.read(
+                    taken = bodies.take(
+                        scope, head.content_type, head.content_length, head.content_encoding, head.chunked
+                    )
+                    raw = taken if taken is not None else await bodies.read(
                         receive, head.content_type, head.content_length, head.content_encoding, head.chunked
                     )
                 except BodyError as exc:

@@ -116,10 +116,12 @@ def decode_params(params: dict[str, str]) -> dict[str, str]:
     """Each parameter as ``decodeURIComponent`` gives it (``ParamError`` where it throws)."""
     out = {}
     for name, value in params.items():
-        decoded = decode_uri_component(value)
-        if decoded is None:
-            raise ParamError(f"Failed to decode param '{value}'")
-        out[name] = decoded
+        if "%" in value:  # nothing to decode otherwise
+            decoded = decode_uri_component(value)
+            if decoded is None:
+                raise ParamError(f"Failed to decode param '{value}'")
+            value = decoded
+        out[name] = value
     return out
 
 

@@ -153,6 +153,30 @@ def connection_headers(scope) -> Pairs:
     return kept_alive[0] if cycle.keep_alive else CLOSE_PAIRS
 
 
+def whole_body(scope) -> bytes | None:
+    """The request's body as uvicorn's ``receive`` would give it in one message, taken
+    without a coroutine when the cycle already holds all of it (the parser has seen the
+    end of the message, as it has for any body that came with its head), with ``receive``'s
+    effects: reading resumed, the event cleared, the buffer emptied. None: the caller
+    awaits ``receive`` (a body still coming, a 100-continue to write, a client gone, not a
+    request of this transport)."""
+    cycle, _ = _offered(scope)
+    if (
+        cycle is None
+        or cycle.more_body
+        or cycle.disconnected
+        or cycle.response_complete
+        or cycle.waiting_for_100_continue
+        or not cycle.message_event.is_set()
+    ):
+        return None
+    cycle.flow.resume_reading()
+    cycle.message_event.clear()
+    body = bytes(cycle.body)
+    cycle.body = cycle.body[:0]  # a bytearray in uvicorn 0.3x and later, bytes before
+    return body
+
+
 def _offered(scope) -> tuple[RequestResponseCycle | None, tuple]:
     """The request's uvicorn cycle (None: gone, or not a request of this transport), and
     the connection's kept-alive headers (as pairs and as lines)."""

@@ -367,6 +367,72 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     assert not transport.answer(scope_for(paused), 200, b"", b"") and not paused.response_started
 
 
+def _cycle(body: bytes, more_body: bool = False, expect_100_continue: bool = False):
+    """A uvicorn cycle as its protocol leaves it once the parser has seen ``body`` (and the
+    end of the message unless ``more_body``), offered through this transport."""
+    import asyncio
+    import logging
+    import weakref
+
+    from uvicorn.protocols.http.flow_control import FlowControl
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    from mock_server.web import transport
+
+    class Reading(RecordingTransport):
+        resumed = 0
+
+        def pause_reading(self) -> None:
+            pass
+
+        def resume_reading(self) -> None:
+            self.resumed += 1
+
+    wire = Reading()
+    flow = FlowControl(wire)
+    flow.pause_reading()  # uvicorn pauses a connection whose buffer passed its high-water mark
+    log = logging.getLogger("test")
+    cycle = RequestResponseCycle(
+        {}, wire, flow, log, log, False, [], asyncio.Event(), expect_100_continue, True, lambda: None
+    )
+    cycle.body += body
+    cycle.more_body = more_body
+    cycle.message_event.set()
+    scope = {"method": "POST", "extensions": {transport.ANSWER: (weakref.ref(cycle), ((), b""))}}
+    return cycle, scope, wire
+
+
+def _after(cycle, wire) -> tuple:
+    return (bytes(cycle.body), cycle.message_event.is_set(), cycle.flow.read_paused, wire.resumed, wire.writes)
+
+
+def test_a_whole_body_is_taken_as_uvicorns_receive_gives_it():
+    """``whole_body`` gives the body ``receive`` would, and leaves the cycle as ``receive``
+    leaves it (buffer emptied, event cleared, reading resumed), without a coroutine; it
+    leaves to ``receive`` a body still coming, a 100-continue to write, a client gone."""
+    import asyncio
+
+    from mock_server.web import transport
+
+    taken, scope, wire = _cycle(b'{"amount":1}')
+    assert transport.whole_body(scope) == b'{"amount":1}'
+    received, _, wire2 = _cycle(b'{"amount":1}')
+    message = asyncio.run(received.receive())
+    assert message == {"type": "http.request", "body": b'{"amount":1}', "more_body": False}
+    assert _after(taken, wire) == _after(received, wire2) == (b"", False, False, 1, [])
+
+    for cycle, scope, _ in (
+        _cycle(b'{"am', more_body=True),
+        _cycle(b"", expect_100_continue=True),
+    ):
+        before = bytes(cycle.body)
+        assert transport.whole_body(scope) is None and bytes(cycle.body) == before
+    gone, scope, _ = _cycle(b"{}")
+    gone.disconnected = True
+    assert transport.whole_body(scope) is None
+    assert transport.whole_body({"method": "POST"}) is None  # another server's scope
+
+
 # ---- pipelined requests, and a body that comes later -----------------------------------------
 
 
