@@ -141,7 +141,9 @@ def reader(content_type: str | None) -> tuple[str | None, str | None, str]:
     if parser is None:
         return None, None, ""
     charset = charset_of(content_type) or "utf-8"
-    if (parser == "json" and not charset.startswith("utf-")) or (parser == "urlencoded" and charset != "utf-8"):
+    if (parser == "json" and not charset.startswith("utf-")) or (
+        parser == "urlencoded" and charset != "utf-8"
+    ):
         return parser, None, charset
     return parser, _codec(charset), charset
 

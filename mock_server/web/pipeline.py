@@ -204,8 +204,16 @@ class Pipeline:
                     taken = bodies.take(
                         scope, head.content_type, head.content_length, head.content_encoding, head.chunked
                     )
-                    raw = taken if taken is not None else await bodies.read(
-                        receive, head.content_type, head.content_length, head.content_encoding, head.chunked
+                    raw = (
+                        taken
+                        if taken is not None
+                        else await bodies.read(
+                            receive,
+                            head.content_type,
+                            head.content_length,
+                            head.content_encoding,
+                            head.chunked,
+                        )
                     )
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})

@@ -184,8 +184,7 @@ def _offered(scope) -> tuple[RequestResponseCycle | None, tuple]:
     offered = extensions.get(ANSWER) if extensions else None
     if offered is None:
         return None, ()
-    cycle, kept_alive = offered  # (a weak reference to the cycle, the kept-alive headers)
-    return cycle(), kept_alive
+    return offered["cycle"](), offered["keep_alive"]
 
 
 _dates: tuple[object, bytes] = (None, b"")  # uvicorn's default headers, last list seen, encoded
@@ -338,7 +337,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade
             if not cycle.keep_alive:  # Node keeps an HTTP/1.0 connection that asks for it open
                 cycle.keep_alive = self.parser.should_keep_alive()
-            self.scope["extensions"] = {ANSWER: (weakref.ref(cycle), self.kept_alive)}
+            self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": self.kept_alive}}
             if self.scope["method"] != "HEAD":
                 cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
 

@@ -346,7 +346,7 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     kept_alive = ((), b"connection: keep-alive\r\n")
 
     def scope_for(cycle):
-        offered = (weakref.ref(cycle), kept_alive)
+        offered = {"cycle": weakref.ref(cycle), "keep_alive": kept_alive}
         return {"method": "GET", "extensions": {transport.ANSWER: offered}}
 
     cycle = Cycle()
@@ -398,12 +398,21 @@ def _cycle(body: bytes, more_body: bool = False, expect_100_continue: bool = Fal
     cycle.body += body
     cycle.more_body = more_body
     cycle.message_event.set()
-    scope = {"method": "POST", "extensions": {transport.ANSWER: (weakref.ref(cycle), ((), b""))}}
+    scope = {
+        "method": "POST",
+        "extensions": {transport.ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": ((), b"")}},
+    }
     return cycle, scope, wire
 
 
 def _after(cycle, wire) -> tuple:
-    return (bytes(cycle.body), cycle.message_event.is_set(), cycle.flow.read_paused, wire.resumed, wire.writes)
+    return (
+        bytes(cycle.body),
+        cycle.message_event.is_set(),
+        cycle.flow.read_paused,
+        wire.resumed,
+        wire.writes,
+    )
 
 
 def test_a_whole_body_is_taken_as_uvicorns_receive_gives_it():
