@@ -201,20 +201,9 @@ class Pipeline:
             response = None
             if op is not None and head.has_body:  # without a length or an encoding there is none
                 try:
-                    taken = bodies.take(
-                        scope, head.content_type, head.content_length, head.content_encoding, head.chunked
-                    )
-                    raw = (
-                        taken
-                        if taken is not None
-                        else await bodies.read(
-                            receive,
-                            head.content_type,
-                            head.content_length,
-                            head.content_encoding,
-                            head.chunked,
-                        )
-                    )
+                    given = (head.content_type, head.content_length, head.content_encoding, head.chunked)
+                    taken = bodies.take(scope, *given)  # None: it is to be awaited
+                    raw = taken if taken is not None else await bodies.read(receive, *given)
                 except BodyError as exc:
                     response = json_response(exc.status, {"message": exc.message, "type": exc.type})
                 except ClientDisconnect:  # gone, or its body did not parse: nobody to answer
