@@ -98,15 +98,10 @@ async def read(
     otherwise; ``ClientDisconnect`` if the client goes away); the head as ``plan`` takes it."""
     _, inflate = plan(content_type, content_length, encoding, chunked)
     decoder = zlib.decompressobj(_INFLATE[inflate]) if inflate else None
-    message = await receive()
-    if decoder is None and message["type"] == "http.request" and not message.get("more_body", False):
-        body = message.get("body", b"")  # all of it at once, as uvicorn gives a body it has
-        if len(body) > BODY_LIMIT:
-            raise too_large()
-        return body
     chunks: list[bytes] = []
     size = 0
     while True:
+        message = await receive()
         kind = message["type"]
         if kind == "http.request":
             chunk = message.get("body", b"")
@@ -122,7 +117,6 @@ async def read(
                 break
         elif kind == "http.disconnect":
             raise ClientDisconnect()
-        message = await receive()
     if decoder is not None and not decoder.eof:
         raise BodyError(400, "unexpected end of file", "invalid_data")  # zlib's Z_BUF_ERROR in Node
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

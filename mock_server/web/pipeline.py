@@ -216,7 +216,7 @@ class Pipeline:
                     await hold(rule.delay)
             if rule is not None and (rule.drop or rule.status is not None):
                 response = self.fault(rule, scope, head)
-            elif head.prefer is not None and (code := prefer_code(head.prefer)) is not None and code >= 400:
+            elif (code := prefer_code(head.prefer)) is not None and code >= 400:
                 fault = fault or "prefer"
                 response = json_response(code, error_body(code), cors=self.cors(path, head, method))
             elif response is None:
@@ -375,7 +375,7 @@ class Pipeline:
         token verified once is remembered until it expires (``caches.BearerCache``)."""
         mock = self.mock
         allow = endpoint.credentials[method]
-        cookie = session_cookie(scope, head) if head.cookie else None
+        cookie = session_cookie(scope, head)
         bearer = head.authorization if not cookie and "bearer" in allow else None
         actor = mock.bearer_cache.get(bearer, mock.secrets) if bearer else None
         if actor is None:

@@ -123,7 +123,7 @@ class ExpressResponse(Response):
         self.background = None
         self.etag = None
         if with_etag and body:
-            self.etag = etag or (_small_etag(body) if len(body) <= SMALL_BODY else _hash_etag(body))
+            self.etag = etag or _etag(body)
         if type(before) is not tuple:
             before = tuple(before)
         if type(after) is not tuple:
