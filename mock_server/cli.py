@@ -15,6 +15,7 @@ from .web import contract as spec
 from .config import Config
 from .control.faults import MAX_DELAY_MS, parse_latency
 from .extras import NEEDS, missing_hint
+from .web import parsing
 from .web.cors import parse_origins
 from .web.transport import Limits, protocol_class
 
@@ -243,10 +244,12 @@ def _lazy(name: str):
 
 def _warm() -> None:
     """Import what the first request of some kinds would otherwise import on the event
-    loop: jsonschema, for the first invalid request's messages (``contract.warm``), and
+    loop: jsonschema, for the first invalid request's messages (``contract.warm``), qs_codec
+    for the first query string (``parsing.qs``), and
     anyio's asyncio backend, for the first call to the thread pool (a new namespace's
     state, a load, a reset: 23 ms on this machine). anyio imports its backend by this name
     (``anyio._core._eventloop``); should it move, the first such call imports it."""
+    parsing.qs()
     spec.warm()
     try:
         importlib.import_module("anyio._backends._asyncio")

@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import orjson
-import qs_codec
 
 from ..backend.errors import INVALID_ARGUMENT, MedusaError
 from ..backend.jsonparse import strict_violation, unexpected_at_start, v8_error
@@ -220,6 +219,7 @@ def _form(text: str) -> dict:
     """body-parser's extended urlencoded parser: ``qs`` with its limits."""
     if text.count("&") >= URLENCODED_PARAMETERS:
         raise BodyError(413, "too many parameters", "unknown_error")
+    qs_codec = qs()
     options = qs_codec.DecodeOptions(
         decoder=qs_decode,
         depth=URLENCODED_DEPTH,
@@ -375,7 +375,20 @@ def js_parse_int(text: str) -> int | float | None:
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
 # at qs's default of 20 here.
 QS_DEPTH = 5
-_QS = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
+_QS: Any = None  # qs_codec's options for a query, made with the first one (``qs``)
+
+
+def qs() -> Any:
+    """qs_codec, imported on first use: it is a tenth of the serving start-up's imports
+    (about 10 ms), and the start needs no query. ``mock-server serve`` imports it on its
+    warm-up thread once it is serving (``warm``), so no request waits for it."""
+    global _QS
+    import qs_codec
+
+    if _QS is None:
+        _QS = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
+    return qs_codec
+
 
 # Medusa's query parser is qs without allowPrototypes: a parameter whose key names one of
 # Object.prototype's properties, before its brackets or inside any of its first five, is
@@ -408,7 +421,7 @@ def parse_query(query_string: str) -> dict:
         return {}
     if _MAY_NAME_ONE.search(query_string):
         query_string = "&".join(p for p in query_string.split("&") if not _names_a_prototype_property(p))
-    return qs_codec.decode(query_string, _QS)
+    return qs().decode(query_string, _QS)
 
 
 def normalize_query(query: dict) -> dict:
