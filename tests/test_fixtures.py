@@ -107,6 +107,42 @@ def test_serve_refuses_to_start_on_a_bad_fixture(tmp_path):
     assert f"cannot start: {bad}: at payments[0].amount:" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("#/components/schemas/Nope", "$ref '#/components/schemas/Nope' does not resolve"),
+        ("other.yaml#/A", "$ref 'other.yaml#/A': only local refs are supported"),
+    ],
+)
+def test_a_bad_ref_is_named_by_its_exact_pointer(tmp_path, ref, reason):
+    # "/" and "~" in a key are escaped (~1, ~0), a list index is a segment of its own
+    document = f"""
+openapi: 3.1.0
+info: {{title: t, version: "1"}}
+paths:
+  /admin/a~b/{{id}}:
+    get:
+      parameters:
+        - {{name: id, in: path, required: true, schema: {{type: string}}}}
+        - {{name: q, in: query, schema: {{$ref: '#/components/schemas/Fine'}}}}
+      responses:
+        "200":
+          content:
+            application/json:
+              schema:
+                allOf: [{{type: object}}, {{$ref: '{ref}'}}]
+components:
+  schemas:
+    Fine: {{type: string}}
+"""
+    with pytest.raises(spec.SpecError) as caught:
+        spec.load(write(tmp_path, document, "spec.yaml"))
+    assert caught.value.reason == reason
+    assert caught.value.pointer == (
+        "/paths/~1admin~1a~0b~1{id}/get/responses/200/content/application~1json/schema/allOf/1"
+    )
+
+
 def test_bad_spec_stops_start_up_with_file_and_pointer(tmp_path):
     document = (ROOT / "specs" / "medusa-admin-payments.yaml").read_text()
     broken = write(

@@ -379,9 +379,10 @@ _QS: Any = None  # qs_codec's options for a query, made with the first one (``qs
 
 
 def qs() -> Any:
-    """qs_codec, imported on first use: it is a tenth of the serving start-up's imports
-    (about 10 ms), and the start needs no query. ``mock-server serve`` imports it on its
-    warm-up thread once it is serving (``warm``), so no request waits for it."""
+    """qs_codec, imported on first use: it is about 10 ms of the serving start-up's imports,
+    and no start needs a query. ``mock-server serve`` imports it first thing on its warm-up
+    thread once it listens (``cli._warm``): a query that comes sooner waits for that import
+    to finish, no longer than the start used to."""
     global _QS
     import qs_codec
 
