@@ -57,6 +57,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -562,10 +563,10 @@ def run_pairs(contenders: list[Contender], scenarios: list[Scenario], pairs: int
             continue
         found: list[tuple[float, float]] = []
         for i in range(pairs):
-            for c, s in zip(sides, runs, strict=True):
-                settle(c.servers[s.name])
-            with ThreadPoolExecutor(2) as pool:
-                with_it, without = (r.rps for r in pool.map(load, sides, runs, (seconds, seconds)))
+            with_it, without = load_together(
+                [c.servers[s.name] for c, s in zip(sides, runs, strict=True)],
+                [lambda c=c, s=s: load(c, s, seconds) for c, s in zip(sides, runs, strict=True)],
+            )
             found.append((with_it, without))
             print(
                 f"  pair {i + 1}/{pairs} {price_name:8} {on} {with_it:8.0f} req/s  "
@@ -580,6 +581,16 @@ def run_pairs(contenders: list[Contender], scenarios: list[Scenario], pairs: int
             "median_pair_ratio": statistics.median(a / b for a, b in found),
         }
     return out
+
+
+def load_together(servers: list[Server], loads: list[Callable[[], Run]]) -> tuple[float, float]:
+    """One pair: each of the two servers settled, then both loaded at the same time on the
+    one server core (``loads``, each its own wrk); their req/s."""
+    for server in servers:
+        settle(server)
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda run: run(), loads)
+    return first.rps, second.rps
 
 
 def settle(
@@ -778,10 +789,9 @@ def measure_many_refunds(
 
             refund_load(sides[1])  # the twin's warm-up
             for i in range(pairs):
-                settle(server)
-                settle(twin)
-                with ThreadPoolExecutor(2) as pool:
-                    many_rps, none_rps = (r.rps for r in pool.map(refund_load, sides))
+                many_rps, none_rps = load_together(
+                    [server, twin], [lambda side=side: refund_load(side) for side in sides]
+                )
                 found.append((many_rps, none_rps))
                 print(
                     f"  refunds pair {i + 1}/{pairs} many {many_rps:8.0f} req/s  none {none_rps:8.0f} req/s  "

@@ -219,7 +219,7 @@ def _form(text: str) -> dict:
     """body-parser's extended urlencoded parser: ``qs`` with its limits."""
     if text.count("&") >= URLENCODED_PARAMETERS:
         raise BodyError(413, "too many parameters", "unknown_error")
-    qs_codec = qs()
+    qs_codec, _ = qs()
     options = qs_codec.DecodeOptions(
         decoder=qs_decode,
         depth=URLENCODED_DEPTH,
@@ -375,20 +375,18 @@ def js_parse_int(text: str) -> int | float | None:
 # Medusa answers 200 for 25 repeated or indexed values (observed), so lists are not capped
 # at qs's default of 20 here.
 QS_DEPTH = 5
-_QS: Any = None  # qs_codec's options for a query, made with the first one (``qs``)
 
 
-def qs() -> Any:
-    """qs_codec, imported on first use: it is about 10 ms of the serving start-up's imports,
-    and no start needs a query. ``mock-server serve`` imports it first thing on its warm-up
-    thread once it listens (``cli._warm``): a query that comes sooner waits for that import
-    to finish, no longer than the start used to."""
-    global _QS
+@lru_cache(maxsize=None)
+def qs() -> tuple[Any, Any]:
+    """qs_codec and its options for a query, imported on first use: it is about 10 ms of the
+    serving start-up's imports, and no start needs a query. ``mock-server serve`` imports it
+    first thing on its warm-up thread once it listens (``cli._warm``): a query that comes
+    sooner waits for that import to finish, no longer than the start used to."""
     import qs_codec
 
-    if _QS is None:
-        _QS = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
-    return qs_codec
+    options = qs_codec.DecodeOptions(depth=QS_DEPTH, list_limit=1000, parameter_limit=1000, decoder=qs_decode)
+    return qs_codec, options
 
 
 # Medusa's query parser is qs without allowPrototypes: a parameter whose key names one of
@@ -422,7 +420,8 @@ def parse_query(query_string: str) -> dict:
         return {}
     if _MAY_NAME_ONE.search(query_string):
         query_string = "&".join(p for p in query_string.split("&") if not _names_a_prototype_property(p))
-    return qs().decode(query_string, _QS)
+    qs_codec, options = qs()
+    return qs_codec.decode(query_string, options)
 
 
 def normalize_query(query: dict) -> dict:
