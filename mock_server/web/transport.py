@@ -45,9 +45,9 @@ import weakref
 import httptools
 import msgspec
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
+STARTUP_FAILURE = 3  # uvicorn's exit status when it could not start (its own constant from 0.50)
 MAX_HEADER_SIZE = 16384  # Node's http.maxHeaderSize
 # A head is also cut off at this many raw bytes (a few large fields are buffered whole by
 # the parser before the count above sees them; whitespace is not counted by Node).
