@@ -17,7 +17,7 @@ from .control.faults import MAX_DELAY_MS, parse_latency
 from .extras import NEEDS, missing_hint
 from .web import parsing
 from .web.cors import parse_origins
-from .web.transport import Limits, protocol_class
+from .web.transport import Limits
 
 # The commands served by this module alone: when one of them runs, the contract tooling's
 # subcommands are listed without their arguments, so their modules (about 25 ms to import)
@@ -318,11 +318,8 @@ def _serve(args) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
-        server_header=False,
         access_log=args.log_level == "debug",
-        http=protocol_class(limits),
-        proxy_headers=False,  # the mock reads neither the client address nor the scheme
-        timeout_keep_alive=limits.keep_alive_timeout,  # typed int by uvicorn, taken as any number of seconds
+        **transport.settings(limits),
     )
 
 

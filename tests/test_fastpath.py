@@ -69,6 +69,7 @@ def test_a_customised_app_keeps_starlettes_stack():
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000") as c:
             return await c.get("/admin/payments")
 
-    assert isinstance(app.build_middleware_stack(), ServerErrorMiddleware)
+    stack = app.build_middleware_stack()
+    assert isinstance(stack, fastpath.InTask) and isinstance(stack.app, ServerErrorMiddleware)
     assert asyncio.run(go()).status_code == 401
     assert seen == ["/admin/payments"]

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..backend import fixtures
 from ..backend.store import Store
+from ..web.transport import in_task
 from .faults import Faults
 from .journal import Journal
 
@@ -189,6 +190,7 @@ class Namespaces:
         self._building[name] = future
         files = self.files
         try:
+            await in_task()  # a request's first step may run outside one; anyio needs one
             store = await run_in_threadpool(fixtures.build, files)
         except BaseException as exc:
             future.set_exception(exc)

@@ -106,7 +106,8 @@ class MockServer:
 
         from ..config import Config
         from ..web.app import create_app
-        from ..web.transport import Limits, protocol_class
+        from ..web import transport
+        from ..web.transport import Limits
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -120,18 +121,14 @@ class MockServer:
         except BaseException:
             sock.close()
             raise
-        limits = Limits()
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
                 log_level=self.log_level,
                 log_config=log_config,
-                server_header=False,
                 access_log=False,
-                http=protocol_class(limits),
-                proxy_headers=False,  # as `mock-server serve`
-                timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
                 lifespan="off",
+                **transport.settings(Limits()),  # as `mock-server serve`
             )
         )
         return server, sock

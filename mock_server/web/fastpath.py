@@ -25,6 +25,8 @@ import starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 
+from .transport import in_task
+
 log = logging.getLogger("mock_server")
 
 SUPPORTED = ((0, 40), (2, 0))  # Starlette versions [low, high) the behaviour was checked on
@@ -43,20 +45,33 @@ def supported(text: str = starlette.__version__) -> bool:
     return low <= version(text) < high
 
 
+class InTask:
+    """An ASGI app run in a task: Starlette's stack may use anyio, which needs one, and the
+    transport starts a request outside any (``transport.in_task``)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await in_task()
+        await self.app(scope, receive, send)
+
+
 def wrap(app, stack):
     """``stack`` with the Medusa surface answered by ``app.pipeline`` directly, or ``stack``
     as it is when the shortcut would not be exact."""
+    tasked = InTask(stack)
     if not supported() or app.user_middleware or app.exception_handlers or app.debug:
         log.debug("fast path off: Starlette %s or a customised app", starlette.__version__)
-        return stack
+        return tasked
     prefixes = tuple(route.path + "/" for route in app.router.routes if isinstance(route, Mount))
     if len(prefixes) != len(app.router.routes):
-        return stack
+        return tasked
     pipeline = app.pipeline
 
     async def dispatch(scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("root_path") or scope["path"].startswith(prefixes):
-            await stack(scope, receive, send)
+            await tasked(scope, receive, send)
             return
         try:
             response = await pipeline.answer(scope, receive)

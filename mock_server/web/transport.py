@@ -9,7 +9,8 @@ protocol (passed to uvicorn as its ``http`` protocol class):
   that time gets ``408 Request Timeout`` and is closed, so connections that open and
   never speak do not live forever (uvicorn arms no timer before a first request);
 * ``request_timeout`` (Node: 300 s): the same for the whole request, body included;
-* ``keep_alive_timeout`` (Node and uvicorn: 5 s) is uvicorn's own ``timeout_keep_alive``;
+* ``keep_alive_timeout`` (Node and uvicorn: 5 s): a connection kept alive and not used
+  again is closed, with nothing written, once that long has passed since its last answer;
 * ``max_connections``: when a new connection would pass it, the connection idle the
   longest (no request in progress) is closed to make room, so new clients are served
   while many idle sockets are open; with none idle, the new connection is closed.
@@ -33,18 +34,38 @@ request an ASGI extension (``ANSWER``) through which ``answer`` writes a whole a
 head already encoded by ``responses.ExpressResponse``, in that one write, without uvicorn's
 per-header checks (a third of what a refund cost the server: benchmarks/PROFILE.md).
 Everything else (the control API, a 500, a slow reader) goes through uvicorn's ``send``.
+
+uvicorn's per-request callbacks are replaced by leaner ones with the same effects
+(benchmarks/PROFILE.md, twelfth pass: together 1.15x the refund's rate):
+
+* the scope is built once, when the head is complete (uvicorn built it when the message
+  began and wrote five keys into it later), and the request's cycle (``_Cycle``) takes
+  what it needs from the connection instead of eleven arguments;
+* the keep-alive timeout is a deadline the sweep checks, like the other two, instead of
+  a timer armed after each answer and cancelled by the next request;
+* a request is not given a task of its own: its coroutine is started by a callback of the
+  loop (``_drive``, queued as uvicorn queued the task's first step, so the loop still
+  parses every ready connection before it serves them) and becomes a task only if it
+  waits for something. Most requests are answered without waiting, and a task costs
+  asyncio's registry of tasks (Python code in 3.11) and a done callback. Until that first
+  wait there is no current task: code that needs one (anyio: ``run_in_threadpool``, task
+  groups, ``StreamingResponse``) awaits ``in_task()`` first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import resource
 import time
+import types
 import weakref
+from urllib.parse import unquote
 
 import httptools
 import msgspec
 import uvicorn
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when it could not start (its own constant from 0.50)
@@ -233,16 +254,44 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     return True
 
 
+class _Cycle(RequestResponseCycle):
+    """uvicorn's request cycle, made from the connection: the same attributes, the ones
+    every request starts with equal read from the class until a request writes its own."""
+
+    disconnected = False
+    # uvicorn's ``on_body`` adds to it (a new object: a class-level bytearray would be
+    # extended in place, for every request), and ``receive`` empties it
+    body = b""  # type: ignore[assignment]
+    more_body = True
+    response_started = False
+    response_complete = False
+    chunked_encoding = None
+    expected_content_length = 0
+
+    def __init__(self, scope, protocol: GuardedHttpToolsProtocol, keep_alive: bool) -> None:
+        self.scope = scope
+        self.transport = protocol.transport
+        self.flow = protocol.flow
+        self.logger = protocol.logger
+        self.access_logger = protocol.access_logger
+        self.access_log = protocol.access_log
+        self.default_headers = protocol.server_state.default_headers
+        self.message_event = asyncio.Event()
+        self.on_response = protocol.on_response_complete
+        self.keep_alive = keep_alive
+        self.waiting_for_100_continue = protocol.expect_100_continue
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; ``protocol_class`` makes one
     with a given ``Limits``.
 
     Its cost per request is kept to a few attribute writes, as it is on every request: the
-    head is counted only when its raw size could reach the limit, and the timeouts are
+    head is counted only when its raw size could reach the limit, and the three timeouts are
     deadlines that one sweep per server checks a few times a second (as Node checks its own
-    every ``connectionsCheckingInterval``), not a timer armed and cancelled per request. Its
-    callbacks call uvicorn's by name, not through ``super()``, which costs about 1k
-    instructions a call on Python 3.11 (benchmarks/PROFILE.md)."""
+    every ``connectionsCheckingInterval``), not a timer armed and cancelled per request. The
+    callbacks it keeps from uvicorn are called by name, not through ``super()``, which costs
+    about 1k instructions a call on Python 3.11 (benchmarks/PROFILE.md)."""
 
     limits = Limits()
     max_connections = limits.max_connections
@@ -256,6 +305,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._refusal: bytes | None = None  # what to write instead of a 400 (b"": nothing)
         self._busy = False
+        self._idle = False  # the deadline is the keep-alive timeout's (closed without an answer)
         self._idle_since = time.monotonic()
         self._deadline: float | None = self._idle_since + self.limits.headers_timeout
         self._refused = len(self.connections) >= self.max_connections and not _evict_idlest(self.connections)
@@ -263,6 +313,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             transport.close()
             return
         super().connection_made(transport)
+        self._asgi_version = self.config.asgi_version  # a property of uvicorn's config
         cls = type(self)
         if not cls._sweeping:
             cls._sweeping = True
@@ -282,7 +333,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused or self.parser is None or self.transport.is_closing():
             return
         self._chunk = len(data)
-        self._unset_keepalive_if_required()
+        if self._idle:  # bytes that begin no request (the rest of one answered early)
+            self._deadline = time.monotonic() + self.timeout_keep_alive
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -309,11 +361,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def on_message_begin(self) -> None:
-        HttpToolsProtocol.on_message_begin(self)
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
         self._head_raw = 0
         self._in_head = True
         self._busy = True
-        if self._deadline is None:
+        if self._deadline is None or self._idle:
+            self._idle = False
             self._deadline = time.monotonic() + self.limits.headers_timeout
 
     def on_headers_complete(self) -> None:
@@ -332,23 +387,74 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._refusal = NO_HOST % date
                 raise _Refused()
         self._deadline = time.monotonic() + self.limits.request_timeout
-        HttpToolsProtocol.on_headers_complete(self)
-        cycle = self.cycle
-        if cycle is not None and cycle.scope is self.scope:  # not an upgrade
-            if not cycle.keep_alive:  # Node keeps an HTTP/1.0 connection that asks for it open
-                cycle.keep_alive = self.parser.should_keep_alive()
-            self.scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": self.kept_alive}}
-            if self.scope["method"] != "HEAD":
-                cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
+        # uvicorn's scope and cycle, made in one go (an Upgrade is served as a plain request)
+        parser = self.parser
+        method = parser.get_method().decode("ascii")
+        url = httptools.parse_url(self.url)
+        raw_path = url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = unquote(path)
+        root = self.root_path
+        if root:
+            path = root + path
+            raw_path = root.encode("ascii") + raw_path
+        scope = self.scope = {
+            "type": "http",
+            "asgi": {"version": self._asgi_version, "spec_version": "2.3"},
+            "http_version": parser.get_http_version(),
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": root,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+            "method": method,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": url.query or b"",
+        }
+        app = self.app
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        before = self.cycle
+        # Node keeps an HTTP/1.0 connection that asks for it open (uvicorn closed it)
+        cycle = self.cycle = _Cycle(scope, self, parser.should_keep_alive())
+        scope["extensions"] = {ANSWER: {"cycle": weakref.ref(cycle), "keep_alive": self.kept_alive}}
+        if method != "HEAD":
+            cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
+        if before is None or before.response_complete:
+            self._start(cycle, app)
+        else:  # pipelined: it waits for the answer before it
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, app))
+
+    def _start(self, cycle: RequestResponseCycle, app) -> None:
+        self.loop.call_soon(_drive, cycle.run_asgi(app), self.loop, self.tasks)
 
     def on_message_complete(self) -> None:
-        self._deadline = None
+        if not self._idle:  # the request's deadline, not the keep-alive one of an early answer
+            self._deadline = None
         HttpToolsProtocol.on_message_complete(self)
 
     def on_response_complete(self) -> None:
+        """uvicorn's: the next pipelined request started, or the keep-alive deadline set."""
         self._busy = False
-        self._idle_since = time.monotonic()
-        HttpToolsProtocol.on_response_complete(self)
+        now = self._idle_since = time.monotonic()
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start(cycle, app)
+        elif self.timeout_keep_alive > 0:
+            self._idle = True
+            self._deadline = now + self.timeout_keep_alive
+        else:
+            self.transport.close()
 
     def _counted(self) -> int:
         """Node's count of the head so far: the URL, and each header's name and value."""
@@ -358,13 +464,61 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = None
         if self.transport is None or self.transport.is_closing():
             return
+        if self._idle:  # kept alive and not used again: closed, as Node does, without a word
+            self.transport.close()
+            return
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(TIMED_OUT)
         self.transport.close()
 
 
+def _drive(coro, loop, tasks: set) -> None:
+    """Run a request's coroutine up to its first wait, and the rest of it as a task (kept in
+    uvicorn's ``tasks``, which its shutdown waits for), if there is a rest."""
+    try:
+        waiting_for = coro.send(None)
+    except StopIteration:
+        return
+    task = loop.create_task(_rest(coro, waiting_for))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+@types.coroutine
+def _rest(coro, waiting_for):
+    """The rest of a started coroutine, for a task to run: first what it waits for (a
+    future, or None: the next turn of the loop), then the coroutine itself, as ``await``
+    would drive it."""
+    while True:
+        try:
+            value = yield waiting_for
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # a cancellation, thrown in by the task
+            try:
+                waiting_for = coro.throw(exc)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waiting_for = coro.send(value)
+            except StopIteration as done:
+                return done.value
+
+
+async def in_task() -> None:
+    """Make sure what follows runs in a task: a request started by ``_drive`` has none until
+    it first waits, and anyio (``run_in_threadpool``, task groups) needs one. Outside a
+    task, one turn of the loop (the rest of the request then runs in a task)."""
+    if asyncio.current_task() is None:
+        await asyncio.sleep(0)
+
+
 def _sweep_interval(limits: Limits) -> float:
-    return max(0.05, min(1.0, limits.headers_timeout / 4, limits.request_timeout / 4))
+    # a timeout is kept to a quarter of itself, the keep-alive one (Node's 5 s) to a twentieth
+    keep_alive = limits.keep_alive_timeout / 20 if limits.keep_alive_timeout > 0 else 1.0
+    return max(0.05, min(1.0, limits.headers_timeout / 4, limits.request_timeout / 4, keep_alive))
 
 
 def _sweep(cls, connections: set, loop) -> None:
@@ -409,6 +563,18 @@ def protocol_class(limits: Limits) -> type[GuardedHttpToolsProtocol]:
             "kept_alive": (pairs, _lines(pairs)),
         },
     )
+
+
+def settings(limits: Limits) -> dict:
+    """uvicorn's settings for this transport, as ``mock-server serve`` and the pytest
+    plugin's server both run it."""
+    return {
+        "http": protocol_class(limits),
+        "ws": "none",  # an Upgrade is served as the plain request it also is, as Node does
+        "server_header": False,
+        "proxy_headers": False,  # the mock reads neither the client address nor the scheme
+        "timeout_keep_alive": limits.keep_alive_timeout,  # typed int by uvicorn, taken as any number of seconds
+    }
 
 
 class Server(uvicorn.Server):

@@ -5,6 +5,7 @@ out of a double's range. Each answer is Medusa 2.21.2's (observed), and nothing 
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
@@ -507,6 +508,92 @@ def test_the_keep_alive_header_gives_the_configured_timeout_in_whole_seconds():
     finally:
         server.stop()
     assert _connection_headers(head) == [b"connection: keep-alive", b"keep-alive: timeout=2"]
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_timeout_without_a_word():
+    """Node (``keepAliveTimeout``) and uvicorn alike: a connection kept alive and not used
+    again is closed when the timeout has passed since its last answer, with nothing
+    written; each answer starts the wait again."""
+    server = LiveServer("--keep-alive-timeout", "1")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            _read_answers(s, 1)
+            time.sleep(0.6)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")  # still open
+            ((head, _),) = _read_answers(s, 1)
+            answered = time.monotonic()
+            assert s.recv(100) == b""  # closed, no 408 or other answer
+            waited = time.monotonic() - answered
+    finally:
+        server.stop()
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert 0.9 < waited < 5, waited
+
+
+def _serve(app) -> tuple:
+    """``app`` served by this transport (``mock-server serve``'s settings) on a free
+    loopback port, in a thread: the server and its port."""
+    import uvicorn
+
+    from mock_server.web import transport
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", **transport.settings(transport.Limits())
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return server, sock.getsockname()[1]
+
+
+def test_a_request_that_waits_goes_on_in_a_task_and_anyio_gets_one():
+    """A request is started without a task of its own and becomes one at its first wait
+    (the transport's ``_drive``); ``in_task`` gives one to code that needs it from the
+    start (anyio's task groups), and the answers are those of a plain task."""
+    import anyio
+
+    from mock_server.web.transport import in_task
+
+    async def app(scope, receive, send) -> None:
+        path = scope["path"]
+        if path == "/waits":
+            await asyncio.sleep(0.01)
+            body = b"after a wait, in a task: %r" % (asyncio.current_task() is not None)
+        elif path == "/anyio":
+            await in_task()
+            async with anyio.create_task_group() as group:
+                group.start_soon(anyio.sleep, 0.01)
+            body = b"%d from a thread" % await anyio.to_thread.run_sync(lambda: 42)
+        elif path == "/fails":
+            raise RuntimeError("the app failed")
+        else:
+            body = b"at once"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    server, port = _serve(app)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+            for _ in range(2):  # twice on one connection: each request runs whole
+                assert c.get("/").text == "at once"
+                assert c.get("/waits").text == "after a wait, in a task: True"
+                assert c.get("/anyio").text == "42 from a thread"
+            failed = c.get("/fails")
+        assert (failed.status_code, failed.text) == (500, "Internal Server Error")  # uvicorn's
+    finally:
+        server.should_exit = True
 
 
 def test_pipelined_requests_in_one_packet_are_answered_in_order(live_server):
