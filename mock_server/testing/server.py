@@ -107,7 +107,6 @@ class MockServer:
         from ..config import Config
         from ..web.app import create_app
         from ..web import transport
-        from ..web.transport import Limits
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -128,7 +127,7 @@ class MockServer:
                 log_config=log_config,
                 access_log=False,
                 lifespan="off",
-                **transport.settings(Limits()),  # as `mock-server serve`
+                **transport.settings(transport.Limits()),  # as `mock-server serve`
             )
         )
         return server, sock

@@ -426,12 +426,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if method != "HEAD":
             cycle.transport = _HeadWithBody(self.transport)  # type: ignore[assignment]
         if before is None or before.response_complete:
-            self._start(cycle, app)
+            self._start_asgi_task(cycle, app)
         else:  # pipelined: it waits for the answer before it
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, app))
 
-    def _start(self, cycle: RequestResponseCycle, app) -> None:
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app) -> None:
+        """uvicorn's hook for starting a request: ``_drive`` instead of a task."""
         self.loop.call_soon(_drive, cycle.run_asgi(app), self.loop, self.tasks)
 
     def on_message_complete(self) -> None:
@@ -449,7 +450,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
-            self._start(cycle, app)
+            self._start_asgi_task(cycle, app)
         elif self.timeout_keep_alive > 0:
             self._idle = True
             self._deadline = now + self.timeout_keep_alive
