@@ -344,6 +344,8 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
         def on_response(self) -> None:
             self.done += 1
 
+        cork = transport.Cork()
+
     kept_alive = ((), b"connection: keep-alive\r\n")
 
     def scope_for(cycle):
@@ -351,7 +353,12 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
         return {"method": "GET", "extensions": {transport.ANSWER: offered}}
 
     cycle = Cycle()
-    assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
+
+    async def answered() -> None:  # written at the loop's next turn (``Cork``)
+        assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
+        await asyncio.sleep(0)
+
+    asyncio.run(answered())
     assert cycle.transport.writes == [
         b"HTTP/1.1 200 OK\r\ndate: today\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}"
     ]
@@ -366,6 +373,95 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     paused.flow = Flow()
     paused.flow.write_paused = True
     assert not transport.answer(scope_for(paused), 200, b"", b"") and not paused.response_started
+
+
+def test_answers_given_in_one_turn_of_the_loop_are_written_together_at_the_next():
+    """Kept-alive answers are held (``Cork``) and written at the start of the loop's next
+    turn, in the order they were given, one write each; a connection closed meanwhile gets
+    nothing; an answer that closes its connection is written, and the connection closed,
+    at once."""
+    import weakref
+
+    from mock_server.web import transport
+
+    order: list[bytes] = []
+
+    class Wire(RecordingTransport):
+        def write(self, data: bytes) -> None:
+            super().write(data)
+            order.append(data)
+
+    class Flow:
+        write_paused = False
+
+    cork = transport.Cork()
+
+    class Cycle:
+        response_started = disconnected = access_log = False
+        default_headers: list = []
+        flow = Flow()
+
+        def __init__(self, keep_alive: bool = True) -> None:
+            self.transport, self.keep_alive, self.cork = Wire(), keep_alive, cork
+            self.message_event = asyncio.Event()
+
+        def on_response(self) -> None:
+            pass
+
+    def give(cycle, body: bytes) -> None:
+        offered = {"cycle": weakref.ref(cycle), "keep_alive": ((), b"connection: keep-alive\r\n")}
+        scope = {"method": "GET", "extensions": {transport.ANSWER: offered}}
+        assert transport.answer(scope, 200, b"content-length: 1\r\n", body)
+
+    first, second, gone, closing = Cycle(), Cycle(), Cycle(), Cycle(keep_alive=False)
+
+    async def one_turn() -> list:
+        for cycle, body in ((first, b"1"), (gone, b"g"), (second, b"2")):
+            give(cycle, body)
+        gone.transport.close()
+        held = [c.transport.writes[:] for c in (first, second, gone)]
+        give(closing, b"c")
+        assert closing.transport.writes and closing.transport.closed  # at once
+        await asyncio.sleep(0)
+        return held
+
+    assert asyncio.run(one_turn()) == [[], [], []]
+    assert [w[-1:] for w in order] == [b"c", b"1", b"2"] and gone.transport.writes == []
+    assert first.transport.writes == [
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: keep-alive\r\n\r\n1"
+    ]
+    assert closing.transport.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close\r\n\r\nc"]
+
+
+def test_held_answers_are_written_before_the_server_reads_or_closes_a_connection():
+    """Whatever could write to a connection or close it (its next bytes, which may be
+    refused at once; the end of its input; a new connection that evicts an idle one; the
+    timeouts' sweep; shutdown) writes the held answers first, so none is overtaken."""
+    from mock_server.web import transport
+
+    class Fake:
+        _refused, parser, cycle = True, None, None
+
+        def __init__(self) -> None:
+            self.cork = transport.Cork()
+            self.transport = RecordingTransport()
+
+    def held(protocol) -> RecordingTransport:
+        wire = RecordingTransport()
+        protocol.cork.answers.append((wire, b"answer"))
+        return wire
+
+    calls = {
+        "data_received": lambda p: transport.GuardedHttpToolsProtocol.data_received(p, b"GET"),
+        "eof_received": transport.GuardedHttpToolsProtocol.eof_received,
+        "shutdown": transport.GuardedHttpToolsProtocol.shutdown,
+        "sweep": lambda p: transport._sweep(p, set(), None),
+    }
+    for name, call in calls.items():
+        protocol = Fake()
+        wire = held(protocol)
+        call(protocol)
+        assert (name, wire.writes, protocol.cork.answers) == (name, [b"answer"], [])
 
 
 def _cycle(body: bytes, more_body: bool = False, expect_100_continue: bool = False):
@@ -529,6 +625,21 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_timeout_without_a_wor
         server.stop()
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert 0.9 < waited < 5, waited
+
+
+def test_with_no_keep_alive_timeout_the_answer_is_written_before_the_connection_closes():
+    """``--keep-alive-timeout 0``: the connection is closed once answered (uvicorn's
+    choice), and not before the answer, held for the loop's next turn (``Cork``), is out."""
+    server = LiveServer("--keep-alive-timeout", "0")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            ((head, body),) = _read_answers(s, 1)
+            closed = s.recv(100)
+    finally:
+        server.stop()
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body and closed == b""
+    assert _connection_headers(head) == [b"connection: keep-alive"]
 
 
 def _serve(app) -> tuple:
