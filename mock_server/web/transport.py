@@ -204,8 +204,8 @@ def whole_body(scope) -> bytes | None:
     return body
 
 
-def _offered(scope) -> tuple[RequestResponseCycle | None, tuple]:
-    """The request's uvicorn cycle (None: gone, or not a request of this transport), and
+def _offered(scope) -> tuple[_Cycle | None, tuple]:
+    """The request's cycle (None: gone, or not a request of this transport), and
     the connection's kept-alive headers (as pairs and as lines)."""
     extensions = scope.get("extensions")
     offered = extensions.get(ANSWER) if extensions else None
