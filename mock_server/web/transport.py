@@ -50,12 +50,13 @@ uvicorn's per-request callbacks are replaced by leaner ones with the same effect
   asyncio's registry of tasks (Python code in 3.11) and a done callback. Until that first
   wait there is no current task: code that needs one (anyio: ``run_in_threadpool``, task
   groups, ``StreamingResponse``) awaits ``in_task()`` first;
-* the answers given in one turn of the loop are written together, at the start of the
-  next (``Cork``): a ``write`` to a client that waits for its answer wakes the client, and
-  on a small virtual machine that wake-up, another core's, was 18% of a served refund's
-  time (perf, in the kernel under ``write``); written in a burst, one wake-up serves
-  several answers (benchmarks/PROFILE.md, thirteenth pass). The bytes are the same; an
-  answer that closes its connection is written at once.
+* the answers of the requests that run in one turn of the loop are written together,
+  when the last of them has run (``Cork``): a ``write`` to a client that waits for its
+  answer wakes the client, and on a small virtual machine that wake-up, another core's,
+  was 18% of a served refund's time under load (perf, in the kernel under ``write``);
+  written in a burst, one wake-up serves several answers (benchmarks/PROFILE.md,
+  thirteenth pass). The bytes are the same; a request alone in its turn is answered at
+  once, as is an answer that closes its connection.
 """
 
 from __future__ import annotations
@@ -252,14 +253,15 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     if transport.__class__ is _HeadWithBody:
         transport = transport._transport
     data = b"%s%s%s%s\r\n%s" % (STATUS_LINE[status], dates, head, connection, body)
-    if cycle.keep_alive:
-        cork = cycle.cork
-        if not cork.answers:
-            asyncio.get_running_loop().call_soon(cork)
+    cork = cycle.cork
+    if cork.driving and cycle.keep_alive and (cork.queued or cork.answers):
         cork.answers.append((transport, data))
     else:
+        if cork.answers:
+            cork()
         transport.write(data)
-        transport.close()
+        if not cycle.keep_alive:
+            transport.close()
     cycle.response_complete = True
     cycle.message_event.set()
     cycle.on_response()
@@ -267,23 +269,35 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
 
 
 class Cork:
-    """The answers a server has given in this turn of its loop and not yet written (each
-    with its connection's transport, in the order given). Calling it writes them (a
-    connection closed meanwhile gets nothing). The first answer queues that call for the
-    loop's next turn; every callback of the server that could write to a connection or
-    close it (``GuardedHttpToolsProtocol``, ``_sweep``) makes it first, so nothing
-    overtakes an answer given before it."""
+    """A server's kept-alive answers given by requests started together and not yet
+    written (each with its connection's transport, in the order given). The requests whose
+    bytes came in one turn of the loop run one after another in the next (``_drive``);
+    an answer given while one runs is held (``driving``), and the last of them to run
+    (``queued`` back to 0) writes them all. Requests started meanwhile (a pipelined one)
+    are left to the loop's next turn, and the answers held with them (``due``). Calling
+    it writes them (a connection closed meanwhile gets nothing); everything else the
+    server writes to a connection or closes it with (``answer`` outside a run,
+    ``GuardedHttpToolsProtocol``, ``_sweep``) calls it first, so nothing overtakes an
+    answer given before it."""
 
-    __slots__ = ("answers",)
+    __slots__ = ("answers", "queued", "driving", "due")
 
     def __init__(self) -> None:
         self.answers: list[tuple[asyncio.WriteTransport, bytes]] = []
+        self.queued = 0  # requests started (``_drive`` queued) and not yet run
+        self.driving = False  # one of them is running
+        self.due = False  # a call is queued for the loop's next turn (``when_due``)
 
     def __call__(self) -> None:
         answers, self.answers = self.answers, []
         for transport, data in answers:
             if not transport.is_closing():
                 transport.write(data)
+
+    def when_due(self) -> None:
+        self.due = False
+        if self.answers:
+            self()
 
 
 class _Cycle(RequestResponseCycle):
@@ -480,7 +494,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app) -> None:
         """uvicorn's hook for starting a request: ``_drive`` instead of a task."""
-        self.loop.call_soon(_drive, cycle.run_asgi(app), self.loop, self.tasks)
+        self.cork.queued += 1
+        self.loop.call_soon(_drive, cycle.run_asgi(app), self.loop, self.tasks, self.cork)
 
     def on_message_complete(self) -> None:
         if not self._idle:  # the request's deadline, not the keep-alive one of an early answer
@@ -522,16 +537,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def _drive(coro, loop, tasks: set) -> None:
+def _drive(coro, loop, tasks: set, cork: Cork) -> None:
     """Run a request's coroutine up to its first wait, and the rest of it as a task (kept in
-    uvicorn's ``tasks``, which its shutdown waits for), if there is a rest."""
+    uvicorn's ``tasks``, which its shutdown waits for), if there is a rest; its answer, if
+    it gave one, is held with those of the requests started with it (``Cork``)."""
+    cork.queued -= 1
+    cork.driving = True
     try:
         waiting_for = coro.send(None)
     except StopIteration:
         return
-    task = loop.create_task(_rest(coro, waiting_for))
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    else:
+        task = loop.create_task(_rest(coro, waiting_for))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    finally:
+        cork.driving = False
+        if cork.answers:
+            if not cork.queued:
+                cork()
+            elif not cork.due:
+                cork.due = True
+                loop.call_soon(cork.when_due)
 
 
 @types.coroutine

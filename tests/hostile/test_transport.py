@@ -353,12 +353,7 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
         return {"method": "GET", "extensions": {transport.ANSWER: offered}}
 
     cycle = Cycle()
-
-    async def answered() -> None:  # written at the loop's next turn (``Cork``)
-        assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
-        await asyncio.sleep(0)
-
-    asyncio.run(answered())
+    assert transport.answer(scope_for(cycle), 200, b"content-length: 2\r\n", b"{}")
     assert cycle.transport.writes == [
         b"HTTP/1.1 200 OK\r\ndate: today\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}"
     ]
@@ -375,11 +370,12 @@ def test_the_transport_leaves_an_answer_to_uvicorn_when_it_cannot_write_now():
     assert not transport.answer(scope_for(paused), 200, b"", b"") and not paused.response_started
 
 
-def test_answers_given_in_one_turn_of_the_loop_are_written_together_at_the_next():
-    """Kept-alive answers are held (``Cork``) and written at the start of the loop's next
-    turn, in the order they were given, one write each; a connection closed meanwhile gets
-    nothing; an answer that closes its connection is written, and the connection closed,
-    at once."""
+def test_the_answers_of_requests_started_together_are_written_after_the_last_has_run():
+    """The requests whose bytes came in one turn of the loop run one after another in the
+    next (``_drive``); their kept-alive answers are held (``Cork``) and written, in the
+    order given, one write each, when the last of them has run. A connection closed
+    meanwhile gets nothing; an answer that closes its connection, one given by a request
+    alone, and one given after a wait (in a task) are written at once, after what is held."""
     import weakref
 
     from mock_server.web import transport
@@ -389,7 +385,7 @@ def test_answers_given_in_one_turn_of_the_loop_are_written_together_at_the_next(
     class Wire(RecordingTransport):
         def write(self, data: bytes) -> None:
             super().write(data)
-            order.append(data)
+            order.append(data[-1:])
 
     class Flow:
         write_paused = False
@@ -408,60 +404,87 @@ def test_answers_given_in_one_turn_of_the_loop_are_written_together_at_the_next(
         def on_response(self) -> None:
             pass
 
-    def give(cycle, body: bytes) -> None:
+    seen: dict[bytes, list[bytes]] = {}  # what was written when each request answered
+
+    async def request(body: bytes, keep_alive: bool = True, then=None, wait: bool = False) -> None:
+        cycle = Cycle(keep_alive)
+        if wait:
+            await asyncio.sleep(0)
         offered = {"cycle": weakref.ref(cycle), "keep_alive": ((), b"connection: keep-alive\r\n")}
         scope = {"method": "GET", "extensions": {transport.ANSWER: offered}}
         assert transport.answer(scope, 200, b"content-length: 1\r\n", body)
+        seen[body] = order[:]
+        if body == b"g":
+            cycle.transport.close()
+        if then:  # the connection's next request, pipelined: started once this one is answered
+            start(*then)
 
-    first, second, gone, closing = Cycle(), Cycle(), Cycle(), Cycle(keep_alive=False)
+    tasks: set = set()
 
-    async def one_turn() -> list:
-        for cycle, body in ((first, b"1"), (gone, b"g"), (second, b"2")):
-            give(cycle, body)
-        gone.transport.close()
-        held = [c.transport.writes[:] for c in (first, second, gone)]
-        give(closing, b"c")
-        assert closing.transport.writes and closing.transport.closed  # at once
-        await asyncio.sleep(0)
-        return held
+    def start(*args) -> None:  # as GuardedHttpToolsProtocol._start_asgi_task
+        cork.queued += 1
+        loop = asyncio.get_running_loop()
+        loop.call_soon(transport._drive, request(*args), loop, tasks, cork)
 
-    assert asyncio.run(one_turn()) == [[], [], []]
-    assert [w[-1:] for w in order] == [b"c", b"1", b"2"] and gone.transport.writes == []
-    assert first.transport.writes == [
-        b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: keep-alive\r\n\r\n1"
-    ]
-    assert closing.transport.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close\r\n\r\nc"]
+    async def scenario(*requests) -> list[bytes]:
+        order.clear()
+        seen.clear()
+        for args in requests:
+            start(*args)
+        for _ in range(4):
+            await asyncio.sleep(0)
+        return order[:]
+
+    # three together, one of whose connections is gone before the write
+    assert asyncio.run(scenario((b"1",), (b"g",), (b"2",))) == [b"1", b"2"]
+    assert seen == {b"1": [], b"g": [], b"2": []}
+    # one that closes its connection: at once, after what is held
+    assert asyncio.run(scenario((b"1",), (b"c", False), (b"2",))) == [b"1", b"c", b"2"]
+    assert seen == {b"1": [], b"c": [b"1", b"c"], b"2": [b"1", b"c", b"2"]}
+    # alone: at once
+    assert asyncio.run(scenario((b"a",))) == [b"a"] and seen == {b"a": [b"a"]}
+    # after a wait, in a task: at once, after what is held
+    assert asyncio.run(scenario((b"t", True, None, True), (b"1",), (b"2",))) == [b"1", b"2", b"t"]
+    assert seen[b"t"] == [b"1", b"2", b"t"]
+    # two connections pipelining, each answer starting the connection's next request (so
+    # one is always still to run): held no longer than the loop's next turn
+    first = (b"a", True, (b"c", True, (b"e",)))
+    second = (b"b", True, (b"d", True, (b"f",)))
+    assert asyncio.run(scenario(first, second)) == [b"a", b"b", b"c", b"d", b"e", b"f"]
+    assert seen[b"a"] == seen[b"b"] == [] and {b"a", b"b"} <= set(seen[b"e"])
 
 
 def test_held_answers_are_written_before_the_server_reads_or_closes_a_connection():
     """Whatever could write to a connection or close it (its next bytes, which may be
-    refused at once; the end of its input; a new connection that evicts an idle one; the
-    timeouts' sweep; shutdown) writes the held answers first, so none is overtaken."""
+    refused at once; the end of its input; the timeouts' sweep; shutdown; the close after
+    an answer with ``--keep-alive-timeout 0``) writes the held answers first, so none is
+    overtaken or lost (a connection closed first would get nothing)."""
+    import types
+
     from mock_server.web import transport
 
     class Fake:
-        _refused, parser, cycle = True, None, None
+        _refused, parser, cycle, pipeline, timeout_keep_alive = True, None, None, (), 0
 
         def __init__(self) -> None:
             self.cork = transport.Cork()
             self.transport = RecordingTransport()
-
-    def held(protocol) -> RecordingTransport:
-        wire = RecordingTransport()
-        protocol.cork.answers.append((wire, b"answer"))
-        return wire
+            self.server_state = types.SimpleNamespace(total_requests=0)
+            self.flow = types.SimpleNamespace(resume_reading=lambda: None)
 
     calls = {
         "data_received": lambda p: transport.GuardedHttpToolsProtocol.data_received(p, b"GET"),
         "eof_received": transport.GuardedHttpToolsProtocol.eof_received,
         "shutdown": transport.GuardedHttpToolsProtocol.shutdown,
         "sweep": lambda p: transport._sweep(p, set(), None),
+        "on_response_complete": transport.GuardedHttpToolsProtocol.on_response_complete,
     }
     for name, call in calls.items():
         protocol = Fake()
-        wire = held(protocol)
+        protocol.cork.answers.append((protocol.transport, b"answer"))
         call(protocol)
-        assert (name, wire.writes, protocol.cork.answers) == (name, [b"answer"], [])
+        assert (name, protocol.transport.writes, protocol.cork.answers) == (name, [b"answer"], [])
+    assert protocol.transport.closed  # on_response_complete: after the write
 
 
 def _cycle(body: bytes, more_body: bool = False, expect_100_continue: bool = False):
@@ -629,7 +652,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_timeout_without_a_wor
 
 def test_with_no_keep_alive_timeout_the_answer_is_written_before_the_connection_closes():
     """``--keep-alive-timeout 0``: the connection is closed once answered (uvicorn's
-    choice), and not before the answer, held for the loop's next turn (``Cork``), is out."""
+    choice), after the whole answer."""
     server = LiveServer("--keep-alive-timeout", "0")
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
