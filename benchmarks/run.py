@@ -512,6 +512,7 @@ PAIRED = (  # (name, what it is, the contender measured, the one it is measured 
     ("fault", "an idle fault rule", "mock-fault", "mock"),
     ("floor", "the mock against the floor", "mock", "floor"),
     ("namespaces", "namespaces", "mock", TWIN),
+    ("baseline", "the mock against the baseline checkout", "mock", "baseline"),  # with --baseline
 )
 # The scenario each side of a pair runs: the refund, except the twin, which runs the same
 # refund in the default namespace only (the mock runs it spread over the namespaces).
@@ -534,10 +535,10 @@ def load(contender: Contender, s: Scenario, seconds: float) -> Run:
 
 def run_pairs(contenders: list[Contender], scenarios: list[Scenario], pairs: int, seconds: float) -> dict:
     """The journal's, an idle fault rule's and namespaces' price on the refund, and the
-    refund against the floor, measured again after the rounds (journals full, refunds stored), in
-    ``pairs`` pairs of ``seconds``-long runs of the two servers (with the feature and
-    without it; the mock and the floor) loaded at the same time, each by its own wrk, on
-    the one server core.
+    refund against the floor (and against the baseline checkout, when there is one), measured
+    again after the rounds (journals full, refunds stored), in ``pairs`` pairs of
+    ``seconds``-long runs of the two servers (with the feature and without it; the mock and
+    the floor) loaded at the same time, each by its own wrk, on the one server core.
 
     This machine's rate moves by 10-30% from one run to the next, and the rounds set each
     run against one other run minutes apart. Loaded together, each server gets half the
@@ -1178,12 +1179,23 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
             checks.append(
                 (p99 <= P99_TARGET_MS, f"{name}: mock p99 {p99:.2f} ms (target <= {P99_TARGET_MS:g} ms)")
             )
+    paired = extra.get("paired") or {}
     for name, row in table.items():
         on, base = row.get("mock"), row.get("baseline")
         if on and base:
-            checks.append((True, f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"))
+            pair = paired.get("baseline") if name == "refund" else None
+            checks.append(
+                (
+                    True,
+                    f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"
+                    + (
+                        f" in the rounds; {pair['ratio']:.2f}x over {len(pair['pairs'])} pairs loaded together"
+                        if pair
+                        else ""
+                    ),
+                )
+            )
     costs = extra.get("prices") or prices(table)
-    paired = extra.get("paired") or {}
 
     def on_refund(key: str, found: dict) -> tuple[bool, str]:
         """The refund's price against its target: from the pairs loaded together when they ran."""
@@ -1765,7 +1777,12 @@ def main() -> int:
         default=ROOT,
         help="run the mock package found in this folder (to compare versions)",
     )
-    parser.add_argument("--baseline", type=Path, help="a checkout whose mock is the 'baseline' contender")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout whose mock is the 'baseline' contender (in the rounds, and paired with "
+        "the mock on the refund)",
+    )
     args = parser.parse_args()
     global MOCK_ROOT
     MOCK_ROOT = args.mock_root.resolve()
