@@ -1184,16 +1184,13 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
         on, base = row.get("mock"), row.get("baseline")
         if on and base:
             pair = paired.get("baseline") if name == "refund" else None
+            pairs = (
+                f" in the rounds; {pair['ratio']:.2f}x over {len(pair['pairs'])} pairs loaded together"
+                if pair
+                else ""
+            )
             checks.append(
-                (
-                    True,
-                    f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout"
-                    + (
-                        f" in the rounds; {pair['ratio']:.2f}x over {len(pair['pairs'])} pairs loaded together"
-                        if pair
-                        else ""
-                    ),
-                )
+                (True, f"{name}: mock at {on['rps'] / base['rps']:.2f}x the baseline checkout{pairs}")
             )
     costs = extra.get("prices") or prices(table)
 

@@ -257,8 +257,7 @@ def answer(scope, status: int, head: bytes, body: bytes | memoryview) -> bool:
     if cork.driving and cycle.keep_alive and (cork.queued or cork.answers):
         cork.answers.append((transport, data))
     else:
-        if cork.answers:
-            cork()
+        cork()
         transport.write(data)
         if not cycle.keep_alive:
             transport.close()
@@ -289,6 +288,8 @@ class Cork:
         self.due = False  # a call is queued for the loop's next turn (``when_due``)
 
     def __call__(self) -> None:
+        if not self.answers:
+            return
         answers, self.answers = self.answers, []
         for transport, data in answers:
             if not transport.is_closing():
@@ -296,8 +297,7 @@ class Cork:
 
     def when_due(self) -> None:
         self.due = False
-        if self.answers:
-            self()
+        self()
 
 
 class _Cycle(RequestResponseCycle):
@@ -348,8 +348,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     cork = Cork()  # the server's answers not yet written (protocol_class: one per server)
 
     def connection_made(self, transport) -> None:
-        if self.cork.answers:  # an idle connection may be closed to make room (_evict_idlest)
-            self.cork()
+        self.cork()  # an idle connection may be closed to make room (_evict_idlest)
         self._head_raw = 0
         self._chunk = 0
         self._in_head = True
@@ -380,8 +379,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         wrote a body of its own and logged a warning, for any client to repeat), a CONNECT
         is closed unanswered, as Node does without a 'connect' listener, and an Upgrade
         header is answered as the plain request it also is (uvicorn logged two warnings)."""
-        if self.cork.answers:  # the answers before this request's: it may be refused at once
-            self.cork()
+        self.cork()  # the answers before this request's: it may be refused at once
         if self._refused or self.parser is None or self.transport.is_closing():
             return
         self._chunk = len(data)
@@ -405,12 +403,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._refuse()
 
     def eof_received(self) -> None:
-        if self.cork.answers:  # the transport is closed on return
-            self.cork()
+        self.cork()  # the transport is closed on return
 
     def shutdown(self) -> None:
-        if self.cork.answers:
-            self.cork()
+        self.cork()
         HttpToolsProtocol.shutdown(self)
 
     def _refuse(self) -> None:
@@ -517,8 +513,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._idle = True
             self._deadline = now + self.timeout_keep_alive
         else:
-            if self.cork.answers:  # this answer among them: written before the close
-                self.cork()
+            self.cork()  # this answer among them: written before the close
             self.transport.close()
 
     def _counted(self) -> int:
@@ -600,8 +595,7 @@ def _sweep_interval(limits: Limits) -> float:
 
 def _sweep(cls, connections: set, loop) -> None:
     """Close the connections whose deadline has passed; again in a moment while any is open."""
-    if cls.cork.answers:
-        cls.cork()
+    cls.cork()
     now = time.monotonic()
     for protocol in [p for p in connections if getattr(p, "_deadline", None) is not None]:
         if protocol._deadline <= now:
