@@ -1178,7 +1178,9 @@ def targets(table: dict, extra: dict) -> list[tuple[bool, str]]:
             p99 = row["mock"]["p99"]
             # At 16 connections kept busy, a p99 is a few times 16 / req/s: the floor's in the
             # same rounds says how much of it the machine's own speed sets.
-            beside = f"; the floor's {row['floor']['p99']:.2f} ms in the same rounds" if "floor" in row else ""
+            beside = (
+                f"; the floor's {row['floor']['p99']:.2f} ms in the same rounds" if "floor" in row else ""
+            )
             checks.append(
                 (
                     p99 <= P99_TARGET_MS,
